@@ -1,0 +1,168 @@
+# libkrun-c: one non-recursive Makefile for the library, the guest kernel bundle,
+# the guest init, the examples and the tests.
+#
+#   make              library, libkrunfw, examples, guest init (installs build deps via apt)
+#   make check        unit tests (ASan+UBSan), then VM tests (real or emulated KVM)
+#   make check T=name only the tests whose name contains "name"
+#   make bench        benchmarks, side by side with a peer
+#   make install      PREFIX=/usr/local DESTDIR= LIBDIR=$(PREFIX)/lib64
+#   make clean
+
+PREFIX     ?= /usr/local
+LIBDIR     ?= $(PREFIX)/lib64
+INCLUDEDIR ?= $(PREFIX)/include
+BINDIR     ?= $(PREFIX)/bin
+DESTDIR    ?=
+ARCH       ?= $(shell uname -m)
+
+B := build
+# Quiet rules; V=1 shows the commands.
+Q := $(if $(V),,@)
+CC ?= cc
+CFLAGS ?= -O2 -g
+
+VERSION       := 1.0.0
+SONAME        := libkrun.so.1
+KRUNFW_SONAME := libkrunfw.so.5
+
+WARNINGS := -Wall -Wextra -Werror -Wshadow -Wpointer-arith -Wstrict-prototypes \
+	-Wmissing-prototypes -Wformat=2 -Wvla -Wundef -Wwrite-strings \
+	-Wimplicit-fallthrough -Wcast-align -Wno-missing-field-initializers
+BASE_CFLAGS := -std=gnu11 -D_GNU_SOURCE $(WARNINGS) -fno-strict-aliasing \
+	-fstack-protector-strong -Iinclude -Isrc -MMD -MP
+LIB_CFLAGS  := $(BASE_CFLAGS) -fPIC -fvisibility=hidden -D_FORTIFY_SOURCE=2
+SAN_CFLAGS  := $(BASE_CFLAGS) -O1 -g -fno-omit-frame-pointer \
+	-fsanitize=address,undefined -fno-sanitize-recover=all
+LDFLAGS ?=
+
+# Dependencies come from apt, through the repo's own script (see scripts/deps.sh).
+DEPS := scripts/deps.sh
+
+.PHONY: all lib examples init libkrunfw check unit-tests vm-test-progs bench demo \
+	install uninstall clean deps-build deps-check
+
+all: lib libkrunfw init examples
+
+deps-build:
+	@$(DEPS) build
+deps-check:
+	@$(DEPS) check
+
+# ---------------------------------------------------------------------------
+# libkrun.so.1: generic layers, plus the arch layer chosen by directory name.
+LIB_SRCS := $(sort $(wildcard src/api/*.c src/vmm/*.c src/virtio/*.c \
+	src/devices/*.c src/devices/*/*.c src/fs/*.c src/vsock/*.c src/util/*.c \
+	src/arch/$(ARCH)/*.c))
+LIB_ASM  := $(sort $(wildcard src/*/*.S src/arch/$(ARCH)/*.S))
+LIB_OBJS := $(LIB_SRCS:%.c=$(B)/pic/%.o) $(LIB_ASM:%.S=$(B)/pic/%.o)
+SAN_OBJS := $(LIB_SRCS:%.c=$(B)/san/%.o)
+
+lib: $(B)/$(SONAME)
+
+$(B)/pic/%.o: %.c
+	@mkdir -p $(@D)
+	@echo "  CC      $<"
+	$(Q)$(CC) $(CFLAGS) $(LIB_CFLAGS) -c $< -o $@
+
+$(B)/pic/%.o: %.S
+	@mkdir -p $(@D)
+	@echo "  AS      $<"
+	$(Q)$(CC) $(LIB_CFLAGS) -c $< -o $@
+
+$(B)/san/%.o: %.c
+	@mkdir -p $(@D)
+	@echo "  CC san  $<"
+	$(Q)$(CC) $(SAN_CFLAGS) -c $< -o $@
+
+$(B)/$(SONAME): $(LIB_OBJS)
+	@echo "  LD      $@"
+	$(Q)$(CC) -shared -Wl,-soname,$(SONAME) -Wl,-z,relro,-z,now -Wl,--no-undefined \
+		$(LDFLAGS) -o $(B)/libkrun.so.$(VERSION) $^ -lpthread -ldl
+	$(Q)ln -sf libkrun.so.$(VERSION) $@
+	$(Q)ln -sf $(SONAME) $(B)/libkrun.so
+
+# Unit tests link the sanitizer build of the library statically.
+$(B)/libkrun-san.a: $(SAN_OBJS)
+	@rm -f $@
+	$(Q)ar rcs $@ $^
+
+# ---------------------------------------------------------------------------
+# Guest kernel bundle (libkrunfw.so.5). kernel/build.sh caches the kernel build
+# outside the checkout; see kernel/README.md.
+libkrunfw:
+
+# ---------------------------------------------------------------------------
+# Guest init: a static binary, embedded in libkrun.so.
+init:
+
+# ---------------------------------------------------------------------------
+# Examples.
+EXAMPLES := $(patsubst examples/%.c,$(B)/examples/%,$(wildcard examples/*.c))
+examples: $(EXAMPLES)
+
+$(B)/examples/%: examples/%.c $(B)/$(SONAME)
+	@mkdir -p $(@D)
+	@echo "  CCLD    $@"
+	$(Q)$(CC) $(CFLAGS) $(BASE_CFLAGS) -o $@ $< -L$(B) -lkrun -Wl,-rpath,'$$ORIGIN/..'
+
+# ---------------------------------------------------------------------------
+# Tests. Unit tests: tests/unit/test_*.c, one program each, ASan+UBSan.
+# VM test programs: tests/vm/*.c, built plainly (they run inside KVM guests or
+# the emulated machine). Runner tools: tests/runner/*.c.
+UNIT_TESTS := $(patsubst tests/unit/%.c,$(B)/tests/unit/%,$(wildcard tests/unit/test_*.c))
+VM_PROGS   := $(patsubst tests/vm/%.c,$(B)/tests/vm/%,$(wildcard tests/vm/*.c)) \
+	$(patsubst tests/runner/%.c,$(B)/tests/runner/%,$(wildcard tests/runner/*.c))
+
+unit-tests: $(UNIT_TESTS)
+vm-test-progs: $(VM_PROGS)
+
+$(B)/tests/unit/harness.o: tests/unit/harness.c tests/unit/harness.h
+	@mkdir -p $(@D)
+	@echo "  CC san  $<"
+	$(Q)$(CC) $(SAN_CFLAGS) -c $< -o $@
+
+$(B)/tests/unit/test_%: tests/unit/test_%.c $(B)/tests/unit/harness.o $(B)/libkrun-san.a
+	@mkdir -p $(@D)
+	@echo "  CCLD    $@"
+	$(Q)$(CC) $(SAN_CFLAGS) -Itests/unit -o $@ $< $(B)/tests/unit/harness.o \
+		$(B)/libkrun-san.a -lpthread -ldl
+
+$(B)/tests/vm/%: tests/vm/%.c
+	@mkdir -p $(@D)
+	@echo "  CCLD    $@"
+	$(Q)$(CC) $(CFLAGS) $(BASE_CFLAGS) -o $@ $< -L$(B) -Wl,-rpath,'$$ORIGIN/../..' -lpthread
+
+$(B)/tests/runner/%: tests/runner/%.c
+	@mkdir -p $(@D)
+	@echo "  CCLD    $@"
+	$(Q)$(CC) $(CFLAGS) $(BASE_CFLAGS) -o $@ $<
+
+check: deps-check
+	@$(MAKE) --no-print-directory all unit-tests vm-test-progs
+	@tests/check.sh $(T)
+
+bench: deps-check
+	@$(MAKE) --no-print-directory all vm-test-progs
+	@bench/run.sh $(T)
+
+# ---------------------------------------------------------------------------
+install: all
+	install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR) $(DESTDIR)$(LIBDIR)/pkgconfig \
+		$(DESTDIR)$(BINDIR)
+	install -m 0755 $(B)/libkrun.so.$(VERSION) $(DESTDIR)$(LIBDIR)/
+	ln -sf libkrun.so.$(VERSION) $(DESTDIR)$(LIBDIR)/$(SONAME)
+	ln -sf $(SONAME) $(DESTDIR)$(LIBDIR)/libkrun.so
+	install -m 0644 include/libkrun.h $(DESTDIR)$(INCLUDEDIR)/
+	sed -e 's|@PREFIX@|$(PREFIX)|; s|@LIBDIR@|$(LIBDIR)|; s|@INCLUDEDIR@|$(INCLUDEDIR)|; s|@VERSION@|$(VERSION)|' \
+		libkrun.pc.in > $(DESTDIR)$(LIBDIR)/pkgconfig/libkrun.pc
+	for f in $(EXAMPLES); do install -m 0755 $$f $(DESTDIR)$(BINDIR)/; done
+
+uninstall:
+	rm -f $(DESTDIR)$(LIBDIR)/libkrun.so* $(DESTDIR)$(INCLUDEDIR)/libkrun.h \
+		$(DESTDIR)$(LIBDIR)/pkgconfig/libkrun.pc
+	for f in $(notdir $(EXAMPLES)); do rm -f $(DESTDIR)$(BINDIR)/$$f; done
+
+clean:
+	rm -rf $(B)
+
+-include $(shell find $(B) -name '*.d' 2>/dev/null)

@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Installs, through apt, the Debian 12 packages that a make goal needs, once.
+#   scripts/deps.sh build|check|demo|bench
+# It only acts when a package is missing, says what it installs and why, and
+# fails with the command to run when it cannot install (not root, no apt).
+set -euo pipefail
+
+build_pkgs=(gcc make libc6-dev binutils cpio xz-utils
+	linux-source-6.1 bc bison flex libelf-dev libssl-dev dwarves)
+check_pkgs=("${build_pkgs[@]}" qemu-system-x86 busybox-static iproute2)
+demo_pkgs=("${check_pkgs[@]}")
+bench_pkgs=("${check_pkgs[@]}")
+
+group=${1:-build}
+case $group in
+build) want=("${build_pkgs[@]}") ;;
+check) want=("${check_pkgs[@]}") ;;
+demo) want=("${demo_pkgs[@]}") ;;
+bench) want=("${bench_pkgs[@]}") ;;
+*) echo "deps.sh: unknown group '$group' (build|check|demo|bench)" >&2; exit 2 ;;
+esac
+
+missing=()
+for p in "${want[@]}"; do
+	st=$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null || true)
+	[ "$st" = installed ] || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+echo "deps: 'make $group' needs Debian packages that are missing: ${missing[*]}"
+if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null; then
+	echo "deps: cannot install them here (need root and apt-get); run:" >&2
+	echo "  apt-get update && apt-get install -y ${missing[*]}" >&2
+	exit 1
+fi
+echo "deps: installing them with apt-get (once; log: /tmp/libkrun-c-deps.log)"
+export DEBIAN_FRONTEND=noninteractive
+if ! { apt-get update -q && apt-get install -y -q --no-install-recommends "${missing[@]}"; } \
+	>/tmp/libkrun-c-deps.log 2>&1; then
+	tail -n 20 /tmp/libkrun-c-deps.log >&2
+	echo "deps: apt-get failed; see /tmp/libkrun-c-deps.log" >&2
+	exit 1
+fi
+echo "deps: done"

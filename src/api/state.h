@@ -1,0 +1,25 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The library's only mutable global: the table of configuration contexts and the
+ * logging settings. Everything else hangs off a context.
+ */
+#ifndef LIBKRUN_API_STATE_H
+#define LIBKRUN_API_STATE_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+
+#define KRUN_MAX_CTX 64
+
+struct krun_ctx;
+
+struct krun_state {
+	pthread_mutex_t lock;            /* guards ctx[] */
+	struct krun_ctx *ctx[KRUN_MAX_CTX]; /* id = index; NULL = free */
+	atomic_int log_level;            /* enum log_level */
+	atomic_int log_fd;
+};
+
+struct krun_state *krun_state(void);
+
+#endif

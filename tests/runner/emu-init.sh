@@ -1,0 +1,42 @@
+#!/bin/busybox sh
+# /init of the emulated KVM machine (see emu.sh): load kvm-amd and 9p, mount the
+# host's / read-only and the output share at its host path, chroot, run the command.
+# The kernel passes emu_out=<host path of the output dir> in our environment.
+/bin/busybox --install -s /bin
+export PATH=/bin
+
+fail() {
+	echo "emu-init: $*"
+	[ -d /host$emu_out ] && echo 125 >/host$emu_out/emu.rc
+	poweroff -f
+}
+
+mount -t proc proc /proc
+mount -t sysfs sys /sys
+mount -t devtmpfs dev /dev
+
+for m in $(cat /modules.list); do
+	insmod /lib/modules/$m || echo "emu-init: insmod $m failed"
+done
+[ -c /dev/kvm ] || echo "emu-init: no /dev/kvm after loading kvm-amd"
+
+o=trans=virtio,version=9p2000.L,msize=512000
+mount -t 9p -o ro,cache=loose,$o host /host || fail "cannot mount the host's /"
+mount --bind /dev /host/dev || fail "bind /dev"
+mkdir -p /dev/pts /dev/shm
+mount -t proc proc /host/proc
+mount -t sysfs sys /host/sys
+mount -t devpts -o newinstance,ptmxmode=0666 devpts /host/dev/pts
+mount -t tmpfs shm /host/dev/shm
+mount -t tmpfs tmp /host/tmp
+mount -t tmpfs run /host/run
+# After the tmpfs mounts: the output share may live under /tmp.
+mkdir -p /host$emu_out 2>/dev/null
+mount -t 9p -o $o out /host$emu_out || fail "cannot mount the output share"
+ip link set lo up 2>/dev/null || ifconfig lo 127.0.0.1 up
+
+echo ready >/host$emu_out/emu.ready
+chroot /host /bin/bash $emu_out/emu-cmd.sh
+echo $? >/host$emu_out/emu.rc
+sync
+poweroff -f

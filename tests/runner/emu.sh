@@ -1,0 +1,158 @@
+#!/usr/bin/env bash
+# The emulated KVM machine: runs a command where /dev/kvm works, on a host that has none.
+#
+#   tests/runner/emu.sh prepare          fetch and cache the machine's kernel + initramfs
+#   tests/runner/emu.sh run OUT SCRIPT    boot it, run SCRIPT (bash) inside, return its status
+#
+# How it works (see README.md, "Emulated-KVM mode"): QEMU's TCG emulates AMD SVM, so
+# Debian's own kernel booted under `-accel tcg -cpu EPYC,+svm` can load kvm-amd and
+# offer /dev/kvm. The host's / is shared read-only over virtio-9p and OUT read-write;
+# the machine's init mounts both at the same paths, chroots into the host's tree and
+# runs SCRIPT there, so every path (checkout, build outputs, OUT) is the host's path.
+# SCRIPT's status lands in OUT/emu.rc; OUT/emu.ready marks the end of the boot.
+#
+# Exit: SCRIPT's status; 124 when the machine did not finish in EMU_TIMEOUT seconds
+# (an infrastructure hang: nothing inside could time it out), 125 for setup errors.
+# Knobs: EMU_TIMEOUT (s, default 1800), EMU_MEM (default 4G), EMU_SMP (default 2),
+# EMU_CONSOLE (file for the machine's console, default OUT/emu-console.log).
+set -uo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+cache=${XDG_CACHE_HOME:-$HOME/.cache}/libkrun-c/emu
+# Modules the machine loads, dependencies first (resolved from modules.dep).
+# kvm-amd gives /dev/kvm; 9p over virtio-pci shares the host's files; the rest
+# serve later tests (vhost-vsock peers, veth test networks).
+modules=(kvm-amd 9p 9pnet_virtio virtio_pci vhost_vsock veth tun)
+
+die() { echo "emu: $*" >&2; exit 125; }
+
+kernel_pkg() {
+	apt-cache depends linux-image-amd64 2>/dev/null |
+		awk '/Depends: linux-image-[0-9]/ { print $2; exit }'
+}
+
+# Writes the modules to load, in order, for the unpacked tree $1 (release $2).
+resolve_modules() {
+	local root=$1 rel=$2 dep=$1/lib/modules/$2/modules.dep
+	declare -A seen=()
+	local order=()
+	visit() {
+		local path=$1 line d
+		[ -n "${seen[$path]:-}" ] && return
+		seen[$path]=1
+		line=$(grep -m1 "^$path:" "$dep") || return
+		for d in ${line#*:}; do visit "$d"; done
+		order+=("$path")
+	}
+	local m path
+	for m in "${modules[@]}"; do
+		path=$(grep -m1 -E "/(${m}|${m//-/_}|${m//_/-})\.ko:" "$dep" | cut -d: -f1)
+		[ -n "$path" ] || { echo "emu: module $m not in $rel, skipped" >&2; continue; }
+		visit "$path"
+	done
+	printf '%s\n' "${order[@]}"
+}
+
+prepare() {
+	local pkg dir tmp rel
+	pkg=$(kernel_pkg)
+	[ -n "$pkg" ] || die "cannot find Debian's linux-image package (apt-get update?)"
+	dir=$cache/$pkg
+	if [ -f "$dir/ready" ]; then
+		echo "$dir"
+		return 0
+	fi
+	echo "emu: preparing the emulated KVM machine from $pkg (once; cached in $dir)" >&2
+	tmp=$(mktemp -d) || die "mktemp"
+	(cd "$tmp" && apt-get download -q "$pkg" >/dev/null 2>"$tmp/apt.err") ||
+		{ cat "$tmp/apt.err" >&2; rm -rf "$tmp"; die "apt-get download $pkg failed"; }
+	dpkg-deb -x "$tmp"/*.deb "$tmp/x" || die "dpkg-deb failed"
+	rel=$(ls "$tmp/x/lib/modules")
+	depmod -b "$tmp/x" "$rel" || die "depmod failed"
+
+	local ird=$tmp/initramfs
+	mkdir -p "$ird"/{bin,dev,proc,sys,host,lib/modules} || die "mkdir"
+	cp /bin/busybox "$ird/bin/busybox" || die "busybox-static is not installed"
+	resolve_modules "$tmp/x" "$rel" >"$ird/modules.order"
+	while read -r m; do
+		cp "$tmp/x/lib/modules/$rel/$m" "$ird/lib/modules/" || die "copy $m"
+		echo "$(basename "$m")" >>"$ird/modules.list"
+	done <"$ird/modules.order"
+	cp "$here/emu-init.sh" "$ird/init" && chmod +x "$ird/init" || die "init"
+	(cd "$ird" && find . | cpio -o -H newc --quiet | gzip -1) >"$tmp/initramfs.gz" ||
+		die "cpio failed"
+
+	rm -rf "$dir" && mkdir -p "$dir" || die "mkdir $dir"
+	cp "$tmp/x/boot/vmlinuz-$rel" "$dir/vmlinuz" && cp "$tmp/initramfs.gz" "$dir/" ||
+		die "cache write"
+	echo "$rel" >"$dir/release"
+	cat "$here/emu-init.sh" "$here/emu.sh" | sha256sum | cut -c1-16 >"$dir/inputs"
+	touch "$dir/ready"
+	rm -rf "$tmp"
+	echo "$dir"
+}
+
+machine_dir() {
+	local dir
+	dir=$(prepare) || exit 125
+	# The initramfs holds emu-init.sh and this script's module list: rebuild on change.
+	if [ "$(cat "$here/emu-init.sh" "$here/emu.sh" | sha256sum | cut -c1-16)" != \
+		"$(cat "$dir/inputs")" ]; then
+		rm -f "$dir/ready"
+		dir=$(prepare) || exit 125
+	fi
+	echo "$dir"
+}
+
+run() {
+	local out=$1 script=$2 dir rc pid start
+	[ -d "$out" ] || die "no output directory $out"
+	[ -f "$script" ] || die "no script $script"
+	out=$(cd "$out" && pwd)
+	dir=$(machine_dir) || exit 125
+	cp "$script" "$out/emu-cmd.sh" || die "copy script"
+	rm -f "$out/emu.rc" "$out/emu.ready"
+	local console=${EMU_CONSOLE:-$out/emu-console.log}
+	local timeout_s=${EMU_TIMEOUT:-1800}
+
+	# thread=single: multi-threaded TCG hung nested KVM about once in 13 runs;
+	# single-threaded TCG did not (issue 2). -no-reboot + panic=-1: a guest panic
+	# ends QEMU instead of looping.
+	start=$(date +%s.%N)
+	timeout --kill-after=10 "$timeout_s" qemu-system-x86_64 \
+		-accel tcg,thread=single -machine q35 -cpu EPYC,+svm \
+		-smp "${EMU_SMP:-2}" -m "${EMU_MEM:-4G}" \
+		-nographic -no-reboot -nodefaults -serial "file:$console" \
+		-kernel "$dir/vmlinuz" -initrd "$dir/initramfs.gz" \
+		-append "console=ttyS0 quiet panic=-1 emu_out=$out" \
+		-virtfs "local,path=/,mount_tag=host,security_model=none,readonly=on,multidevs=remap" \
+		-virtfs "local,path=$out,mount_tag=out,security_model=none,multidevs=remap" \
+		</dev/null >"$out/emu-qemu.log" 2>&1 &
+	pid=$!
+	while kill -0 "$pid" 2>/dev/null; do
+		if [ -f "$out/emu.ready" ] && [ ! -f "$out/emu.boot_s" ]; then
+			echo "$(date +%s.%N) $start" | awk '{ printf "%.1f\n", $1 - $2 }' \
+				>"$out/emu.boot_s"
+		fi
+		sleep 0.2
+	done
+	wait "$pid"
+	rc=$?
+	if [ -f "$out/emu.rc" ]; then
+		return "$(cat "$out/emu.rc")"
+	fi
+	if [ "$rc" = 124 ] || [ "$rc" = 137 ]; then
+		echo "emu: the emulated machine did not finish within ${timeout_s}s" >&2
+		return 124
+	fi
+	echo "emu: the emulated machine stopped without a result (qemu status $rc)" >&2
+	tail -n 30 "$console" >&2
+	cat "$out/emu-qemu.log" >&2
+	return 125
+}
+
+case ${1:-} in
+prepare) machine_dir ;;
+run) [ $# -eq 3 ] || die "usage: emu.sh run OUT SCRIPT"; run "$2" "$3" ;;
+*) echo "usage: emu.sh prepare | emu.sh run OUT SCRIPT" >&2; exit 2 ;;
+esac
