@@ -1,0 +1,64 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * What the generic VMM needs from the architecture layer (src/arch/$ARCH/, chosen
+ * by the Makefile by directory name). Called in this order:
+ *   arch_ram_layout -> (gmem_create, memslots) -> arch_vm_setup -> arch_boot_setup
+ *   -> arch_vcpu_setup for each vCPU -> KVM_RUN, with arch_handle_exit for exits
+ *   the generic loop does not know.
+ * All functions return 0 or -errno and log the reason once.
+ */
+#ifndef LIBKRUN_VMM_ARCH_H
+#define LIBKRUN_VMM_ARCH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "vmm/gmem.h"
+#include "vmm/vm.h"
+
+/* Kernel image formats, numbered as the public API's krun_set_kernel "format". */
+enum kernel_format {
+	KERNEL_FORMAT_RAW = 0, /* flat image with given load and entry addresses */
+	KERNEL_FORMAT_ELF = 1, /* vmlinux */
+	KERNEL_FORMAT_BZIMAGE = 100, /* x86 bzImage (detected from the "HdrS" header) */
+};
+
+struct boot_spec {
+	const void *kernel; /* image bytes (not copied by the caller) */
+	size_t kernel_size;
+	enum kernel_format format;
+	uint64_t load_addr, entry; /* KERNEL_FORMAT_RAW only */
+	const void *initrd; /* may be NULL */
+	size_t initrd_size;
+	const char *cmdline;
+};
+
+/* Splits ram_bytes of guest RAM into regions around the arch's MMIO hole.
+ * *n gets the count (<= GMEM_MAX_REGIONS). -EINVAL if ram_bytes is unusable. */
+int arch_ram_layout(uint64_t ram_bytes, struct gmem_region *regions, unsigned int *n);
+
+/* Guest-physical window and interrupt line of the i-th virtio-mmio device. */
+uint64_t arch_virtio_mmio_base(unsigned int i);
+uint32_t arch_virtio_gsi(unsigned int i);
+unsigned int arch_max_virtio_devices(void);
+
+/* Most vCPUs this host's KVM lets one VM have (and the layout supports). */
+unsigned int arch_max_vcpus(int kvm_fd);
+
+/* VM-wide setup before memory is used: in-kernel irqchip, PIT, TSS address. */
+int arch_vm_setup(struct vm *vm);
+
+/* Loads the kernel and initrd into guest memory and writes every boot structure
+ * (zero page, command line, e820, MP table, page tables, GDT). */
+int arch_boot_setup(struct vm *vm, const struct boot_spec *b);
+
+/* Per-vCPU state: CPUID, MSRs, registers (the boot vCPU at the kernel entry,
+ * the others waiting for INIT/SIPI), FPU, LAPIC LINT0/LINT1. */
+int arch_vcpu_setup(struct vm *vm, struct vcpu *v);
+
+/* Handles an exit the generic loop does not (KVM_EXIT_IO on x86). Returns 0 to
+ * keep running, or -errno for a fatal error. May call vm_request_end. */
+int arch_handle_exit(struct vm *vm, struct vcpu *v);
+
+#endif

@@ -1,0 +1,58 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Guest memory: the guest-physical RAM regions and the one checked way to turn a
+ * guest-physical address (GPA) into a host pointer.
+ *
+ * Every access to guest memory goes through gmem_ptr (or gmem_read/gmem_write):
+ * a range is valid only if it lies wholly inside one RAM region, with overflow
+ * checked. The guest is hostile: an address it gives may be anything.
+ *
+ * RAM is mapped MAP_PRIVATE|MAP_ANONYMOUS|MAP_NORESERVE, never pre-faulted, so
+ * untouched guest memory costs the host nothing, and a range released with
+ * MADV_DONTNEED reads back as zero.
+ */
+#ifndef LIBKRUN_VMM_GMEM_H
+#define LIBKRUN_VMM_GMEM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define GMEM_MAX_REGIONS 4
+
+struct gmem_region {
+	uint64_t gpa;  /* guest-physical start, page-aligned */
+	uint64_t size; /* bytes, page-aligned, > 0 */
+	uint8_t *host; /* host mapping of [gpa, gpa + size) */
+};
+
+struct gmem {
+	struct gmem_region region[GMEM_MAX_REGIONS]; /* sorted by gpa, disjoint */
+	unsigned int nregions;
+	uint8_t *base;      /* one host mapping holding every region back to back */
+	size_t mapped_size; /* its size */
+};
+
+/*
+ * Maps host memory for the given regions (their .host is ignored and set here).
+ * Regions must be sorted, disjoint, page-aligned and non-empty; n <= GMEM_MAX_REGIONS.
+ * Returns 0 or -EINVAL / -ENOMEM. On error nothing stays mapped.
+ */
+int gmem_create(struct gmem *m, const struct gmem_region *regions, unsigned int n);
+
+/* Unmaps everything; safe on a zeroed or already destroyed gmem. */
+void gmem_destroy(struct gmem *m);
+
+/*
+ * Host pointer for [gpa, gpa + len), or NULL if len == 0, the range overflows, or
+ * it is not wholly inside one region. The pointer stays valid until gmem_destroy.
+ */
+void *gmem_ptr(const struct gmem *m, uint64_t gpa, uint64_t len);
+
+/* Copies between guest memory and the host; 0 or -EFAULT (nothing copied). */
+int gmem_read(const struct gmem *m, uint64_t gpa, void *dst, size_t len);
+int gmem_write(const struct gmem *m, uint64_t gpa, const void *src, size_t len);
+
+/* Total RAM bytes over all regions. */
+uint64_t gmem_size(const struct gmem *m);
+
+#endif

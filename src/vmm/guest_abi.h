@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * What the VMM and our guest init (init/) agree on. Shared by both builds.
+ *
+ * Delivery: the VMM appends a newc cpio archive to the initramfs (the kernel
+ * unpacks concatenated archives in order, later files over earlier ones) holding
+ *   /init               our static init (mode 0755)
+ *   /.krun/config       the workload's configuration, format below
+ * so nothing but "console=... quiet" has to fit on the kernel command line, and
+ * argv/env of any size and content reach the workload intact.
+ *
+ * Config format: a sequence of records, each "KEY\0VALUE\0" (two NUL-terminated
+ * strings). Keys may repeat where noted; unknown keys are ignored (forward
+ * compatible); a truncated last record is an error (init exits 125).
+ *   exec      path of the workload (once)
+ *   arg       one argv entry after argv[0] (repeated, in order)
+ *   env       one "NAME=value" entry (repeated, in order; the full environment)
+ *   workdir   working directory (once; default "/")
+ *   rlimit    "ID=CUR:MAX" with ID a RLIMIT_* number (repeated)
+ *   hostname  the guest's hostname (once)
+ *   stdin, stdout, stderr   where each stdio stream goes: "console" (hvc0, a
+ *             terminal on the host side) or "port" (the virtio-console port named
+ *             KRUN_PORT_STDIN/OUT/ERR, a byte stream with EOF)
+ *   root      "initramfs" (run in the initramfs) or "virtiofs:TAG" (mount TAG as
+ *             the new root first; issue 5)
+ *
+ * Exit report: init writes the workload's status as a 32-bit `outl` to
+ * KRUN_EXIT_PORT (it holds ioperm for that port) after it has drained the
+ * console; the VMM then stops the VM and the process exits with that status.
+ * Status: the exit code; 128+N when killed by signal N; 127 not found; 126 not
+ * executable; 125 init's own setup failure.
+ */
+#ifndef LIBKRUN_VMM_GUEST_ABI_H
+#define LIBKRUN_VMM_GUEST_ABI_H
+
+#define KRUN_CONFIG_PATH "/.krun/config"
+#define KRUN_EXIT_PORT 0x0510
+
+/* virtio-console port names (VIRTIO_CONSOLE_PORT_NAME, virtio 1.2 §5.3.6.2);
+ * the guest sees them as /sys/class/virtio-ports/vportNpM/name. */
+#define KRUN_PORT_STDIN "krun-stdin"
+#define KRUN_PORT_STDOUT "krun-stdout"
+#define KRUN_PORT_STDERR "krun-stderr"
+
+#define KRUN_EXIT_INIT_FAILURE 125
+#define KRUN_EXIT_NOT_EXECUTABLE 126
+#define KRUN_EXIT_NOT_FOUND 127
+
+#endif

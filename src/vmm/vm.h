@@ -1,0 +1,74 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * A running VM: the KVM VM and vCPU fds, guest memory, MMIO dispatch, devices and
+ * the device event loop. Built by vm_create from a validated configuration, run
+ * by vm_run, which returns the workload's exit status.
+ *
+ * Threads: one per vCPU (KVM_RUN loop), one event loop for devices, and the
+ * caller's thread, which waits in vm_run for the exit report.
+ */
+#ifndef LIBKRUN_VMM_VM_H
+#define LIBKRUN_VMM_VM_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "vmm/gmem.h"
+
+#define VM_MAX_VCPUS 64
+#define VM_MAX_MMIO 16
+
+struct vm;
+struct evloop;
+
+struct vcpu {
+	struct vm *vm;
+	unsigned int id;
+	int fd;
+	struct kvm_run *run;
+	size_t run_size;
+	pthread_t thread;
+	bool thread_started;
+};
+
+/* An MMIO window served by the VMM (a virtio-mmio device). Called on vCPU threads. */
+struct mmio_region {
+	uint64_t base, size;
+	void (*read)(void *opaque, uint64_t offset, void *data, uint32_t len);
+	void (*write)(void *opaque, uint64_t offset, const void *data, uint32_t len);
+	void *opaque;
+};
+
+/* How the VM ended, when not by an exit report. */
+enum vm_end {
+	VM_END_RUNNING = 0,
+	VM_END_EXIT_REPORT, /* init reported a status */
+	VM_END_RESET,       /* the guest reset (i8042 0xfe, triple fault) */
+	VM_END_SHUTDOWN,    /* KVM_EXIT_SHUTDOWN / SYSTEM_EVENT */
+	VM_END_ERROR,       /* a VMM error: KVM_RUN failed, bad exit */
+};
+
+struct vm {
+	int kvm_fd, vm_fd;
+	struct gmem mem;
+	unsigned int nvcpus;
+	struct vcpu vcpu[VM_MAX_VCPUS];
+	struct mmio_region mmio[VM_MAX_MMIO];
+	unsigned int nmmio;
+	struct evloop *loop;
+
+	pthread_mutex_t end_lock;
+	pthread_cond_t end_cond;
+	enum vm_end end;
+	int exit_status;
+};
+
+/* Records how the VM ended (first call wins) and wakes vm_run. Any thread. */
+void vm_request_end(struct vm *vm, enum vm_end how, int status);
+
+/* Registers an MMIO window; 0 or -ENOSPC / -EEXIST (overlap). Before vCPUs run. */
+int vm_add_mmio(struct vm *vm, const struct mmio_region *r);
+
+#endif
