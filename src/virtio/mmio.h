@@ -21,7 +21,7 @@
 #include "virtio/queue.h"
 
 #define VIRTIO_MMIO_SIZE 0x1000
-#define VIRTIO_MAX_QUEUES 8
+#define VIRTIO_MAX_QUEUES 16
 
 /* Registers (§4.2.2). */
 #define VIRTIO_MMIO_MAGIC_VALUE 0x000
