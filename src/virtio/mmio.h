@@ -4,8 +4,8 @@
  * device. A device supplies an ops table and private state; the transport owns the
  * registers, feature negotiation, the queues' configuration and the interrupt.
  *
- * Threads: virtio_mmio_read/write run on vCPU threads (KVM_EXIT_MMIO), under the
- * device's lock. Queue notifications arrive through one KVM ioeventfd per queue
+ * Threads: virtio_mmio_read/write run on vCPU threads (KVM_EXIT_MMIO) and take the
+ * device's lock themselves. Queue notifications arrive through one KVM ioeventfd per queue
  * (on QueueNotify with datamatch = queue index), polled by the event loop, which
  * calls ops->queue_notify on the loop thread. A notify for a queue that is not
  * active is ignored.

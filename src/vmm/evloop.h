@@ -22,6 +22,9 @@ void evloop_destroy(struct evloop *l);
  * called from any thread, also from a handler. 0 or -errno. */
 int evloop_add(struct evloop *l, int fd, uint32_t events, evloop_fn fn, void *arg);
 int evloop_mod(struct evloop *l, int fd, uint32_t events);
+/* After evloop_del returns, fd's handler is not called again; called from another
+ * thread, it first waits for a run of that handler in progress to return (so do
+ * not hold a lock that handler takes). */
 int evloop_del(struct evloop *l, int fd);
 
 /* Starts the loop thread. 0 or -errno. */

@@ -1,0 +1,125 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include "vmm/gmem.h"
+
+#include <errno.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "util/log.h"
+
+#define GMEM_PAGE 4096ULL
+
+static int gmem_check_layout(const struct gmem_region *r, unsigned int n)
+{
+	if (n == 0 || n > GMEM_MAX_REGIONS)
+		return -EINVAL;
+	for (unsigned int i = 0; i < n; i++) {
+		if (r[i].size == 0 || (r[i].gpa | r[i].size) & (GMEM_PAGE - 1))
+			return -EINVAL;
+		if (r[i].size > UINT64_MAX - r[i].gpa)
+			return -EINVAL;
+		if (i + 1 < n && r[i].gpa + r[i].size > r[i + 1].gpa)
+			return -EINVAL;
+	}
+	return 0;
+}
+
+int gmem_create(struct gmem *m, const struct gmem_region *regions, unsigned int n)
+{
+	uint64_t total = 0;
+	int r;
+
+	memset(m, 0, sizeof(*m));
+	r = gmem_check_layout(regions, n);
+	if (r < 0) {
+		log_error("gmem: invalid memory layout (%u regions)", n);
+		return r;
+	}
+	for (unsigned int i = 0; i < n; i++) {
+		if (regions[i].size > SIZE_MAX - total)
+			return -ENOMEM;
+		total += regions[i].size;
+	}
+
+	void *base = mmap(NULL, total, PROT_READ | PROT_WRITE,
+			  MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (base == MAP_FAILED) {
+		r = -errno;
+		log_error("gmem: cannot map %llu bytes of guest RAM: %s",
+			  (unsigned long long)total, strerror(-r));
+		return r;
+	}
+
+	m->base = base;
+	m->mapped_size = total;
+	m->nregions = n;
+	uint64_t off = 0;
+	for (unsigned int i = 0; i < n; i++) {
+		m->region[i] = regions[i];
+		m->region[i].host = m->base + off;
+		off += regions[i].size;
+	}
+	return 0;
+}
+
+void gmem_destroy(struct gmem *m)
+{
+	if (m->base)
+		munmap(m->base, m->mapped_size);
+	memset(m, 0, sizeof(*m));
+}
+
+void *gmem_ptr(const struct gmem *m, uint64_t gpa, uint64_t len)
+{
+	if (len == 0)
+		return NULL;
+	for (unsigned int i = 0; i < m->nregions; i++) {
+		const struct gmem_region *r = &m->region[i];
+
+		/* Written as differences so that no sum can wrap (gpa + len may). */
+		if (gpa < r->gpa)
+			break; /* regions are sorted: no later one can hold it */
+		uint64_t off = gpa - r->gpa;
+		if (off >= r->size)
+			continue;
+		if (len > r->size - off)
+			return NULL; /* runs past the region: holes are never bridged */
+		return r->host + off;
+	}
+	return NULL;
+}
+
+int gmem_read(const struct gmem *m, uint64_t gpa, void *dst, size_t len)
+{
+	const void *p;
+
+	if (len == 0)
+		return 0;
+	p = gmem_ptr(m, gpa, len);
+	if (!p)
+		return -EFAULT;
+	memcpy(dst, p, len);
+	return 0;
+}
+
+int gmem_write(const struct gmem *m, uint64_t gpa, const void *src, size_t len)
+{
+	void *p;
+
+	if (len == 0)
+		return 0;
+	p = gmem_ptr(m, gpa, len);
+	if (!p)
+		return -EFAULT;
+	memcpy(p, src, len);
+	return 0;
+}
+
+uint64_t gmem_size(const struct gmem *m)
+{
+	uint64_t total = 0;
+
+	for (unsigned int i = 0; i < m->nregions; i++)
+		total += m->region[i].size;
+	return total;
+}

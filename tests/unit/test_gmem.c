@@ -1,0 +1,122 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include "harness.h"
+
+#include <errno.h>
+#include <stdint.h>
+
+#include "vmm/gmem.h"
+
+/* Two 64 KiB regions with a 64 KiB hole between them. */
+static void make_mem(struct gmem *m)
+{
+	const struct gmem_region r[] = {
+		{ .gpa = 0, .size = 0x10000 },
+		{ .gpa = 0x20000, .size = 0x10000 },
+	};
+	CHECK_EQ(gmem_create(m, r, 2), 0);
+}
+
+TEST(gmem_maps_regions_back_to_back_and_sums_their_size)
+{
+	struct gmem m;
+	make_mem(&m);
+	CHECK_EQ(m.nregions, 2);
+	CHECK(m.region[0].host == m.base);
+	CHECK(m.region[1].host == m.base + 0x10000);
+	CHECK_EQ(gmem_size(&m), 0x20000);
+	CHECK_EQ(m.mapped_size, 0x20000);
+	gmem_destroy(&m);
+}
+
+TEST(gmem_ptr_accepts_ranges_wholly_inside_one_region)
+{
+	struct gmem m;
+	make_mem(&m);
+	CHECK(gmem_ptr(&m, 0, 1) == m.region[0].host);
+	CHECK(gmem_ptr(&m, 0, 0x10000) == m.region[0].host);
+	CHECK(gmem_ptr(&m, 0xffff, 1) == m.region[0].host + 0xffff);
+	CHECK(gmem_ptr(&m, 0x20000, 0x10000) == m.region[1].host);
+	CHECK(gmem_ptr(&m, 0x2fff0, 0x10) == m.region[1].host + 0xfff0);
+	gmem_destroy(&m);
+}
+
+TEST(gmem_ptr_rejects_holes_region_ends_and_ranges_spanning_regions)
+{
+	struct gmem m;
+	make_mem(&m);
+	CHECK(gmem_ptr(&m, 0x10000, 1) == NULL);   /* in the hole */
+	CHECK(gmem_ptr(&m, 0xffff, 2) == NULL);    /* runs into the hole */
+	CHECK(gmem_ptr(&m, 0x1ffff, 2) == NULL);   /* starts in the hole */
+	CHECK(gmem_ptr(&m, 0, 0x30000) == NULL);   /* spans both regions */
+	CHECK(gmem_ptr(&m, 0x2ffff, 2) == NULL);   /* past the end of RAM */
+	CHECK(gmem_ptr(&m, 0x30000, 1) == NULL);
+	CHECK(gmem_ptr(&m, 1ULL << 40, 1) == NULL);
+	gmem_destroy(&m);
+}
+
+TEST(gmem_ptr_rejects_zero_length_and_wrapping_ranges)
+{
+	struct gmem m;
+	make_mem(&m);
+	CHECK(gmem_ptr(&m, 0x100, 0) == NULL);
+	CHECK(gmem_ptr(&m, 0x100, UINT64_MAX) == NULL);
+	CHECK(gmem_ptr(&m, 0x20100, UINT64_MAX - 0x100) == NULL);
+	CHECK(gmem_ptr(&m, UINT64_MAX, 2) == NULL);
+	CHECK(gmem_ptr(&m, UINT64_MAX - 0xf, 0x20) == NULL);
+	gmem_destroy(&m);
+}
+
+TEST(gmem_create_rejects_bad_layouts_and_maps_nothing)
+{
+	struct gmem m;
+	const struct gmem_region unsorted[] = { { 0x20000, 0x1000 }, { 0, 0x1000 } };
+	const struct gmem_region overlap[] = { { 0, 0x2000 }, { 0x1000, 0x1000 } };
+	const struct gmem_region unaligned[] = { { 0x800, 0x1000 } };
+	const struct gmem_region odd_size[] = { { 0, 0x1001 } };
+	const struct gmem_region empty[] = { { 0, 0 } };
+	const struct gmem_region wraps[] = { { UINT64_MAX - 0xfff, 0x2000 } };
+	const struct gmem_region many[GMEM_MAX_REGIONS + 1] = {
+		{ 0, 0x1000 }, { 0x2000, 0x1000 }, { 0x4000, 0x1000 }, { 0x6000, 0x1000 },
+		{ 0x8000, 0x1000 },
+	};
+
+	CHECK_EQ(gmem_create(&m, unsorted, 2), -EINVAL);
+	CHECK(m.base == NULL && m.nregions == 0);
+	CHECK_EQ(gmem_create(&m, overlap, 2), -EINVAL);
+	CHECK_EQ(gmem_create(&m, unaligned, 1), -EINVAL);
+	CHECK_EQ(gmem_create(&m, odd_size, 1), -EINVAL);
+	CHECK_EQ(gmem_create(&m, empty, 1), -EINVAL);
+	CHECK_EQ(gmem_create(&m, wraps, 1), -EINVAL);
+	CHECK_EQ(gmem_create(&m, many, GMEM_MAX_REGIONS + 1), -EINVAL);
+	CHECK_EQ(gmem_create(&m, many, 0), -EINVAL);
+	CHECK(m.base == NULL);
+	gmem_destroy(&m); /* a failed create leaves a destroyable gmem */
+}
+
+TEST(gmem_read_write_round_trip_and_fault_without_copying)
+{
+	struct gmem m;
+	uint8_t in[8] = { 1, 2, 3, 4, 5, 6, 7, 8 }, out[8];
+	make_mem(&m);
+	CHECK_EQ(gmem_write(&m, 0x2fff8, in, sizeof(in)), 0);
+	CHECK_EQ(gmem_read(&m, 0x2fff8, out, sizeof(out)), 0);
+	CHECK(memcmp(in, out, sizeof(in)) == 0);
+
+	memset(out, 0xaa, sizeof(out));
+	CHECK_EQ(gmem_read(&m, 0xfffc, out, sizeof(out)), -EFAULT);
+	CHECK_EQ(out[0], 0xaa);
+	CHECK_EQ(gmem_write(&m, 0xfffc, in, sizeof(in)), -EFAULT);
+	CHECK_EQ(m.region[0].host[0xfffc], 0); /* nothing written */
+	CHECK_EQ(gmem_read(&m, 0x10000, out, 0), 0);
+	gmem_destroy(&m);
+}
+
+TEST(gmem_destroy_twice_is_harmless)
+{
+	struct gmem m;
+	make_mem(&m);
+	gmem_destroy(&m);
+	gmem_destroy(&m);
+	CHECK(m.base == NULL);
+	CHECK(gmem_ptr(&m, 0, 1) == NULL);
+}
