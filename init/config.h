@@ -1,0 +1,53 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Parser of /.krun/config (format: src/vmm/guest_abi.h). Plain C with no guest
+ * dependency, so the unit tests compile it on the host.
+ *
+ * Decisions the ABI leaves open:
+ *   - a once-key (exec, workdir, hostname, stdin, stdout, stderr, root) given
+ *     twice is an error: it can only come from a VMM bug, and guessing which one
+ *     was meant would hide it;
+ *   - unknown keys are skipped, but each must still be a complete record;
+ *   - "exec" is required; every other key has a default (workdir "/", stdio
+ *     "console", root "initramfs", no hostname, no rlimits, env empty, which
+ *     init replaces with a minimal PATH/HOME/TERM).
+ */
+#ifndef KRUN_INIT_CONFIG_H
+#define KRUN_INIT_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* The file is read whole; past this it is rejected. */
+#define CONFIG_MAX_LEN ((size_t)64 << 20)
+
+enum stdio_kind { STDIO_CONSOLE = 0, STDIO_PORT = 1 };
+
+struct config_rlimit {
+	int id;
+	uint64_t cur, max;
+};
+
+struct config {
+	const char *exec;
+	const char **argv; /* exec, then every "arg", then NULL */
+	size_t argc;
+	const char **envp; /* every "env", then NULL */
+	size_t envc;
+	struct config_rlimit *rlimits;
+	size_t nrlimits;
+	const char *workdir;
+	const char *hostname; /* NULL: leave the kernel's */
+	enum stdio_kind stdio[3];
+	const char *virtiofs_tag; /* NULL: run in the initramfs */
+};
+
+/*
+ * Parses data[0..len) in place: the strings in cfg point into data, which must
+ * outlive cfg. Returns 0, or -1 with a one-line reason in err (err_len > 0).
+ * On success release with config_free; on failure nothing is left to free.
+ */
+int config_parse(struct config *cfg, const char *data, size_t len, char *err, size_t err_len);
+void config_free(struct config *cfg);
+
+#endif

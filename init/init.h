@@ -1,0 +1,43 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Our guest init (PID 1), split by stage:
+ *   main.c   read the config, run the stages, reap, report the status, power off
+ *   setup.c  mounts, hostname, loopback, switch to a virtio-fs root
+ *   stdio.c  the console and the virtio-console ports of the workload's stdio
+ *   exec.c   the workload's child side: signals, rlimits, cwd, stdio, execve
+ */
+#ifndef KRUN_INIT_INIT_H
+#define KRUN_INIT_INIT_H
+
+#include <stdbool.h>
+
+#include "config.h"
+
+/* "init: message" on init's stderr (the kernel's /dev/console). */
+void init_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Reports status through KRUN_EXIT_PORT and powers off. Never returns. */
+__attribute__((noreturn)) void init_finish(int status);
+
+/* setup.c. Each returns 0 or -1 after logging why. */
+int setup_mounts(void);
+void setup_hostname(const struct config *cfg);
+void setup_loopback(void);
+int setup_virtiofs_root(const char *tag);
+
+/* stdio.c: the fds the workload's stdin/stdout/stderr get, opened by PID 1 so
+ * that it can drain and close them after the workload has exited. */
+struct stdio_fds {
+	int fd[3];
+	int console; /* the console tty, or -1 if no stream uses it */
+};
+
+int stdio_open(const struct config *cfg, struct stdio_fds *s);
+/* Drains the console and closes the ports so that the host sees EOF. */
+void stdio_close(struct stdio_fds *s);
+
+/* exec.c: in the forked child; never returns (exits 125, 126 or 127). */
+__attribute__((noreturn)) void exec_workload(const struct config *cfg,
+					     const struct stdio_fds *s);
+
+#endif

@@ -1,0 +1,194 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Guest init, PID 1: sets up the guest, runs the workload described by
+ * /.krun/config (src/vmm/guest_abi.h), reaps every process until the workload
+ * has exited, and reports its status to the VMM through KRUN_EXIT_PORT. Every
+ * path ends in init_finish: PID 1 must never exit (the kernel panics), and the
+ * VMM must always get a status, 125 when init itself failed.
+ */
+#include "init.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/io.h>
+#include <sys/reboot.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "vmm/guest_abi.h"
+
+#define REAP_LEFTOVERS_MS 1000
+
+void init_log(const char *fmt, ...)
+{
+	char line[512];
+	va_list ap;
+	int n;
+
+	n = snprintf(line, sizeof(line), "init: ");
+	va_start(ap, fmt);
+	n += vsnprintf(line + n, sizeof(line) - (size_t)n - 1, fmt, ap);
+	va_end(ap);
+	if (n > (int)sizeof(line) - 2)
+		n = (int)sizeof(line) - 2;
+	line[n++] = '\n';
+	if (write(STDERR_FILENO, line, (size_t)n) < 0) {
+		/* nowhere else to say it */
+	}
+}
+
+void init_finish(int status)
+{
+	sync();
+	/* The VMM stops the VM on this write; the status is the whole value. */
+	if (ioperm(KRUN_EXIT_PORT, 4, 1) == 0)
+		outl((unsigned int)status, KRUN_EXIT_PORT);
+	else
+		init_log("cannot report the exit status (ioperm: %m)");
+	reboot(RB_POWER_OFF);
+	for (;;)
+		pause();
+}
+
+__attribute__((noreturn)) static void fail(void)
+{
+	init_finish(KRUN_EXIT_INIT_FAILURE);
+}
+
+/* The kernel gives init fds 0-2 on /dev/console if it can open it; if it could
+ * not, fill them so that the fds opened later never land on 0-2. */
+static void ensure_std_fds(void)
+{
+	int fd;
+
+	while ((fd = open("/dev/null", O_RDWR)) >= 0 && fd <= STDERR_FILENO) {
+	}
+	if (fd > STDERR_FILENO)
+		close(fd);
+}
+
+static char *read_config(size_t *len)
+{
+	int fd = open(KRUN_CONFIG_PATH, O_RDONLY | O_CLOEXEC);
+	struct stat st;
+	char *data = NULL;
+	size_t got = 0;
+	ssize_t n;
+
+	if (fd < 0 || fstat(fd, &st) < 0) {
+		init_log("cannot open %s: %m", KRUN_CONFIG_PATH);
+		goto out;
+	}
+	if (st.st_size < 0 || (unsigned long long)st.st_size > CONFIG_MAX_LEN) {
+		init_log("%s is over %zu bytes", KRUN_CONFIG_PATH, CONFIG_MAX_LEN);
+		goto out;
+	}
+	data = malloc((size_t)st.st_size + 1);
+	if (!data) {
+		init_log("out of memory for %s", KRUN_CONFIG_PATH);
+		goto out;
+	}
+	while (got < (size_t)st.st_size &&
+	       (n = read(fd, data + got, (size_t)st.st_size - got)) > 0)
+		got += (size_t)n;
+	if (got != (size_t)st.st_size) {
+		init_log("short read of %s", KRUN_CONFIG_PATH);
+		free(data);
+		data = NULL;
+	}
+	*len = got;
+out:
+	if (fd >= 0)
+		close(fd);
+	return data;
+}
+
+static int wait_status(int st)
+{
+	if (WIFSIGNALED(st))
+		return 128 + WTERMSIG(st);
+	return WEXITSTATUS(st);
+}
+
+/*
+ * Reaps everything (orphans are re-parented to PID 1) until the workload
+ * exits, then kills what is left: the VM is about to stop anyway, and a
+ * process that still holds a port open would keep the host from seeing EOF.
+ */
+static int reap(pid_t workload)
+{
+	const struct timespec tick = { 0, 10 * 1000000L };
+	int st, status = KRUN_EXIT_INIT_FAILURE, i;
+	pid_t pid;
+
+	for (;;) {
+		pid = waitpid(-1, &st, 0);
+		if (pid == workload) {
+			status = wait_status(st);
+			break;
+		}
+		if (pid < 0 && errno != EINTR) {
+			init_log("lost the workload: %m");
+			break;
+		}
+	}
+	kill(-1, SIGKILL);
+	for (i = 0; i < REAP_LEFTOVERS_MS / 10; i++) {
+		pid = waitpid(-1, NULL, WNOHANG);
+		if (pid < 0 && errno == ECHILD)
+			break;
+		if (pid <= 0)
+			nanosleep(&tick, NULL);
+	}
+	return status;
+}
+
+int main(void)
+{
+	struct stdio_fds fds;
+	struct config cfg;
+	char err[256];
+	size_t len = 0;
+	char *data;
+	pid_t pid;
+	int status;
+
+	if (getpid() != 1) {
+		/* The exit report pokes an I/O port: never do that on a host. */
+		fprintf(stderr, "init: this is the libkrun guest init; it only runs as PID 1\n");
+		return KRUN_EXIT_INIT_FAILURE;
+	}
+	if (setup_mounts() < 0)
+		fail();
+	ensure_std_fds();
+	data = read_config(&len);
+	if (!data)
+		fail();
+	if (config_parse(&cfg, data, len, err, sizeof(err)) < 0) {
+		init_log("bad %s: %s", KRUN_CONFIG_PATH, err);
+		fail();
+	}
+	setup_hostname(&cfg);
+	setup_loopback();
+	if (cfg.virtiofs_tag && setup_virtiofs_root(cfg.virtiofs_tag) < 0)
+		fail();
+	if (stdio_open(&cfg, &fds) < 0)
+		fail();
+
+	pid = fork();
+	if (pid < 0) {
+		init_log("fork: %m");
+		fail();
+	}
+	if (pid == 0)
+		exec_workload(&cfg, &fds);
+	status = reap(pid);
+	stdio_close(&fds);
+	init_finish(status);
+}

@@ -1,0 +1,149 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The guest's filesystems and identity. Everything is first mounted in the
+ * initramfs (where creating mount points is harmless: it is ours and lives in
+ * RAM); a virtio-fs root then receives the mounts by MS_MOVE, and only onto
+ * directories it already has, so that nothing is ever created in the user's
+ * shared folder.
+ */
+#include "init.h"
+
+#include <errno.h>
+#include <net/if.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define NEWROOT "/.krun/root" /* in the initramfs, outside the new root */
+
+struct mount_spec {
+	const char *type, *target, *data;
+	unsigned long flags;
+	mode_t mode;
+	bool required;
+};
+
+#define MS_SAFE (MS_NOSUID | MS_NODEV | MS_NOEXEC)
+
+/* In order: each target must exist after the mounts before it. */
+static const struct mount_spec mounts[] = {
+	{ "devtmpfs", "/dev", "mode=0755", MS_NOSUID, 0755, true },
+	{ "proc", "/proc", NULL, MS_SAFE, 0555, true },
+	{ "sysfs", "/sys", NULL, MS_SAFE, 0555, true },
+	/* /sys/fs/cgroup is made by sysfs itself when cgroups are built in. */
+	{ "cgroup2", "/sys/fs/cgroup", NULL, MS_SAFE, 0555, false },
+	/* A private devpts instance (Documentation/filesystems/devpts.rst);
+	 * ptmxmode=0666 makes /dev/pts/ptmx usable by any user, gid 5 is "tty". */
+	{ "devpts", "/dev/pts", "newinstance,ptmxmode=0666,mode=0620,gid=5",
+	  MS_NOSUID | MS_NOEXEC, 0755, false },
+	{ "tmpfs", "/dev/shm", "mode=1777", MS_NOSUID | MS_NODEV, 01777, false },
+};
+
+/* What udev would add to /dev; devtmpfs has only device nodes. */
+static const char *const dev_links[][2] = {
+	{ "/proc/self/fd", "/dev/fd" },
+	{ "/proc/self/fd/0", "/dev/stdin" },
+	{ "/proc/self/fd/1", "/dev/stdout" },
+	{ "/proc/self/fd/2", "/dev/stderr" },
+};
+
+int setup_mounts(void)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(mounts) / sizeof(mounts[0]); i++) {
+		const struct mount_spec *m = &mounts[i];
+
+		if (mkdir(m->target, m->mode) < 0 && errno != EEXIST && m->required) {
+			init_log("cannot create %s: %m", m->target);
+			return -1;
+		}
+		/* EBUSY: already mounted there (e.g. by a kernel automount). */
+		if (mount(m->type, m->target, m->type, m->flags, m->data) < 0 && errno != EBUSY) {
+			init_log("cannot mount %s on %s: %m", m->type, m->target);
+			if (m->required)
+				return -1;
+		}
+	}
+	/* devtmpfs makes /dev/ptmx (5:2), which resolves to the devpts instance
+	 * mounted at the sibling "pts" (Linux >= 4.7); make sure anyone may open it. */
+	if (chmod("/dev/ptmx", 0666) < 0 && errno == ENOENT &&
+	    symlink("pts/ptmx", "/dev/ptmx") < 0)
+		init_log("no /dev/ptmx: %m");
+	for (i = 0; i < sizeof(dev_links) / sizeof(dev_links[0]); i++)
+		if (symlink(dev_links[i][0], dev_links[i][1]) < 0 && errno != EEXIST)
+			init_log("cannot link %s: %m", dev_links[i][1]);
+	return 0;
+}
+
+void setup_hostname(const struct config *cfg)
+{
+	if (cfg->hostname && sethostname(cfg->hostname, strlen(cfg->hostname)) < 0)
+		init_log("cannot set the hostname: %m");
+}
+
+/* Loopback up, as `ip link set lo up` would do, with the classic ioctl
+ * (netdevice(7)): nothing else in the guest configures it. */
+void setup_loopback(void)
+{
+	struct ifreq ifr;
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+	if (fd < 0) {
+		init_log("no loopback (socket: %m)");
+		return;
+	}
+	memset(&ifr, 0, sizeof(ifr));
+	memcpy(ifr.ifr_name, "lo", 3);
+	if (ioctl(fd, SIOCGIFFLAGS, &ifr) < 0) {
+		init_log("no loopback (SIOCGIFFLAGS: %m)");
+	} else {
+		ifr.ifr_flags |= IFF_UP | IFF_RUNNING;
+		if (ioctl(fd, SIOCSIFFLAGS, &ifr) < 0)
+			init_log("cannot bring lo up: %m");
+	}
+	close(fd);
+}
+
+/*
+ * Mounts the virtio-fs share TAG (Documentation/filesystems/virtiofs.rst) and
+ * makes it the root. The initramfs is the kernel's rootfs, which cannot be
+ * pivot_root'ed away: move the new root over "/" and chroot into it, as
+ * switch_root(8) does.
+ */
+int setup_virtiofs_root(const char *tag)
+{
+	static const char *const moved[] = { "/dev", "/proc", "/sys" };
+	char path[64];
+	struct stat st;
+	size_t i;
+
+	if (mkdir(NEWROOT, 0755) < 0 && errno != EEXIST) {
+		init_log("cannot create %s: %m", NEWROOT);
+		return -1;
+	}
+	if (mount(tag, NEWROOT, "virtiofs", 0, NULL) < 0) {
+		init_log("cannot mount virtio-fs \"%s\": %m", tag);
+		return -1;
+	}
+	for (i = 0; i < sizeof(moved) / sizeof(moved[0]); i++) {
+		snprintf(path, sizeof(path), NEWROOT "%s", moved[i]);
+		/* lstat: a symlink there would be followed in the initramfs. */
+		if (lstat(path, &st) < 0 || !S_ISDIR(st.st_mode)) {
+			init_log("the root has no directory %s; not mounted there", moved[i]);
+			continue;
+		}
+		if (mount(moved[i], path, NULL, MS_MOVE, NULL) < 0)
+			init_log("cannot move %s into the root: %m", moved[i]);
+	}
+	if (chdir(NEWROOT) < 0 || mount(".", "/", NULL, MS_MOVE, NULL) < 0 || chroot(".") < 0 ||
+	    chdir("/") < 0) {
+		init_log("cannot switch to the virtio-fs root: %m");
+		return -1;
+	}
+	return 0;
+}
