@@ -46,15 +46,18 @@ unsigned int arch_max_virtio_devices(void);
 /* Most vCPUs this host's KVM lets one VM have (and the layout supports). */
 unsigned int arch_max_vcpus(int kvm_fd);
 
-/* VM-wide setup before memory is used: in-kernel irqchip, PIT, TSS address. */
+/* VM-wide setup before memory is used: in-kernel irqchip, PIT, TSS address.
+ * Before the first KVM_CREATE_VCPU (KVM refuses the irqchip after it). */
 int arch_vm_setup(struct vm *vm);
 
 /* Loads the kernel and initrd into guest memory and writes every boot structure
- * (zero page, command line, e820, MP table, page tables, GDT). */
+ * (zero page, command line, e820, MP table, page tables, GDT). vm->nvcpus must
+ * already hold the VM's final vCPU count: the MP table lists every vCPU. */
 int arch_boot_setup(struct vm *vm, const struct boot_spec *b);
 
 /* Per-vCPU state: CPUID, MSRs, registers (the boot vCPU at the kernel entry,
- * the others waiting for INIT/SIPI), FPU, LAPIC LINT0/LINT1. */
+ * the others waiting for INIT/SIPI), FPU, LAPIC LINT0/LINT1. After
+ * arch_boot_setup; v->id is the KVM vcpu id (= APIC id), vm->nvcpus the total. */
 int arch_vcpu_setup(struct vm *vm, struct vcpu *v);
 
 /* Handles an exit the generic loop does not (KVM_EXIT_IO on x86). Returns 0 to

@@ -15,10 +15,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "virtio/mmio.h"
 #include "vmm/gmem.h"
 
 #define VM_MAX_VCPUS 64
 #define VM_MAX_MMIO 16
+#define VM_MAX_DEVICES 8
 
 struct vm;
 struct evloop;
@@ -31,6 +33,10 @@ struct vcpu {
 	size_t run_size;
 	pthread_t thread;
 	bool thread_started;
+	/* Early-console bytes the arch layer holds until a newline (x86: COM1
+	 * writes from earlyprintk), logged line by line. This vCPU's thread only. */
+	char con_line[128];
+	unsigned int con_len;
 };
 
 /* An MMIO window served by the VMM (a virtio-mmio device). Called on vCPU threads. */
@@ -50,14 +56,30 @@ enum vm_end {
 	VM_END_ERROR,       /* a VMM error: KVM_RUN failed, bad exit */
 };
 
+/* One virtio-mmio device on the VM's bus (src/vmm/virtio_bus.c). */
+struct virtio_notify {
+	struct virtio_dev *dev;
+	uint16_t queue;
+};
+
+struct virtio_slot {
+	struct virtio_dev *dev;
+	bool is_console;
+	struct virtio_notify notify[VIRTIO_MAX_QUEUES];
+};
+
 struct vm {
 	int kvm_fd, vm_fd;
 	struct gmem mem;
-	unsigned int nvcpus;
+	unsigned int nvcpus;         /* final before arch_boot_setup */
+	unsigned int vcpus_created;  /* how many of vcpu[] hold KVM resources */
 	struct vcpu vcpu[VM_MAX_VCPUS];
 	struct mmio_region mmio[VM_MAX_MMIO];
 	unsigned int nmmio;
 	struct evloop *loop;
+	uint64_t boot_entry; /* kernel entry GPA: set by arch_boot_setup for arch_vcpu_setup */
+	struct virtio_slot dev[VM_MAX_DEVICES];
+	unsigned int ndev;
 
 	pthread_mutex_t end_lock;
 	pthread_cond_t end_cond;
