@@ -13,8 +13,11 @@
  * host fd cannot take yet stays in the device (not re-queued, not dropped) and
  * the queue is not popped further until the fd is writable again.
  *
- * The caller's fds are never left changed: if they are made non-blocking, their
- * flags are restored by console_destroy (via ops->destroy) and console_flush.
+ * The caller's fds keep their flags (never made non-blocking): input is read
+ * only when poll() says the read will not block, output is written by one
+ * blocking writer thread per output fd (console_priv.h says why). ops->destroy
+ * joins those threads, so call it before the guest ran or after console_flush
+ * returned: a writer blocked on a reader that never reads cannot be stopped.
  */
 #ifndef LIBKRUN_DEVICES_CONSOLE_H
 #define LIBKRUN_DEVICES_CONSOLE_H
@@ -41,8 +44,9 @@ struct virtio_dev *console_create(const struct console_config *cfg, struct evloo
 
 /*
  * After the guest reported its exit: writes out, blocking, every byte the guest
- * already queued on any port, in order, then restores the fds' flags. Any thread;
- * the event loop must be stopped first. 0 or -errno.
+ * already queued on any port (also chains it never kicked for), in order, and
+ * returns when the writers are idle. Any thread; the event loop must be stopped
+ * first. 0 or -errno.
  */
 int console_flush(struct virtio_dev *d);
 
