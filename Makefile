@@ -55,7 +55,7 @@ LIB_SRCS := $(sort $(wildcard src/api/*.c src/vmm/*.c src/virtio/*.c \
 	src/arch/$(ARCH)/*.c))
 LIB_ASM  := $(sort $(wildcard src/*/*.S src/arch/$(ARCH)/*.S))
 LIB_OBJS := $(LIB_SRCS:%.c=$(B)/pic/%.o) $(LIB_ASM:%.S=$(B)/pic/%.o)
-SAN_OBJS := $(LIB_SRCS:%.c=$(B)/san/%.o)
+SAN_OBJS := $(LIB_SRCS:%.c=$(B)/san/%.o) $(LIB_ASM:%.S=$(B)/san/%.o)
 
 lib: $(B)/$(SONAME)
 
@@ -74,10 +74,15 @@ $(B)/san/%.o: %.c
 	@echo "  CC san  $<"
 	$(Q)$(CC) $(SAN_CFLAGS) -c $< -o $@
 
+$(B)/san/%.o: %.S
+	@mkdir -p $(@D)
+	@echo "  AS san  $<"
+	$(Q)$(CC) $(SAN_CFLAGS) -c $< -o $@
+
 $(B)/$(SONAME): $(LIB_OBJS)
 	@echo "  LD      $@"
 	$(Q)$(CC) -shared -Wl,-soname,$(SONAME) -Wl,-z,relro,-z,now -Wl,--no-undefined \
-		$(LDFLAGS) -o $(B)/libkrun.so.$(VERSION) $^ -lpthread -ldl
+		-Wl,-rpath,'$$ORIGIN' $(LDFLAGS) -o $(B)/libkrun.so.$(VERSION) $^ -lpthread -ldl
 	$(Q)ln -sf libkrun.so.$(VERSION) $@
 	$(Q)ln -sf $(SONAME) $(B)/libkrun.so
 
@@ -89,11 +94,68 @@ $(B)/libkrun-san.a: $(SAN_OBJS)
 # ---------------------------------------------------------------------------
 # Guest kernel bundle (libkrunfw.so.5). kernel/build.sh caches the kernel build
 # outside the checkout; see kernel/README.md.
-libkrunfw:
+KRUNFW_OBJS := $(B)/krunfw/krunfw.o $(B)/krunfw/bundle.o
+
+libkrunfw: $(B)/$(KRUNFW_SONAME)
+
+# build.sh runs on every make (seconds when its cache is warm) and rewrites an output
+# only when its bytes changed, so what depends on kernel.bin is redone only then.
+$(B)/kernel/kernel.bin: FORCE | deps-build
+	@kernel/build.sh $(B)
+$(B)/kernel/kernel.env: $(B)/kernel/kernel.bin ;
+
+$(B)/krunfw/krunfw.o: kernel/krunfw.c kernel/krunfw.h $(B)/kernel/kernel.env
+	@mkdir -p $(@D)
+	@echo "  CC      $<"
+	$(Q). $(B)/kernel/kernel.env && $(CC) $(CFLAGS) $(LIB_CFLAGS) \
+		-DKRUNFW_LOAD_ADDR=$$KERNEL_LOAD_ADDR -DKRUNFW_ENTRY=$$KERNEL_ENTRY \
+		-DKRUNFW_IMAGE_SIZE=$$KERNEL_IMAGE_SIZE -DKRUNFW_RELEASE="\"$$KERNEL_RELEASE\"" \
+		-DKRUNFW_CONFIG_SHA256="\"$$KERNEL_CONFIG_SHA256\"" -c $< -o $@
+
+$(B)/krunfw/bundle.o: kernel/bundle.S $(B)/kernel/kernel.bin
+	@mkdir -p $(@D)
+	@echo "  AS      $<"
+	$(Q)$(CC) $(LIB_CFLAGS) -DKRUNFW_IMAGE='"$(B)/kernel/kernel.bin"' -c $< -o $@
+
+$(B)/$(KRUNFW_SONAME): $(KRUNFW_OBJS)
+	@echo "  LD      $@"
+	$(Q)$(CC) -shared -Wl,-soname,$(KRUNFW_SONAME) -Wl,-z,relro,-z,now -Wl,--no-undefined \
+		-Wl,-rpath,'$$ORIGIN' $(LDFLAGS) -o $@ $^
+	$(Q)ln -sf $(KRUNFW_SONAME) $(B)/libkrunfw.so
+
+.PHONY: FORCE
+FORCE:
 
 # ---------------------------------------------------------------------------
 # Guest init: a static binary, embedded in libkrun.so.
-init:
+# init/ shares only src/vmm/guest_abi.h with the library; init/config.c is also
+# linked into its unit test. The blob's object depends on the binary, and the .S
+# gets its path from KRUN_INIT_PATH.
+INIT_SRCS   := $(sort $(wildcard init/*.c))
+INIT_OBJS   := $(INIT_SRCS:%.c=$(B)/init/obj/%.o)
+INIT_CFLAGS := $(BASE_CFLAGS) -O2 -ffunction-sections -fdata-sections -D_FORTIFY_SOURCE=2
+
+init: $(B)/init/init
+
+$(B)/init/obj/%.o: %.c
+	@mkdir -p $(@D)
+	@echo "  CC init $<"
+	$(Q)$(CC) $(INIT_CFLAGS) -c $< -o $@
+
+$(B)/init/init: $(INIT_OBJS)
+	@echo "  LD      $@"
+	$(Q)$(CC) -static -s -Wl,--gc-sections -o $@ $^
+
+$(B)/pic/src/vmm/init_blob.o $(B)/san/src/vmm/init_blob.o: $(B)/init/init
+$(B)/pic/src/vmm/init_blob.o: LIB_CFLAGS += -DKRUN_INIT_PATH='"$(B)/init/init"'
+$(B)/san/src/vmm/init_blob.o: SAN_CFLAGS += -DKRUN_INIT_PATH='"$(B)/init/init"'
+
+$(B)/tests/unit/test_guest_config: tests/unit/test_guest_config.c $(B)/san/init/config.o \
+		$(B)/tests/unit/harness.o $(B)/libkrun-san.a
+	@mkdir -p $(@D)
+	@echo "  CCLD    $@"
+	$(Q)$(CC) $(SAN_CFLAGS) -Itests/unit -I. -o $@ $< $(B)/san/init/config.o \
+		$(B)/tests/unit/harness.o $(B)/libkrun-san.a -lpthread -ldl
 
 # ---------------------------------------------------------------------------
 # Examples.
@@ -110,7 +172,9 @@ $(B)/examples/%: examples/%.c $(B)/$(SONAME)
 # VM test programs: tests/vm/*.c, built plainly (they run inside KVM guests or
 # the emulated machine). Runner tools: tests/runner/*.c.
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(B)/tests/unit/%,$(wildcard tests/unit/test_*.c))
+# tests/vm/guest/*.c are static programs that run inside guests.
 VM_PROGS   := $(patsubst tests/vm/%.c,$(B)/tests/vm/%,$(wildcard tests/vm/*.c)) \
+	$(patsubst tests/vm/guest/%.c,$(B)/tests/vm/guest/%,$(wildcard tests/vm/guest/*.c)) \
 	$(patsubst tests/runner/%.c,$(B)/tests/runner/%,$(wildcard tests/runner/*.c))
 
 unit-tests: $(UNIT_TESTS)
@@ -125,12 +189,17 @@ $(B)/tests/unit/test_%: tests/unit/test_%.c $(B)/tests/unit/harness.o $(B)/libkr
 	@mkdir -p $(@D)
 	@echo "  CCLD    $@"
 	$(Q)$(CC) $(SAN_CFLAGS) -Itests/unit -o $@ $< $(B)/tests/unit/harness.o \
-		$(B)/libkrun-san.a -lpthread -ldl
+		$(B)/libkrun-san.a -Wl,-rpath,'$$ORIGIN/../..' -lpthread -ldl
 
-$(B)/tests/vm/%: tests/vm/%.c
+$(B)/tests/vm/%: tests/vm/%.c $(B)/$(SONAME)
 	@mkdir -p $(@D)
 	@echo "  CCLD    $@"
-	$(Q)$(CC) $(CFLAGS) $(BASE_CFLAGS) -o $@ $< -L$(B) -Wl,-rpath,'$$ORIGIN/../..' -lpthread
+	$(Q)$(CC) $(CFLAGS) $(BASE_CFLAGS) -o $@ $< -L$(B) -Wl,-rpath,'$$ORIGIN/../..' -lkrun -lpthread
+
+$(B)/tests/vm/guest/%: tests/vm/guest/%.c
+	@mkdir -p $(@D)
+	@echo "  CCLD    $@ (static)"
+	$(Q)$(CC) $(CFLAGS) $(BASE_CFLAGS) -static -o $@ $<
 
 $(B)/tests/runner/%: tests/runner/%.c
 	@mkdir -p $(@D)
@@ -150,6 +219,8 @@ install: all
 	install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR) $(DESTDIR)$(LIBDIR)/pkgconfig \
 		$(DESTDIR)$(BINDIR)
 	install -m 0755 $(B)/libkrun.so.$(VERSION) $(DESTDIR)$(LIBDIR)/
+	install -m 0755 $(B)/$(KRUNFW_SONAME) $(DESTDIR)$(LIBDIR)/
+	ln -sf $(KRUNFW_SONAME) $(DESTDIR)$(LIBDIR)/libkrunfw.so
 	ln -sf libkrun.so.$(VERSION) $(DESTDIR)$(LIBDIR)/$(SONAME)
 	ln -sf $(SONAME) $(DESTDIR)$(LIBDIR)/libkrun.so
 	install -m 0644 include/libkrun.h $(DESTDIR)$(INCLUDEDIR)/
@@ -158,7 +229,8 @@ install: all
 	for f in $(EXAMPLES); do install -m 0755 $$f $(DESTDIR)$(BINDIR)/; done
 
 uninstall:
-	rm -f $(DESTDIR)$(LIBDIR)/libkrun.so* $(DESTDIR)$(INCLUDEDIR)/libkrun.h \
+	rm -f $(DESTDIR)$(LIBDIR)/libkrun.so* $(DESTDIR)$(LIBDIR)/libkrunfw.so* \
+		$(DESTDIR)$(INCLUDEDIR)/libkrun.h \
 		$(DESTDIR)$(LIBDIR)/pkgconfig/libkrun.pc
 	for f in $(notdir $(EXAMPLES)); do rm -f $(DESTDIR)$(BINDIR)/$$f; done
 
