@@ -23,6 +23,9 @@ log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 
 echo "== unit tests (ASan+UBSan)"
+# ASan intercepts dlopen, which hides the tests' own run path from it: say where
+# libkrunfw.so.5 is.
+export LD_LIBRARY_PATH=$PWD/build${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
 for t in build/tests/unit/test_*; do
 	[ -x "$t" ] || continue
 	args=()

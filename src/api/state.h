@@ -8,6 +8,7 @@
 
 #include <pthread.h>
 #include <stdatomic.h>
+#include <termios.h>
 
 #define KRUN_MAX_CTX 64
 
@@ -18,6 +19,10 @@ struct krun_state {
 	struct krun_ctx *ctx[KRUN_MAX_CTX]; /* id = index; NULL = free */
 	atomic_int log_level;            /* enum log_level */
 	atomic_int log_fd;
+	/* The caller's terminal while krun_start_enter holds it in raw mode, so
+	 * that a fatal signal can restore it (src/api/term.c). */
+	atomic_int term_fd; /* -1: none */
+	struct termios term_saved;
 };
 
 struct krun_state *krun_state(void);

@@ -1,0 +1,194 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * libkrun-c: run a process inside a KVM micro-VM.
+ *
+ * Names, signatures, constants and semantics follow upstream libkrun's C API, so
+ * that its clients build and run against this library unchanged.
+ *
+ * Usage:
+ *   int ctx = krun_create_ctx();
+ *   krun_set_vm_config(ctx, 2, 512);
+ *   krun_set_root(ctx, "/path/to/rootfs");      (or krun_set_kernel with an initramfs)
+ *   krun_set_exec(ctx, "/bin/sh", argv, envp);
+ *   krun_start_enter(ctx);                       (returns only on a setup error)
+ *
+ * Conventions for every function:
+ * - The return value is 0 (or a non-negative id/count) on success and a negative
+ *   errno on failure: -ENOENT for an unknown context id, -EINVAL for a bad
+ *   argument (the log says which), -ENOMEM, and so on. A failed call changes
+ *   nothing in the context.
+ * - Strings and string arrays are copied before the call returns; the caller
+ *   keeps ownership of what it passes. Arrays are NULL-terminated.
+ * - Configuration calls may be made in any order before krun_start_enter.
+ * - Contexts may be used from any thread, but one context must not be configured
+ *   from two threads at once.
+ */
+#ifndef LIBKRUN_H
+#define LIBKRUN_H
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#include <inttypes.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <unistd.h>
+
+/* ---- Logging ------------------------------------------------------------- */
+
+#define KRUN_LOG_TARGET_DEFAULT -1
+
+#define KRUN_LOG_LEVEL_OFF 0
+#define KRUN_LOG_LEVEL_ERROR 1
+#define KRUN_LOG_LEVEL_WARN 2
+#define KRUN_LOG_LEVEL_INFO 3
+#define KRUN_LOG_LEVEL_DEBUG 4
+#define KRUN_LOG_LEVEL_TRACE 5
+
+#define KRUN_LOG_STYLE_AUTO 0
+#define KRUN_LOG_STYLE_ALWAYS 1
+#define KRUN_LOG_STYLE_NEVER 2
+
+#define KRUN_LOG_OPTION_NO_ENV 1
+
+/*
+ * Sets how verbose the library's log (on stderr by default) is: one of
+ * KRUN_LOG_LEVEL_*. The default is KRUN_LOG_LEVEL_WARN. -EINVAL above TRACE.
+ */
+int32_t krun_set_log_level(uint32_t level);
+
+/*
+ * Sets the log's target fd (KRUN_LOG_TARGET_DEFAULT = stderr), level and style.
+ * Lines are plain text ("libkrun: LEVEL: message"); style is accepted for
+ * compatibility and colours are never used. Unless options has
+ * KRUN_LOG_OPTION_NO_ENV, the environment variable KRUN_LOG_LEVEL (a number)
+ * overrides level. -EINVAL for a bad level, style or option bit, or a negative
+ * fd other than KRUN_LOG_TARGET_DEFAULT.
+ */
+int32_t krun_init_log(int target_fd, uint32_t level, uint32_t style, uint32_t options);
+
+/* ---- Contexts ------------------------------------------------------------ */
+
+/*
+ * Creates a configuration context and returns its id (>= 0), or -ENOMEM /
+ * -ENOSPC (too many contexts), or the error of loading the bundled kernel
+ * (libkrunfw.so.5), which is opened here so that a client may chroot before
+ * krun_start_enter.
+ */
+int32_t krun_create_ctx(void);
+
+/* Frees a context and everything it holds. -ENOENT if unknown. */
+int32_t krun_free_ctx(uint32_t ctx_id);
+
+/*
+ * Sets the number of vCPUs (1..krun_get_max_vcpus()) and the guest RAM in MiB
+ * (at least 64; at most what the address space allows). Defaults: 1 vCPU,
+ * 128 MiB. Zero for either is -EINVAL.
+ */
+int32_t krun_set_vm_config(uint32_t ctx_id, uint8_t num_vcpus, uint32_t ram_mib);
+
+/* Most vCPUs one VM can have on this host (KVM's limit), or a negative errno. */
+int32_t krun_get_max_vcpus(void);
+
+/* ---- Kernel and root ----------------------------------------------------- */
+
+#define KRUN_KERNEL_FORMAT_RAW 0
+#define KRUN_KERNEL_FORMAT_ELF 1
+#define KRUN_KERNEL_FORMAT_PE_GZ 2
+#define KRUN_KERNEL_FORMAT_IMAGE_BZ2 3
+#define KRUN_KERNEL_FORMAT_IMAGE_GZ 4
+#define KRUN_KERNEL_FORMAT_IMAGE_ZSTD 5
+/* libkrun-c extension: an x86 bzImage (boot protocol 2.06+, 64-bit entry). */
+#define KRUN_KERNEL_FORMAT_BZIMAGE 100
+
+/*
+ * Boots the kernel at kernel_path (host path) instead of the bundled one.
+ * x86_64 supports KRUN_KERNEL_FORMAT_ELF (vmlinux) and
+ * KRUN_KERNEL_FORMAT_BZIMAGE; KRUN_KERNEL_FORMAT_RAW is taken as a bzImage when
+ * the file has the boot protocol's "HdrS" header. Other formats: -EINVAL.
+ * initramfs (may be NULL) is a cpio archive (plain or gzip) whose contents the
+ * workload runs in: the library appends its own archive holding our init at
+ * /init and the workload's configuration, so the initramfs's own /init is
+ * replaced. cmdline (may be NULL) is appended to the command line the library
+ * builds. The files are read at krun_start_enter. -ENOENT if a path does not
+ * exist now.
+ */
+int32_t krun_set_kernel(uint32_t ctx_id, const char *kernel_path, uint32_t kernel_format,
+			const char *initramfs, const char *cmdline);
+
+/* virtio-fs tag of the root filesystem. */
+#define KRUN_FS_ROOT_TAG "/dev/root"
+
+/*
+ * Uses the host directory root_path as the guest's root filesystem (virtio-fs).
+ * Not implemented yet in libkrun-c: returns -ENOSYS.
+ */
+int32_t krun_set_root(uint32_t ctx_id, const char *root_path);
+
+/* ---- Workload ------------------------------------------------------------ */
+
+/*
+ * Sets the program to run in the guest. exec_path is resolved in the guest (a
+ * name without '/' is searched in the workload's PATH). argv holds the arguments
+ * after argv[0] (may be NULL: none). envp is the full environment: NULL means
+ * this process's environment at the time of the call, an array holding only NULL
+ * means an empty one. No size or count limits apply beyond memory.
+ */
+int32_t krun_set_exec(uint32_t ctx_id, const char *exec_path, const char *const argv[],
+		      const char *const envp[]);
+
+/* Sets the environment alone, with krun_set_exec's envp semantics. */
+int32_t krun_set_env(uint32_t ctx_id, const char *const envp[]);
+
+/* Sets the workload's working directory (a guest path; default "/"). */
+int32_t krun_set_workdir(uint32_t ctx_id, const char *workdir_path);
+
+/*
+ * Sets resource limits for the workload: strings "RESOURCE=CUR:MAX" where
+ * RESOURCE is the numeric RLIMIT_* id of Linux (e.g. "7=1024:2048" for
+ * RLIMIT_NOFILE), CUR <= MAX, each a decimal number or -1 / "infinity" for no
+ * limit. Unlike upstream, a malformed string is rejected here with -EINVAL (and a
+ * log line naming it) rather than failing in the guest. Replaces earlier limits.
+ */
+int32_t krun_set_rlimits(uint32_t ctx_id, const char *const rlimits[]);
+
+/*
+ * Sends the guest's console output (the workload's stdout and stderr) to the file
+ * at c_filepath (created or truncated at krun_start_enter) instead of this
+ * process's stdout/stderr; the workload's stdin is then empty.
+ */
+int32_t krun_set_console_output(uint32_t ctx_id, const char *c_filepath);
+
+/* ---- Devices that arrive with later work (return -ENOSYS for now) --------- */
+
+int32_t krun_add_virtiofs(uint32_t ctx_id, const char *c_tag, const char *c_path);
+int32_t krun_add_virtiofs2(uint32_t ctx_id, const char *c_tag, const char *c_path,
+			   uint64_t shm_size);
+int32_t krun_add_vsock_port(uint32_t ctx_id, uint32_t port, const char *c_filepath);
+int32_t krun_add_vsock_port2(uint32_t ctx_id, uint32_t port, const char *c_filepath,
+			     bool listen);
+int32_t krun_set_port_map(uint32_t ctx_id, const char *const port_map[]);
+
+/* ---- Start --------------------------------------------------------------- */
+
+/*
+ * Builds and runs the VM in this process. Returns a negative errno only if
+ * something fails before the guest runs (bad configuration, no /dev/kvm, a file
+ * that cannot be read). Otherwise it never returns: when the workload ends, the
+ * process exits with its status (its exit code; 128+N if killed by signal N; 127
+ * if not found; 126 if not executable; 125 if the guest's init failed), after
+ * restoring the terminal. The context is consumed either way.
+ *
+ * stdio: when this process's stdin/stdout/stderr are terminals, the guest's
+ * console is that terminal (raw mode while the VM runs, window size followed);
+ * when they are pipes or files they stay three separate byte streams end to end,
+ * and EOF on stdin reaches the workload.
+ */
+int32_t krun_start_enter(uint32_t ctx_id);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,200 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* krun_set_*: validate, copy, then store, so that a failed call changes nothing. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "api/ctx.h"
+#include "api/export.h"
+#include "api/state.h"
+#include "libkrun.h"
+#include "util/log.h"
+#include "vmm/vmm.h"
+
+#define CTX_OR_ENOENT(var, id)                                                 \
+	struct krun_ctx *var = ctx_get(id);                                    \
+	if (!var)                                                              \
+		return -ENOENT
+
+static int bad_arg(const char *fn, const char *what)
+{
+	log_error("%s: %s", fn, what);
+	return -EINVAL;
+}
+
+KRUN_API int32_t krun_set_log_level(uint32_t level)
+{
+	if (level > KRUN_LOG_LEVEL_TRACE)
+		return bad_arg(__func__, "level above KRUN_LOG_LEVEL_TRACE");
+	log_configure((enum log_level)level, atomic_load(&krun_state()->log_fd));
+	return 0;
+}
+
+KRUN_API int32_t krun_init_log(int target_fd, uint32_t level, uint32_t style, uint32_t options)
+{
+	if (level > KRUN_LOG_LEVEL_TRACE)
+		return bad_arg(__func__, "level above KRUN_LOG_LEVEL_TRACE");
+	if (style > KRUN_LOG_STYLE_NEVER)
+		return bad_arg(__func__, "unknown style");
+	if (options & ~(uint32_t)KRUN_LOG_OPTION_NO_ENV)
+		return bad_arg(__func__, "unknown option bits");
+	if (target_fd < 0 && target_fd != KRUN_LOG_TARGET_DEFAULT)
+		return bad_arg(__func__, "negative target_fd");
+	if (!(options & KRUN_LOG_OPTION_NO_ENV)) {
+		const char *env = getenv("KRUN_LOG_LEVEL");
+		char *end;
+		if (env && *env) {
+			unsigned long v = strtoul(env, &end, 10);
+			if (!*end && v <= KRUN_LOG_LEVEL_TRACE)
+				level = (uint32_t)v;
+		}
+	}
+	log_configure((enum log_level)level, target_fd);
+	return 0;
+}
+
+KRUN_API int32_t krun_set_vm_config(uint32_t ctx_id, uint8_t num_vcpus, uint32_t ram_mib)
+{
+	CTX_OR_ENOENT(ctx, ctx_id);
+	int max = vmm_max_vcpus();
+
+	if (num_vcpus == 0)
+		return bad_arg(__func__, "num_vcpus is 0");
+	if (max > 0 && num_vcpus > max) {
+		log_error("%s: num_vcpus %u is above this host's maximum %d", __func__,
+			  num_vcpus, max);
+		return -EINVAL;
+	}
+	if (ram_mib < KRUN_MIN_RAM_MIB || ram_mib > VMM_MAX_RAM_MIB) {
+		log_error("%s: ram_mib %u is outside %u..%u", __func__, ram_mib,
+			  KRUN_MIN_RAM_MIB, VMM_MAX_RAM_MIB);
+		return -EINVAL;
+	}
+	ctx->nvcpus = num_vcpus;
+	ctx->ram_mib = ram_mib;
+	return 0;
+}
+
+KRUN_API int32_t krun_get_max_vcpus(void)
+{
+	return vmm_max_vcpus();
+}
+
+KRUN_API int32_t krun_set_kernel(uint32_t ctx_id, const char *kernel_path,
+				 uint32_t kernel_format, const char *initramfs,
+				 const char *cmdline)
+{
+	CTX_OR_ENOENT(ctx, ctx_id);
+	char *k = NULL, *i = NULL, *c = NULL;
+
+	if (!kernel_path || !*kernel_path)
+		return bad_arg(__func__, "kernel_path is NULL or empty");
+	if (kernel_format != KRUN_KERNEL_FORMAT_RAW && kernel_format != KRUN_KERNEL_FORMAT_ELF &&
+	    kernel_format != KRUN_KERNEL_FORMAT_BZIMAGE) {
+		log_error("%s: kernel format %u is not supported on this architecture "
+			  "(ELF, bzImage, or RAW holding a bzImage)", __func__, kernel_format);
+		return -EINVAL;
+	}
+	if (access(kernel_path, R_OK) < 0 || (initramfs && access(initramfs, R_OK) < 0)) {
+		int r = -errno;
+		log_error("%s: cannot read %s: %s", __func__,
+			  access(kernel_path, R_OK) < 0 ? kernel_path : initramfs, strerror(-r));
+		return r;
+	}
+	if (ctx_set_string(&k, kernel_path) || ctx_set_string(&i, initramfs) ||
+	    ctx_set_string(&c, cmdline)) {
+		free(k);
+		free(i);
+		free(c);
+		return -ENOMEM;
+	}
+	free(ctx->kernel_path);
+	free(ctx->initramfs_path);
+	free(ctx->cmdline);
+	ctx->kernel_path = k;
+	ctx->initramfs_path = i;
+	ctx->cmdline = c;
+	ctx->kernel_format = kernel_format;
+	return 0;
+}
+
+/* envp NULL: this process's environment now; {NULL}: empty. */
+static int copy_env(const char *const envp[], struct strv *out)
+{
+	extern char **environ;
+	return strv_dup(envp ? envp : (const char *const *)environ, out);
+}
+
+KRUN_API int32_t krun_set_exec(uint32_t ctx_id, const char *exec_path,
+			       const char *const argv[], const char *const envp[])
+{
+	CTX_OR_ENOENT(ctx, ctx_id);
+	struct strv a = { 0 }, e = { 0 };
+	char *path = NULL;
+
+	if (!exec_path || !*exec_path)
+		return bad_arg(__func__, "exec_path is NULL or empty");
+	if (ctx_set_string(&path, exec_path) || strv_dup(argv, &a) || copy_env(envp, &e)) {
+		free(path);
+		strv_free(&a);
+		strv_free(&e);
+		return -ENOMEM;
+	}
+	free(ctx->exec_path);
+	ctx->exec_path = path;
+	strv_move(&ctx->argv, &a);
+	strv_move(&ctx->env, &e);
+	return 0;
+}
+
+KRUN_API int32_t krun_set_env(uint32_t ctx_id, const char *const envp[])
+{
+	CTX_OR_ENOENT(ctx, ctx_id);
+	struct strv e = { 0 };
+
+	if (copy_env(envp, &e))
+		return -ENOMEM;
+	strv_move(&ctx->env, &e);
+	return 0;
+}
+
+KRUN_API int32_t krun_set_workdir(uint32_t ctx_id, const char *workdir_path)
+{
+	CTX_OR_ENOENT(ctx, ctx_id);
+
+	if (!workdir_path || !*workdir_path)
+		return bad_arg(__func__, "workdir_path is NULL or empty");
+	return ctx_set_string(&ctx->workdir, workdir_path);
+}
+
+KRUN_API int32_t krun_set_rlimits(uint32_t ctx_id, const char *const rlimits[])
+{
+	CTX_OR_ENOENT(ctx, ctx_id);
+	struct strv r = { 0 };
+
+	if (!rlimits)
+		return bad_arg(__func__, "rlimits is NULL");
+	for (size_t i = 0; rlimits[i]; i++) {
+		int id;
+		uint64_t cur, max;
+		if (rlimit_parse(rlimits[i], &id, &cur, &max) < 0) {
+			log_error("%s: \"%s\" is not RESOURCE=CUR:MAX with a known numeric "
+				  "RLIMIT id and CUR <= MAX", __func__, rlimits[i]);
+			return -EINVAL;
+		}
+	}
+	if (strv_dup(rlimits, &r))
+		return -ENOMEM;
+	strv_move(&ctx->rlimits, &r);
+	return 0;
+}
+
+KRUN_API int32_t krun_set_console_output(uint32_t ctx_id, const char *c_filepath)
+{
+	CTX_OR_ENOENT(ctx, ctx_id);
+
+	if (!c_filepath || !*c_filepath)
+		return bad_arg(__func__, "c_filepath is NULL or empty");
+	return ctx_set_string(&ctx->console_output, c_filepath);
+}

@@ -1,0 +1,113 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The context table and krun_create_ctx / krun_free_ctx. */
+#include "api/ctx.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/export.h"
+#include "api/state.h"
+#include "libkrun.h"
+#include "util/log.h"
+
+static struct krun_ctx *ctx_lookup(uint32_t id, bool take)
+{
+	struct krun_state *st = krun_state();
+	struct krun_ctx *ctx = NULL;
+
+	pthread_mutex_lock(&st->lock);
+	if (id < KRUN_MAX_CTX) {
+		ctx = st->ctx[id];
+		if (take)
+			st->ctx[id] = NULL;
+	}
+	pthread_mutex_unlock(&st->lock);
+	if (!ctx)
+		log_error("unknown context id %u", id);
+	return ctx;
+}
+
+struct krun_ctx *ctx_get(uint32_t id)
+{
+	return ctx_lookup(id, false);
+}
+
+struct krun_ctx *ctx_take(uint32_t id)
+{
+	return ctx_lookup(id, true);
+}
+
+int ctx_set_string(char **slot, const char *s)
+{
+	char *copy = NULL;
+
+	if (s) {
+		copy = strdup(s);
+		if (!copy)
+			return -ENOMEM;
+	}
+	free(*slot);
+	*slot = copy;
+	return 0;
+}
+
+void ctx_destroy(struct krun_ctx *ctx)
+{
+	if (!ctx)
+		return;
+	free(ctx->kernel_path);
+	free(ctx->initramfs_path);
+	free(ctx->cmdline);
+	free(ctx->exec_path);
+	strv_free(&ctx->argv);
+	strv_free(&ctx->env);
+	free(ctx->workdir);
+	strv_free(&ctx->rlimits);
+	free(ctx->console_output);
+	krunfw_close(&ctx->krunfw);
+	free(ctx);
+}
+
+KRUN_API int32_t krun_create_ctx(void)
+{
+	struct krun_state *st = krun_state();
+	struct krun_ctx *ctx;
+	int r, id = -ENOSPC;
+
+	ctx = calloc(1, sizeof(*ctx));
+	if (!ctx)
+		return -ENOMEM;
+	ctx->nvcpus = KRUN_DEFAULT_VCPUS;
+	ctx->ram_mib = KRUN_DEFAULT_RAM_MIB;
+	/* Opened now, not at start: clients may chroot away from it before. */
+	r = krunfw_open(&ctx->krunfw);
+	if (r < 0) {
+		ctx_destroy(ctx);
+		return r;
+	}
+	pthread_mutex_lock(&st->lock);
+	for (int i = 0; i < KRUN_MAX_CTX; i++) {
+		if (!st->ctx[i]) {
+			st->ctx[i] = ctx;
+			id = i;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&st->lock);
+	if (id < 0) {
+		log_error("krun_create_ctx: all %d contexts are in use", KRUN_MAX_CTX);
+		ctx_destroy(ctx);
+	}
+	return id;
+}
+
+KRUN_API int32_t krun_free_ctx(uint32_t ctx_id)
+{
+	struct krun_ctx *ctx = ctx_take(ctx_id);
+
+	if (!ctx)
+		return -ENOENT;
+	ctx_destroy(ctx);
+	return 0;
+}

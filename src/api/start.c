@@ -1,0 +1,246 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* krun_start_enter: turn a context into a vmm_config, run it, end the process. */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "api/ctx.h"
+#include "api/export.h"
+#include "api/term.h"
+#include "libkrun.h"
+#include "util/buf.h"
+#include "util/file.h"
+#include "util/log.h"
+#include "vmm/guest_abi.h"
+#include "vmm/initramfs.h"
+#include "vmm/vmm.h"
+
+#define MAX_KERNEL_FILE (512u << 20)
+#define MAX_INITRAMFS_FILE (1024u << 20)
+
+/* The command line the VMM always gives; the caller's is appended. reboot=k: the
+ * guest resets through the keyboard controller, which the VMM sees; panic=-1:
+ * a guest panic resets at once instead of hanging the VM. */
+#define BASE_CMDLINE "console=hvc0 reboot=k panic=-1 no_timer_check tsc=reliable"
+
+struct start {
+	void *kernel_file;
+	struct buf initrd;
+	struct buf config;
+	struct cpio cpio;
+	char *cmdline;
+	int console_file, null_fd;
+};
+
+static void start_release(struct start *s)
+{
+	free(s->kernel_file);
+	buf_release(&s->initrd);
+	buf_release(&s->config);
+	cpio_release(&s->cpio);
+	free(s->cmdline);
+	if (s->console_file >= 0)
+		close(s->console_file);
+	if (s->null_fd >= 0)
+		close(s->null_fd);
+}
+
+static int load_kernel(struct krun_ctx *ctx, struct start *s, struct boot_spec *b)
+{
+	size_t len;
+	int r;
+
+	if (!ctx->kernel_path) {
+		b->kernel = ctx->krunfw.image;
+		b->kernel_size = ctx->krunfw.size;
+		b->format = KERNEL_FORMAT_RAW;
+		b->load_addr = ctx->krunfw.load_addr;
+		b->entry = ctx->krunfw.entry;
+		return 0;
+	}
+	r = file_read_all(ctx->kernel_path, MAX_KERNEL_FILE, &s->kernel_file, &len);
+	if (r < 0)
+		return r;
+	b->kernel = s->kernel_file;
+	b->kernel_size = len;
+	if (ctx->kernel_format == KRUN_KERNEL_FORMAT_ELF) {
+		b->format = KERNEL_FORMAT_ELF;
+	} else if (len > 0x206 && !memcmp((char *)s->kernel_file + 0x202, "HdrS", 4)) {
+		b->format = KERNEL_FORMAT_BZIMAGE;
+	} else {
+		log_error("%s is not a bzImage (no \"HdrS\" boot header)", ctx->kernel_path);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int add_strv(struct buf *b, const char *key, const struct strv *v)
+{
+	for (size_t i = 0; i < v->n; i++) {
+		int r = guest_config_add(b, key, v->v[i]);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+static int build_config(struct krun_ctx *ctx, struct start *s, const char *stdio[3])
+{
+	extern char **environ;
+	struct buf *b = &s->config;
+	struct strv env_now = { 0 };
+	int r;
+
+	if ((r = guest_config_add(b, "exec", ctx->exec_path)) < 0 ||
+	    (r = add_strv(b, "arg", &ctx->argv)) < 0 ||
+	    (r = add_strv(b, "rlimit", &ctx->rlimits)) < 0 ||
+	    (r = guest_config_add(b, "workdir", ctx->workdir ? ctx->workdir : "/")) < 0 ||
+	    (r = guest_config_add(b, "stdin", stdio[0])) < 0 ||
+	    (r = guest_config_add(b, "stdout", stdio[1])) < 0 ||
+	    (r = guest_config_add(b, "stderr", stdio[2])) < 0 ||
+	    (r = guest_config_add(b, "root", "initramfs")) < 0)
+		return r;
+	if (ctx->env.v)
+		return add_strv(b, "env", &ctx->env);
+	/* Never set: the environment as it is now, as upstream does. */
+	r = strv_dup((const char *const *)environ, &env_now);
+	if (r == 0)
+		r = add_strv(b, "env", &env_now);
+	strv_free(&env_now);
+	return r;
+}
+
+/* The caller's initramfs (padded to 4 bytes, as the kernel's unpacker needs
+ * between archives), then ours. */
+static int build_initrd(struct krun_ctx *ctx, struct start *s, struct boot_spec *b)
+{
+	void *user = NULL;
+	size_t user_len = 0;
+	int r;
+
+	r = initramfs_build(&s->cpio, krun_init_start, (size_t)(krun_init_end - krun_init_start),
+			    s->config.data, s->config.len);
+	if (r < 0)
+		return r;
+	if (ctx->initramfs_path) {
+		r = file_read_all(ctx->initramfs_path, MAX_INITRAMFS_FILE, &user, &user_len);
+		if (r < 0)
+			return r;
+		r = buf_append(&s->initrd, user, user_len);
+		free(user);
+		if (r < 0 || (r = buf_pad(&s->initrd, 4)) < 0)
+			return r;
+	}
+	r = buf_append(&s->initrd, s->cpio.buf.data, s->cpio.buf.len);
+	if (r < 0)
+		return r;
+	b->initrd = s->initrd.data;
+	b->initrd_size = s->initrd.len;
+	return 0;
+}
+
+/* Terminals share the guest console (hvc0); pipes and files get a port each. */
+static int setup_stdio(struct krun_ctx *ctx, struct start *s, struct console_config *c,
+		       const char *stdio[3])
+{
+	bool tty[3];
+
+	c->console_in = c->console_out = c->port_in = c->port_out = c->port_err = -1;
+	c->winsize_fd = -1;
+	if (ctx->console_output) {
+		s->console_file = open(ctx->console_output,
+				       O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+		if (s->console_file < 0) {
+			int r = -errno;
+			log_error("cannot open console output %s: %s", ctx->console_output,
+				  strerror(-r));
+			return r;
+		}
+		/* stdin: an empty stream (EOF at once); stdout and stderr: the file. */
+		s->null_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+		if (s->null_fd < 0)
+			return -errno;
+		c->port_in = s->null_fd;
+		c->console_out = c->port_out = c->port_err = s->console_file;
+		stdio[0] = stdio[1] = stdio[2] = "port";
+		return 0;
+	}
+	for (int fd = 0; fd < 3; fd++) {
+		tty[fd] = isatty(fd);
+		stdio[fd] = tty[fd] ? "console" : "port";
+	}
+	c->port_in = tty[0] ? -1 : STDIN_FILENO;
+	c->port_out = tty[1] ? -1 : STDOUT_FILENO;
+	c->port_err = tty[2] ? -1 : STDERR_FILENO;
+	c->console_in = tty[0] ? STDIN_FILENO : -1;
+	/* Kernel messages on hvc0 go to the terminal if there is one, else stderr. */
+	c->console_out = tty[1] ? STDOUT_FILENO : STDERR_FILENO;
+	c->winsize_fd = tty[0] ? STDIN_FILENO : tty[1] ? STDOUT_FILENO : -1;
+	return 0;
+}
+
+static int prepare(struct krun_ctx *ctx, struct start *s, struct vmm_config *cfg)
+{
+	const char *stdio[3];
+	size_t cmdlen;
+	int r;
+
+	if (!ctx->exec_path) {
+		log_error("krun_start_enter: no workload: call krun_set_exec first");
+		return -EINVAL;
+	}
+	cfg->nvcpus = ctx->nvcpus;
+	cfg->ram_bytes = (uint64_t)ctx->ram_mib << 20;
+	if ((r = load_kernel(ctx, s, &cfg->boot)) < 0 ||
+	    (r = setup_stdio(ctx, s, &cfg->console, stdio)) < 0 ||
+	    (r = build_config(ctx, s, stdio)) < 0 || (r = build_initrd(ctx, s, &cfg->boot)) < 0)
+		return r;
+	cmdlen = sizeof(BASE_CMDLINE) + 16 + (ctx->cmdline ? strlen(ctx->cmdline) + 1 : 0);
+	s->cmdline = malloc(cmdlen);
+	if (!s->cmdline)
+		return -ENOMEM;
+	snprintf(s->cmdline, cmdlen, "%s%s%s%s", BASE_CMDLINE,
+		 log_get_level() >= LOG_DEBUG ? "" : " quiet", ctx->cmdline ? " " : "",
+		 ctx->cmdline ? ctx->cmdline : "");
+	cfg->boot.cmdline = s->cmdline;
+	return 0;
+}
+
+KRUN_API int32_t krun_start_enter(uint32_t ctx_id)
+{
+	struct krun_ctx *ctx = ctx_take(ctx_id);
+	struct start s = { .console_file = -1, .null_fd = -1 };
+	struct vmm_config cfg = { 0 };
+	sigset_t winch;
+	int r, status;
+
+	if (!ctx)
+		return -ENOENT;
+	r = prepare(ctx, &s, &cfg);
+	if (r < 0)
+		goto out;
+	/* From here the process belongs to the VM: a closed output pipe must give
+	 * EPIPE to the console device, not kill us; SIGWINCH is read through the
+	 * console's signalfd, so it is blocked before any VM thread exists. */
+	signal(SIGPIPE, SIG_IGN);
+	sigemptyset(&winch);
+	sigaddset(&winch, SIGWINCH);
+	pthread_sigmask(SIG_BLOCK, &winch, NULL);
+	if (cfg.console.console_in >= 0 && (r = term_enter_raw(cfg.console.console_in)) < 0)
+		goto out;
+
+	r = vmm_run(&cfg, &status);
+	term_restore();
+	if (r < 0)
+		goto out;
+	fflush(NULL);
+	_exit(status & 0xff);
+out:
+	start_release(&s);
+	ctx_destroy(ctx);
+	return r;
+}

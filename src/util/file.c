@@ -1,0 +1,59 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include "util/file.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "util/log.h"
+
+int file_read_all(const char *path, size_t max, void **data, size_t *len)
+{
+	struct stat st;
+	size_t done = 0;
+	char *buf = NULL;
+	int fd, r;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		r = -errno;
+		log_error("cannot open %s: %s", path, strerror(-r));
+		return r;
+	}
+	if (fstat(fd, &st) < 0) {
+		r = -errno;
+		goto out;
+	}
+	if (!S_ISREG(st.st_mode) || (uint64_t)st.st_size > max) {
+		r = S_ISREG(st.st_mode) ? -EFBIG : -EINVAL;
+		log_error("%s: not a regular file of at most %zu bytes", path, max);
+		goto out;
+	}
+	buf = malloc((size_t)st.st_size ? (size_t)st.st_size : 1);
+	if (!buf) {
+		r = -ENOMEM;
+		goto out;
+	}
+	while (done < (size_t)st.st_size) {
+		ssize_t n = read(fd, buf + done, (size_t)st.st_size - done);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			r = n < 0 ? -errno : -EIO;
+			log_error("cannot read %s: %s", path, strerror(-r));
+			free(buf);
+			goto out;
+		}
+		done += (size_t)n;
+	}
+	*data = buf;
+	*len = done;
+	r = 0;
+out:
+	close(fd);
+	return r;
+}

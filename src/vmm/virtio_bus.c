@@ -1,0 +1,155 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include "vmm/virtio_bus.h"
+
+#include <errno.h>
+#include <linux/kvm.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include "util/log.h"
+#include "vmm/arch.h"
+#include "vmm/evloop.h"
+
+static void on_notify(void *arg, uint32_t events)
+{
+	struct virtio_notify *n = arg;
+	uint64_t v;
+
+	(void)events;
+	if (read(n->dev->notify_fd[n->queue], &v, sizeof(v)) < 0)
+		return;
+	if (n->dev->vq[n->queue].active)
+		n->dev->ops->queue_notify(n->dev, n->queue);
+}
+
+static void mmio_read(void *opaque, uint64_t offset, void *data, uint32_t len)
+{
+	virtio_mmio_read(opaque, offset, data, len);
+}
+
+static void mmio_write(void *opaque, uint64_t offset, const void *data, uint32_t len)
+{
+	virtio_mmio_write(opaque, offset, data, len);
+}
+
+static int bind_queue_notify(struct vm *vm, struct virtio_slot *slot, uint16_t q)
+{
+	struct virtio_dev *d = slot->dev;
+	int fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	int r;
+
+	if (fd < 0)
+		return -errno;
+	d->notify_fd[q] = fd;
+	struct kvm_ioeventfd io = {
+		.datamatch = q,
+		.addr = d->mmio_base + VIRTIO_MMIO_QUEUE_NOTIFY,
+		.len = 4,
+		.fd = fd,
+		.flags = KVM_IOEVENTFD_FLAG_DATAMATCH,
+	};
+	if (ioctl(vm->vm_fd, KVM_IOEVENTFD, &io) < 0) {
+		r = -errno;
+		log_error("KVM_IOEVENTFD for %s queue %u: %s", d->ops->name, q, strerror(-r));
+		return r;
+	}
+	slot->notify[q].dev = d;
+	slot->notify[q].queue = q;
+	return evloop_add(vm->loop, fd, EPOLLIN, on_notify, &slot->notify[q]);
+}
+
+int virtio_bus_add(struct vm *vm, struct virtio_dev *d)
+{
+	unsigned int i = vm->ndev;
+	struct virtio_slot *slot;
+	int r;
+
+	if (i >= VM_MAX_DEVICES || i >= arch_max_virtio_devices()) {
+		log_error("too many virtio devices");
+		r = -ENOSPC;
+		goto fail;
+	}
+	slot = &vm->dev[i];
+	memset(slot, 0, sizeof(*slot));
+	slot->dev = d;
+	vm->ndev++; /* from here on virtio_bus_destroy cleans up */
+	d->mem = &vm->mem;
+	d->mmio_base = arch_virtio_mmio_base(i);
+	d->gsi = arch_virtio_gsi(i);
+	d->irqfd = -1;
+	for (unsigned int q = 0; q < VIRTIO_MAX_QUEUES; q++)
+		d->notify_fd[q] = -1;
+	pthread_mutex_init(&d->lock, NULL);
+
+	d->irqfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (d->irqfd < 0)
+		return -errno;
+	struct kvm_irqfd irqfd = { .fd = (uint32_t)d->irqfd, .gsi = d->gsi };
+	if (ioctl(vm->vm_fd, KVM_IRQFD, &irqfd) < 0) {
+		r = -errno;
+		log_error("KVM_IRQFD for %s: %s", d->ops->name, strerror(-r));
+		return r;
+	}
+	for (uint16_t q = 0; q < d->ops->num_queues; q++) {
+		r = bind_queue_notify(vm, slot, q);
+		if (r < 0)
+			return r;
+	}
+	struct mmio_region region = {
+		.base = d->mmio_base, .size = VIRTIO_MMIO_SIZE,
+		.read = mmio_read, .write = mmio_write, .opaque = d,
+	};
+	return vm_add_mmio(vm, &region);
+fail:
+	if (d->ops->destroy)
+		d->ops->destroy(d);
+	free(d);
+	return r;
+}
+
+int virtio_bus_add_console(struct vm *vm, const struct console_config *cfg)
+{
+	struct virtio_dev *d = console_create(cfg, vm->loop);
+	unsigned int i = vm->ndev;
+	int r;
+
+	if (!d)
+		return -ENOMEM;
+	r = virtio_bus_add(vm, d);
+	if (vm->ndev > i)
+		vm->dev[i].is_console = true;
+	return r;
+}
+
+void virtio_bus_flush(struct vm *vm)
+{
+	for (unsigned int i = 0; i < vm->ndev; i++)
+		if (vm->dev[i].is_console)
+			console_flush(vm->dev[i].dev);
+}
+
+void virtio_bus_destroy(struct vm *vm)
+{
+	for (unsigned int i = 0; i < vm->ndev; i++) {
+		struct virtio_dev *d = vm->dev[i].dev;
+		for (unsigned int q = 0; q < VIRTIO_MAX_QUEUES; q++) {
+			if (d->notify_fd[q] < 0)
+				continue;
+			if (vm->loop)
+				evloop_del(vm->loop, d->notify_fd[q]);
+			close(d->notify_fd[q]);
+		}
+		if (d->irqfd >= 0)
+			close(d->irqfd);
+		if (d->ops->destroy)
+			d->ops->destroy(d);
+		pthread_mutex_destroy(&d->lock);
+		free(d);
+	}
+	vm->ndev = 0;
+}

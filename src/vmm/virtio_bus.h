@@ -1,0 +1,24 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Puts virtio-mmio devices on a VM: a 4 KiB MMIO window and an interrupt line
+ * each (from the arch layout), an irqfd for the interrupt, and one ioeventfd per
+ * queue on QueueNotify (datamatch = queue index) watched by the event loop, so
+ * that a queue kick costs no exit to user space on the vCPU thread.
+ */
+#ifndef LIBKRUN_VMM_VIRTIO_BUS_H
+#define LIBKRUN_VMM_VIRTIO_BUS_H
+
+#include "devices/console/console.h"
+#include "vmm/vm.h"
+
+/* Takes ownership of d (destroyed on failure). Before vCPUs run. 0 or -errno. */
+int virtio_bus_add(struct vm *vm, struct virtio_dev *d);
+int virtio_bus_add_console(struct vm *vm, const struct console_config *cfg);
+
+/* After the event loop stopped: writes out what devices still hold (console). */
+void virtio_bus_flush(struct vm *vm);
+
+/* Destroys every device and closes their fds. */
+void virtio_bus_destroy(struct vm *vm);
+
+#endif

@@ -1,0 +1,241 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Building a VM from a vmm_config and running it until the workload's end. */
+#include "vmm/vm.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/kvm.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include "util/log.h"
+#include "vmm/evloop.h"
+#include "vmm/vcpu.h"
+#include "vmm/virtio_bus.h"
+#include "vmm/vmm.h"
+
+void vm_request_end(struct vm *vm, enum vm_end how, int status)
+{
+	pthread_mutex_lock(&vm->end_lock);
+	if (vm->end == VM_END_RUNNING) {
+		vm->end = how;
+		vm->exit_status = status;
+		pthread_cond_broadcast(&vm->end_cond);
+	}
+	pthread_mutex_unlock(&vm->end_lock);
+}
+
+int vm_add_mmio(struct vm *vm, const struct mmio_region *r)
+{
+	if (vm->nmmio == VM_MAX_MMIO)
+		return -ENOSPC;
+	for (unsigned int i = 0; i < vm->nmmio; i++) {
+		const struct mmio_region *o = &vm->mmio[i];
+		if (r->base < o->base + o->size && o->base < r->base + r->size)
+			return -EEXIST;
+	}
+	vm->mmio[vm->nmmio++] = *r;
+	return 0;
+}
+
+static int open_kvm(bool quiet)
+{
+	int fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+	if (fd < 0) {
+		int r = -errno;
+		if (!quiet)
+			log_error("cannot open /dev/kvm: %s", strerror(-r));
+		return r;
+	}
+	if (ioctl(fd, KVM_GET_API_VERSION, 0) != KVM_API_VERSION) {
+		log_error("/dev/kvm speaks an unknown API version");
+		close(fd);
+		return -ENOTSUP;
+	}
+	return fd;
+}
+
+int vmm_max_vcpus(void)
+{
+	int fd = open_kvm(true);
+	if (fd < 0)
+		return fd;
+	int n = (int)arch_max_vcpus(fd);
+	close(fd);
+	return n;
+}
+
+static int vm_map_memory(struct vm *vm, uint64_t ram_bytes)
+{
+	struct gmem_region regions[GMEM_MAX_REGIONS];
+	unsigned int n;
+	int r;
+
+	r = arch_ram_layout(ram_bytes, regions, &n);
+	if (r < 0)
+		return r;
+	r = gmem_create(&vm->mem, regions, n);
+	if (r < 0) {
+		log_error("cannot map %llu MiB of guest memory", (unsigned long long)(ram_bytes >> 20));
+		return r;
+	}
+	for (unsigned int i = 0; i < vm->mem.nregions; i++) {
+		struct kvm_userspace_memory_region slot = {
+			.slot = i,
+			.guest_phys_addr = vm->mem.region[i].gpa,
+			.memory_size = vm->mem.region[i].size,
+			.userspace_addr = (uintptr_t)vm->mem.region[i].host,
+		};
+		if (ioctl(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &slot) < 0) {
+			r = -errno;
+			log_error("KVM_SET_USER_MEMORY_REGION %u: %s", i, strerror(-r));
+			return r;
+		}
+	}
+	return 0;
+}
+
+static void vm_destroy(struct vm *vm)
+{
+	virtio_bus_destroy(vm); /* unregisters from the loop first */
+	if (vm->loop)
+		evloop_destroy(vm->loop);
+	for (unsigned int i = 0; i < vm->vcpus_created; i++)
+		vcpu_destroy(&vm->vcpu[i]);
+	if (vm->vm_fd >= 0)
+		close(vm->vm_fd);
+	if (vm->kvm_fd >= 0)
+		close(vm->kvm_fd);
+	gmem_destroy(&vm->mem);
+	pthread_mutex_destroy(&vm->end_lock);
+	pthread_cond_destroy(&vm->end_cond);
+	free(vm);
+}
+
+/* Appends the virtio-mmio device list to the caller's command line. */
+static char *build_cmdline(struct vm *vm, const char *base)
+{
+	size_t cap = strlen(base) + 64 * (vm->ndev + 1);
+	char *s = malloc(cap);
+	size_t len;
+
+	if (!s)
+		return NULL;
+	len = (size_t)snprintf(s, cap, "%s", base);
+	for (unsigned int i = 0; i < vm->ndev; i++)
+		len += (size_t)snprintf(s + len, cap - len, " virtio_mmio.device=4K@%#llx:%u",
+					(unsigned long long)arch_virtio_mmio_base(i),
+					arch_virtio_gsi(i));
+	return s;
+}
+
+static void vm_wait_end(struct vm *vm)
+{
+	pthread_mutex_lock(&vm->end_lock);
+	while (vm->end == VM_END_RUNNING)
+		pthread_cond_wait(&vm->end_cond, &vm->end_lock);
+	pthread_mutex_unlock(&vm->end_lock);
+}
+
+int vmm_run(const struct vmm_config *cfg, int *status)
+{
+	struct boot_spec boot = cfg->boot;
+	char *cmdline = NULL;
+	struct vm *vm;
+	int r;
+
+	vm = calloc(1, sizeof(*vm));
+	if (!vm)
+		return -ENOMEM;
+	vm->kvm_fd = vm->vm_fd = -1;
+	pthread_mutex_init(&vm->end_lock, NULL);
+	pthread_cond_init(&vm->end_cond, NULL);
+
+	r = vm->kvm_fd = open_kvm(false);
+	if (r < 0)
+		goto out;
+	vm->vm_fd = ioctl(vm->kvm_fd, KVM_CREATE_VM, 0);
+	if (vm->vm_fd < 0) {
+		r = -errno;
+		log_error("KVM_CREATE_VM: %s", strerror(-r));
+		goto out;
+	}
+	r = vm_map_memory(vm, cfg->ram_bytes);
+	if (r < 0)
+		goto out;
+	r = arch_vm_setup(vm);
+	if (r < 0)
+		goto out;
+	vm->loop = evloop_create();
+	if (!vm->loop) {
+		r = -ENOMEM;
+		goto out;
+	}
+	r = virtio_bus_add_console(vm, &cfg->console);
+	if (r < 0)
+		goto out;
+
+	cmdline = build_cmdline(vm, boot.cmdline ? boot.cmdline : "");
+	if (!cmdline) {
+		r = -ENOMEM;
+		goto out;
+	}
+	boot.cmdline = cmdline;
+	log_debug("kernel command line: %s", cmdline);
+	vm->nvcpus = cfg->nvcpus; /* the MP table and CPUID topology need it */
+	r = arch_boot_setup(vm, &boot);
+	if (r < 0)
+		goto out;
+	for (unsigned int i = 0; i < cfg->nvcpus; i++) {
+		r = vcpu_create(vm, i);
+		if (r < 0)
+			goto out;
+		vm->vcpus_created++;
+	}
+	r = evloop_start(vm->loop);
+	if (r < 0)
+		goto out;
+	for (unsigned int i = 0; i < vm->nvcpus; i++) {
+		r = vcpu_start(&vm->vcpu[i]);
+		if (r < 0)
+			goto out_running;
+	}
+
+	vm_wait_end(vm);
+	evloop_stop(vm->loop);
+	virtio_bus_flush(vm);
+	switch (vm->end) {
+	case VM_END_EXIT_REPORT:
+		*status = vm->exit_status;
+		break;
+	case VM_END_RESET:
+	case VM_END_SHUTDOWN:
+		log_error("the guest stopped without reporting an exit status "
+			  "(kernel panic or init crash; run with log level debug for the console)");
+		*status = 1;
+		break;
+	default:
+		log_error("the VM failed while running");
+		*status = 1;
+		break;
+	}
+	/* vCPU threads may be inside KVM_RUN still: the process is about to end, so
+	 * the VM is deliberately not torn down here. */
+	free(cmdline);
+	return 0;
+
+out_running:
+	/* Some vCPUs run: stop the devices and report it as a VMM failure. */
+	vm_request_end(vm, VM_END_ERROR, 1);
+	evloop_stop(vm->loop);
+	virtio_bus_flush(vm);
+	free(cmdline);
+	return r;
+out:
+	free(cmdline);
+	vm_destroy(vm);
+	return r;
+}

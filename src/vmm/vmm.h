@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The VMM's entry point for the API layer: a complete, validated description of
+ * the VM in, the workload's exit status out.
+ */
+#ifndef LIBKRUN_VMM_VMM_H
+#define LIBKRUN_VMM_VMM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "devices/console/console.h"
+#include "vmm/arch.h"
+
+#define VMM_MAX_RAM_MIB (256u * 1024u) /* 256 GiB */
+
+struct vmm_config {
+	unsigned int nvcpus;
+	uint64_t ram_bytes;
+	struct boot_spec boot; /* kernel, initrd (complete, ours appended), cmdline */
+	struct console_config console;
+};
+
+/* Most vCPUs per VM on this host, or a negative errno (no usable /dev/kvm). */
+int vmm_max_vcpus(void);
+
+/*
+ * Builds the VM and runs it until the guest reports its exit or stops.
+ * Returns -errno if the VM could not be built (nothing is left behind), else 0
+ * with *status set: the reported exit status, or 1 (logged) if the guest stopped
+ * without reporting one. On return the console output is flushed; vCPU threads
+ * may still exist (the caller ends the process).
+ */
+int vmm_run(const struct vmm_config *cfg, int *status);
+
+#endif

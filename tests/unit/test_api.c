@@ -1,0 +1,192 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The public API with bad input: clear negative errnos, a log line saying what
+ * was wrong, no change to the context, and (LeakSanitizer) nothing leaked. */
+#include "harness.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include "libkrun.h"
+
+/* Runs the API calls with the log going into a pipe; returns what was logged. */
+struct logcap {
+	int fd[2];
+	char text[4096];
+};
+
+static void cap_start(struct logcap *c)
+{
+	CHECK(pipe2(c->fd, O_NONBLOCK) == 0);
+	CHECK_EQ(krun_init_log(c->fd[1], KRUN_LOG_LEVEL_ERROR, KRUN_LOG_STYLE_NEVER,
+			       KRUN_LOG_OPTION_NO_ENV), 0);
+}
+
+static const char *cap_end(struct logcap *c)
+{
+	ssize_t n = read(c->fd[0], c->text, sizeof(c->text) - 1);
+	c->text[n < 0 ? 0 : n] = '\0';
+	krun_init_log(KRUN_LOG_TARGET_DEFAULT, KRUN_LOG_LEVEL_WARN, 0, KRUN_LOG_OPTION_NO_ENV);
+	close(c->fd[0]);
+	close(c->fd[1]);
+	return c->text;
+}
+
+static uint32_t new_ctx(void)
+{
+	int ctx = krun_create_ctx();
+	if (ctx < 0)
+		harness_fail(__FILE__, __LINE__, "krun_create_ctx: %d (is build/libkrunfw.so.5 built?)", ctx);
+	return (uint32_t)ctx;
+}
+
+TEST(api_unknown_context_is_enoent_everywhere)
+{
+	const char *argv[] = { NULL };
+	const uint32_t bad = 4242;
+	struct logcap c;
+
+	cap_start(&c);
+	CHECK_EQ(krun_free_ctx(bad), -ENOENT);
+	CHECK_EQ(krun_set_vm_config(bad, 1, 128), -ENOENT);
+	CHECK_EQ(krun_set_kernel(bad, "/dev/null", KRUN_KERNEL_FORMAT_ELF, NULL, NULL), -ENOENT);
+	CHECK_EQ(krun_set_exec(bad, "/bin/sh", argv, argv), -ENOENT);
+	CHECK_EQ(krun_set_env(bad, argv), -ENOENT);
+	CHECK_EQ(krun_set_workdir(bad, "/"), -ENOENT);
+	CHECK_EQ(krun_set_rlimits(bad, argv), -ENOENT);
+	CHECK_EQ(krun_set_console_output(bad, "/tmp/x"), -ENOENT);
+	CHECK_EQ(krun_set_root(bad, "/"), -ENOENT);
+	CHECK_EQ(krun_start_enter(bad), -ENOENT);
+	CHECK(strstr(cap_end(&c), "unknown context id 4242"));
+}
+
+TEST(api_vm_config_rejects_zero_and_out_of_range_values)
+{
+	uint32_t ctx = new_ctx();
+	struct logcap c;
+
+	cap_start(&c);
+	CHECK_EQ(krun_set_vm_config(ctx, 0, 128), -EINVAL);
+	CHECK_EQ(krun_set_vm_config(ctx, 1, 0), -EINVAL);
+	CHECK_EQ(krun_set_vm_config(ctx, 1, 16), -EINVAL);
+	CHECK(strstr(cap_end(&c), "num_vcpus is 0"));
+	CHECK_EQ(krun_free_ctx(ctx), 0);
+}
+
+TEST(api_set_kernel_checks_path_and_format)
+{
+	uint32_t ctx = new_ctx();
+	struct logcap c;
+
+	cap_start(&c);
+	CHECK_EQ(krun_set_kernel(ctx, NULL, KRUN_KERNEL_FORMAT_ELF, NULL, NULL), -EINVAL);
+	CHECK_EQ(krun_set_kernel(ctx, "", KRUN_KERNEL_FORMAT_ELF, NULL, NULL), -EINVAL);
+	CHECK_EQ(krun_set_kernel(ctx, "/dev/null", KRUN_KERNEL_FORMAT_PE_GZ, NULL, NULL), -EINVAL);
+	CHECK_EQ(krun_set_kernel(ctx, "/dev/null", 77, NULL, NULL), -EINVAL);
+	CHECK_EQ(krun_set_kernel(ctx, "/no/such/kernel", KRUN_KERNEL_FORMAT_ELF, NULL, NULL),
+		 -ENOENT);
+	CHECK_EQ(krun_set_kernel(ctx, "/dev/null", KRUN_KERNEL_FORMAT_ELF, "/no/such/initrd",
+				 NULL), -ENOENT);
+	CHECK(strstr(cap_end(&c), "not supported"));
+	CHECK_EQ(krun_set_kernel(ctx, "/dev/null", KRUN_KERNEL_FORMAT_ELF, NULL, "quiet"), 0);
+	CHECK_EQ(krun_free_ctx(ctx), 0);
+}
+
+TEST(api_string_setters_reject_null_and_empty)
+{
+	uint32_t ctx = new_ctx();
+	struct logcap c;
+
+	cap_start(&c);
+	CHECK_EQ(krun_set_exec(ctx, NULL, NULL, NULL), -EINVAL);
+	CHECK_EQ(krun_set_exec(ctx, "", NULL, NULL), -EINVAL);
+	CHECK_EQ(krun_set_workdir(ctx, NULL), -EINVAL);
+	CHECK_EQ(krun_set_workdir(ctx, ""), -EINVAL);
+	CHECK_EQ(krun_set_console_output(ctx, NULL), -EINVAL);
+	CHECK(strstr(cap_end(&c), "exec_path is NULL or empty"));
+	CHECK_EQ(krun_free_ctx(ctx), 0);
+}
+
+TEST(api_rlimits_are_checked_when_set)
+{
+	const char *bad[][2] = {
+		{ "abc", NULL }, { "7=1", NULL }, { "7=5:4", NULL }, { "99=1:2", NULL },
+		{ "7=1:2x", NULL }, { "=1:2", NULL }, { "7=:2", NULL }, { "-7=1:2", NULL },
+		{ "7=1:2", "8=a:b" },
+	};
+	const char *good[] = { "7=1024:2048", "4=-1:-1", "3=8388608:infinity", NULL };
+	uint32_t ctx = new_ctx();
+	struct logcap c;
+
+	cap_start(&c);
+	CHECK_EQ(krun_set_rlimits(ctx, NULL), -EINVAL);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		const char *list[] = { bad[i][0], bad[i][1], NULL };
+		if (krun_set_rlimits(ctx, list) != -EINVAL)
+			harness_fail(__FILE__, __LINE__, "rlimit \"%s\" accepted", bad[i][1] ? bad[i][1] : bad[i][0]);
+	}
+	CHECK(strstr(cap_end(&c), "\"99=1:2\""));
+	CHECK_EQ(krun_set_rlimits(ctx, good), 0);
+	CHECK_EQ(krun_free_ctx(ctx), 0);
+}
+
+TEST(api_log_settings_are_validated)
+{
+	CHECK_EQ(krun_set_log_level(KRUN_LOG_LEVEL_TRACE + 1), -EINVAL);
+	CHECK_EQ(krun_init_log(-5, KRUN_LOG_LEVEL_WARN, 0, 0), -EINVAL);
+	CHECK_EQ(krun_init_log(-1, KRUN_LOG_LEVEL_WARN, 3, 0), -EINVAL);
+	CHECK_EQ(krun_init_log(-1, KRUN_LOG_LEVEL_WARN, 0, 2), -EINVAL);
+	CHECK_EQ(krun_set_log_level(KRUN_LOG_LEVEL_WARN), 0);
+}
+
+TEST(api_free_twice_is_enoent)
+{
+	uint32_t ctx = new_ctx();
+	CHECK_EQ(krun_free_ctx(ctx), 0);
+	CHECK_EQ(krun_free_ctx(ctx), -ENOENT);
+}
+
+TEST(api_context_table_fills_up_with_enospc_and_recovers)
+{
+	int ids[80], n = 0, r;
+	struct logcap c;
+
+	cap_start(&c);
+	while (n < 80 && (r = krun_create_ctx()) >= 0)
+		ids[n++] = r;
+	cap_end(&c);
+	CHECK(n > 0 && n < 80);
+	CHECK_EQ(krun_create_ctx(), -ENOSPC);
+	for (int i = 0; i < n; i++)
+		CHECK_EQ(krun_free_ctx((uint32_t)ids[i]), 0);
+	r = krun_create_ctx();
+	CHECK(r >= 0);
+	CHECK_EQ(krun_free_ctx((uint32_t)r), 0);
+}
+
+TEST(api_start_without_exec_fails_before_running_and_consumes_the_context)
+{
+	uint32_t ctx = new_ctx();
+	struct logcap c;
+
+	cap_start(&c);
+	CHECK_EQ(krun_start_enter(ctx), -EINVAL);
+	CHECK(strstr(cap_end(&c), "krun_set_exec"));
+	CHECK_EQ(krun_free_ctx(ctx), -ENOENT);
+}
+
+TEST(api_setters_replace_earlier_values_without_leaking)
+{
+	const char *argv[] = { "a", "b", NULL }, *envp[] = { "X=1", NULL }, *none[] = { NULL };
+	uint32_t ctx = new_ctx();
+
+	for (int i = 0; i < 3; i++) {
+		CHECK_EQ(krun_set_exec(ctx, "/bin/sh", argv, envp), 0);
+		CHECK_EQ(krun_set_exec(ctx, "/bin/true", NULL, none), 0);
+		CHECK_EQ(krun_set_env(ctx, NULL), 0);
+		CHECK_EQ(krun_set_workdir(ctx, "/tmp"), 0);
+		CHECK_EQ(krun_set_console_output(ctx, "/tmp/out"), 0);
+		CHECK_EQ(krun_set_vm_config(ctx, 1, 64), 0);
+	}
+	CHECK_EQ(krun_free_ctx(ctx), 0);
+}

@@ -1,0 +1,132 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * A command-line client of the public API, for VM tests:
+ *   krun_run [options] [--] EXEC [ARGS...]
+ *     --kernel PATH --format N   krun_set_kernel (default: the bundled kernel)
+ *     --initramfs PATH           initramfs for krun_set_kernel (bundled kernel too)
+ *     --cmdline STR
+ *     --cpus N --mem MIB         krun_set_vm_config
+ *     --workdir DIR              krun_set_workdir
+ *     --rlimit ID=CUR:MAX        krun_set_rlimits (repeatable)
+ *     --env NAME=VALUE           builds envp (repeatable; --empty-env for {NULL};
+ *                                neither: envp NULL, i.e. inherit)
+ *     --args-file PATH           argv entries, NUL-separated, appended after ARGS
+ *     --env-file PATH            envp entries, NUL-separated
+ *     --console-output PATH      krun_set_console_output
+ *     --log-level N
+ * Exits with krun_start_enter's process status, or 100 + -errno of the first
+ * failing call (printed).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "libkrun.h"
+
+#define MAX_ITEMS 100000
+
+static int check(const char *what, int r)
+{
+	if (r < 0) {
+		fprintf(stderr, "krun_run: %s: %s\n", what, strerror(-r));
+		exit(100 + (-r > 27 ? 27 : -r));
+	}
+	return r;
+}
+
+/* Appends NUL-separated entries of a file to list. */
+static void read_list(const char *path, const char **list, int *n)
+{
+	static char buf[16 << 20];
+	int fd = open(path, O_RDONLY);
+	ssize_t len = fd < 0 ? -1 : read(fd, buf, sizeof(buf) - 1);
+	if (len < 0) {
+		perror(path);
+		exit(99);
+	}
+	close(fd);
+	buf[len] = '\0';
+	for (ssize_t i = 0; i < len && *n < MAX_ITEMS; i += (ssize_t)strlen(buf + i) + 1)
+		list[(*n)++] = buf + i;
+}
+
+int main(int argc, char **argv)
+{
+	static const char *rlimits[64], *env[MAX_ITEMS + 1], *args[MAX_ITEMS + 1];
+	const char *kernel = NULL, *initramfs = NULL, *cmdline = NULL, *workdir = NULL;
+	const char *console_output = NULL, *args_file = NULL;
+	int nrl = 0, nenv = 0, nargs = 0, format = KRUN_KERNEL_FORMAT_ELF;
+	int cpus = 0, mem = 0, log_level = KRUN_LOG_LEVEL_WARN;
+	int env_mode = 0; /* 0 inherit, 1 list */
+	int i;
+
+	for (i = 1; i < argc; i++) {
+		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+		if (!strcmp(a, "--")) {
+			i++;
+			break;
+		}
+		if (strncmp(a, "--", 2))
+			break;
+		if (!strcmp(a, "--empty-env")) {
+			env_mode = 1;
+			continue;
+		}
+		if (!v) {
+			fprintf(stderr, "krun_run: %s needs a value\n", a);
+			return 99;
+		}
+		i++;
+		if (!strcmp(a, "--kernel")) kernel = v;
+		else if (!strcmp(a, "--format")) format = atoi(v);
+		else if (!strcmp(a, "--initramfs")) initramfs = v;
+		else if (!strcmp(a, "--cmdline")) cmdline = v;
+		else if (!strcmp(a, "--cpus")) cpus = atoi(v);
+		else if (!strcmp(a, "--mem")) mem = atoi(v);
+		else if (!strcmp(a, "--workdir")) workdir = v;
+		else if (!strcmp(a, "--rlimit") && nrl < 63) rlimits[nrl++] = v;
+		else if (!strcmp(a, "--env")) { env_mode = 1; env[nenv++] = v; }
+		else if (!strcmp(a, "--env-file")) { env_mode = 1; read_list(v, env, &nenv); }
+		else if (!strcmp(a, "--args-file")) args_file = v;
+		else if (!strcmp(a, "--console-output")) console_output = v;
+		else if (!strcmp(a, "--log-level")) log_level = atoi(v);
+		else {
+			fprintf(stderr, "krun_run: unknown option %s\n", a);
+			return 99;
+		}
+	}
+	if (i >= argc) {
+		fprintf(stderr, "usage: krun_run [options] [--] EXEC [ARGS...]\n");
+		return 99;
+	}
+	const char *exec = argv[i++];
+	for (; i < argc && nargs < MAX_ITEMS; i++)
+		args[nargs++] = argv[i];
+	if (args_file)
+		read_list(args_file, args, &nargs);
+
+	check("krun_set_log_level", krun_set_log_level((uint32_t)log_level));
+	int ctx = check("krun_create_ctx", krun_create_ctx());
+	if (cpus || mem)
+		check("krun_set_vm_config",
+		      krun_set_vm_config((uint32_t)ctx, (uint8_t)(cpus ? cpus : 1),
+					 (uint32_t)(mem ? mem : 128)));
+	if (kernel)
+		check("krun_set_kernel", krun_set_kernel((uint32_t)ctx, kernel, (uint32_t)format,
+							 initramfs, cmdline));
+	else if (initramfs)
+		fprintf(stderr, "krun_run: --initramfs needs --kernel\n");
+	if (workdir)
+		check("krun_set_workdir", krun_set_workdir((uint32_t)ctx, workdir));
+	if (nrl)
+		check("krun_set_rlimits", krun_set_rlimits((uint32_t)ctx, rlimits));
+	if (console_output)
+		check("krun_set_console_output",
+		      krun_set_console_output((uint32_t)ctx, console_output));
+	check("krun_set_exec", krun_set_exec((uint32_t)ctx, exec, args,
+					     env_mode ? env : NULL));
+	return check("krun_start_enter", krun_start_enter((uint32_t)ctx));
+}
