@@ -20,11 +20,6 @@
 
 #define DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
-/* Used when the config has no env record at all. */
-static const char *const default_env[] = {
-	"PATH=" DEFAULT_PATH, "HOME=/", "TERM=xterm", NULL,
-};
-
 static const char *env_get(const char *const *envp, const char *name)
 {
 	size_t n = strlen(name);
@@ -94,7 +89,9 @@ static int take_fd(int fd, int target)
 
 void exec_workload(const struct config *cfg, const struct stdio_fds *s)
 {
-	const char *const *envp = cfg->envc ? cfg->envp : default_env;
+	/* The VMM always sends the whole environment: no record means empty
+	 * (krun_set_exec with envp = {NULL}). PATH lookups then use DEFAULT_PATH. */
+	const char *const *envp = cfg->envp;
 	sigset_t none;
 	size_t i;
 	int sig, err;

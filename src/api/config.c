@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* krun_set_*: validate, copy, then store, so that a failed call changes nothing. */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -175,19 +176,36 @@ KRUN_API int32_t krun_set_rlimits(uint32_t ctx_id, const char *const rlimits[])
 
 	if (!rlimits)
 		return bad_arg(__func__, "rlimits is NULL");
-	for (size_t i = 0; rlimits[i]; i++) {
+	size_t n = 0;
+	int ret = -ENOMEM;
+
+	while (rlimits[n])
+		n++;
+	r.v = calloc(n + 1, sizeof(*r.v));
+	if (!r.v)
+		return -ENOMEM;
+	/* Stored normalised (all decimal, infinity as RLIM_INFINITY), the form the
+	 * guest init accepts (vmm/guest_abi.h). */
+	for (; r.n < n; r.n++) {
 		int id;
 		uint64_t cur, max;
-		if (rlimit_parse(rlimits[i], &id, &cur, &max) < 0) {
+		if (rlimit_parse(rlimits[r.n], &id, &cur, &max) < 0) {
 			log_error("%s: \"%s\" is not RESOURCE=CUR:MAX with a known numeric "
-				  "RLIMIT id and CUR <= MAX", __func__, rlimits[i]);
-			return -EINVAL;
+				  "RLIMIT id and CUR <= MAX", __func__, rlimits[r.n]);
+			ret = -EINVAL;
+			goto fail;
+		}
+		if (asprintf(&r.v[r.n], "%d=%llu:%llu", id, (unsigned long long)cur,
+			     (unsigned long long)max) < 0) {
+			r.v[r.n] = NULL;
+			goto fail;
 		}
 	}
-	if (strv_dup(rlimits, &r))
-		return -ENOMEM;
 	strv_move(&ctx->rlimits, &r);
 	return 0;
+fail:
+	strv_free(&r);
+	return ret;
 }
 
 KRUN_API int32_t krun_set_console_output(uint32_t ctx_id, const char *c_filepath)

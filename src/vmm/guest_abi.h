@@ -11,12 +11,15 @@
  *
  * Config format: a sequence of records, each "KEY\0VALUE\0" (two NUL-terminated
  * strings). Keys may repeat where noted; unknown keys are ignored (forward
- * compatible); a truncated last record is an error (init exits 125).
+ * compatible); a truncated last record, or a once-only key given twice, is an
+ * error (init exits 125).
  *   exec      path of the workload (once)
  *   arg       one argv entry after argv[0] (repeated, in order)
- *   env       one "NAME=value" entry (repeated, in order; the full environment)
+ *   env       one "NAME=value" entry (repeated, in order; the full environment:
+ *             no env record means an empty environment)
  *   workdir   working directory (once; default "/")
- *   rlimit    "ID=CUR:MAX" with ID a RLIMIT_* number (repeated)
+ *   rlimit    "ID=CUR:MAX", all decimal, ID a RLIMIT_* number, CUR <= MAX,
+ *             RLIM_INFINITY written as its decimal value (repeated)
  *   hostname  the guest's hostname (once)
  *   stdin, stdout, stderr   where each stdio stream goes: "console" (hvc0, a
  *             terminal on the host side) or "port" (the virtio-console port named
