@@ -11,6 +11,7 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
+#include "devices/balloon/balloon.h"
 #include "util/log.h"
 #include "vmm/arch.h"
 #include "vmm/evloop.h"
@@ -124,6 +125,15 @@ int virtio_bus_add_console(struct vm *vm, const struct console_config *cfg)
 	if (vm->ndev > i)
 		vm->dev[i].is_console = true;
 	return r;
+}
+
+int virtio_bus_add_balloon(struct vm *vm)
+{
+	struct virtio_dev *d = balloon_create();
+
+	if (!d)
+		return -ENOMEM;
+	return virtio_bus_add(vm, d);
 }
 
 void virtio_bus_flush(struct vm *vm)

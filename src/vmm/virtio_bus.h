@@ -14,6 +14,8 @@
 /* Takes ownership of d (destroyed on failure). Before vCPUs run. 0 or -errno. */
 int virtio_bus_add(struct vm *vm, struct virtio_dev *d);
 int virtio_bus_add_console(struct vm *vm, const struct console_config *cfg);
+/* The free-page-reporting balloon (devices/balloon/balloon.h). 0 or -errno. */
+int virtio_bus_add_balloon(struct vm *vm);
 
 /* After the event loop stopped: writes out what devices still hold (console). */
 void virtio_bus_flush(struct vm *vm);

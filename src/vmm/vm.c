@@ -177,6 +177,12 @@ int vmm_run(const struct vmm_config *cfg, int *status)
 	r = virtio_bus_add_console(vm, &cfg->console);
 	if (r < 0)
 		goto out;
+	/* Always there, as no API asks for it (upstream libkrun has none either):
+	 * free page reporting gives the host back what the guest frees, and costs
+	 * nothing while the guest does not free memory. */
+	r = virtio_bus_add_balloon(vm);
+	if (r < 0)
+		goto out;
 
 	cmdline = build_cmdline(vm, boot.cmdline ? boot.cmdline : "");
 	if (!cmdline) {

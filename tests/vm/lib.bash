@@ -20,6 +20,7 @@ make_initramfs() {
 		[ "$a" = busybox ] || ln -s busybox "$root/bin/$a"
 	done
 	cp "$BUILD/tests/vm/guest/krun_probe" "$root/bin/krun_probe"
+	cp "$BUILD/tests/vm/guest/memhog" "$root/bin/memhog"
 	printf 'notexec\n' >"$root/bin/not_executable"
 	chmod 0644 "$root/bin/not_executable"
 	(cd "$root" && find . | cpio -o -H newc --quiet) >"$out" || fail "cpio"
