@@ -1,0 +1,205 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Internals of the FUSE server (src/fs/ only): the server state, the inode and
+ * file-handle tables, the request being served and the helpers the ops share.
+ *
+ * Locking: the inode table and the handle table each have one mutex, held only
+ * while a table is read or changed. An op takes a reference (refs) on each inode
+ * or handle it uses and does its file I/O without any lock; an object whose last
+ * guest reference is gone (FORGET, RELEASE) is freed, and its fd closed, when the
+ * last in-flight request drops it.
+ */
+#ifndef LIBKRUN_FS_FS_H
+#define LIBKRUN_FS_FS_H
+
+#include <linux/fuse.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
+
+#include "fs/fuse_server.h"
+#include "fs/idmap.h"
+
+/* We speak 7.36 (Linux 5.17..6.1); kernels older than 7.28 (no max_pages) are refused. */
+#define FS_PROTO_MINOR 36
+#define FS_MIN_MINOR 28
+#define FS_MAX_NAME 255           /* NAME_MAX */
+#define FS_MAX_XATTR_NAME 255     /* XATTR_NAME_MAX */
+#define FS_MAX_XATTR_SIZE 65536   /* XATTR_SIZE_MAX */
+#define FS_MAX_SYMLINK 4095       /* PATH_MAX - 1 */
+/* The largest argument block we copy: SETXATTR (header, name, value). */
+#define FS_MAX_ARGS (sizeof(struct fuse_setxattr_in) + FS_MAX_XATTR_NAME + 1 + FS_MAX_XATTR_SIZE)
+/* Entry and attribute cache timeout: short, so the guest sees the host's changes. */
+#define FS_TIMEOUT_S 1
+
+struct fs_inode {
+	int fd;           /* O_PATH | O_NOFOLLOW: never followed, never read */
+	dev_t dev;
+	ino_t ino;
+	mode_t type;      /* S_IFMT bits; an inode's type never changes */
+	uint64_t nodeid;
+	uint64_t nlookup; /* the guest's references: LOOKUP & co. add, FORGET removes */
+	uint32_t refs;    /* requests using fd right now */
+	struct fs_inode *hnext;
+};
+
+struct fs_inodes {
+	pthread_mutex_t lock;
+	struct idmap ids;
+	struct fs_inode **buckets; /* hash of (dev, ino) */
+	size_t nbuckets;
+};
+
+struct fs_file {
+	int fd;           /* opened O_RDONLY/O_WRONLY/O_RDWR, or a directory */
+	bool dir;
+	bool released;    /* RELEASE seen: freed when refs drops to 0 */
+	uint32_t refs;
+	uint64_t fh;
+	pthread_mutex_t dir_lock; /* READDIR: one lseek+getdents64 at a time */
+};
+
+struct fs_files {
+	pthread_mutex_t lock;
+	struct idmap ids;
+};
+
+struct fuse_server {
+	struct fs_inodes inodes;
+	struct fs_files files;
+	int proc_fd;               /* /proc/self/fd, O_PATH */
+	bool read_only;
+	bool as_root;              /* euid 0 at create: switch fsuid/fsgid per request */
+	atomic_bool initialized;   /* INIT done, DESTROY not yet */
+	atomic_uint minor;         /* negotiated protocol minor */
+	atomic_ulong fd_exhausted; /* EMFILE/ENFILE count, to rate-limit the log */
+};
+
+/* One request. arg is our own copy of everything after fuse_in_header, except
+ * WRITE's data, which stays in guest memory at in[data_off .. +data_len). */
+struct fs_req {
+	struct fuse_server *s;
+	struct fuse_in_header h;
+	const uint8_t *arg;
+	size_t arg_len;
+	const struct iovec *in;
+	int nin;
+	size_t data_off, data_len;
+	const struct iovec *out;
+	int nout;
+	size_t out_cap; /* payload room after the fuse_out_header */
+};
+
+/* inode.c. fs_inode_get/put bracket every use of an inode's fd. */
+int fs_inodes_init(struct fs_inodes *t, int root_fd, const struct stat *st);
+void fs_inodes_fini(struct fs_inodes *t);
+int fs_inode_get(struct fs_inodes *t, uint64_t nodeid, struct fs_inode **out); /* -ESTALE */
+void fs_inode_put(struct fs_inodes *t, struct fs_inode *i);
+/* Adds one guest reference to the inode of fd (O_PATH), inserting it if new.
+ * Always takes fd (closed if the inode was known or on error). */
+int fs_inode_add(struct fs_inodes *t, int fd, const struct stat *st, uint64_t *nodeid);
+void fs_inode_forget(struct fs_inodes *t, uint64_t nodeid, uint64_t n);
+/* DESTROY: drops every guest reference but the root's. */
+void fs_inodes_reset(struct fs_inodes *t);
+
+/* file.c. Handles for OPEN/CREATE (dir false) and OPENDIR (dir true). */
+int fs_files_init(struct fs_files *t);
+void fs_files_fini(struct fs_files *t);
+enum fs_kind { FS_FILE, FS_DIR, FS_ANY };
+int fs_file_add(struct fs_files *t, int fd, bool dir, uint64_t *fh); /* takes fd */
+/* A live handle of that kind (FS_ANY: either), or -EBADF. */
+int fs_file_get(struct fs_files *t, uint64_t fh, enum fs_kind kind, struct fs_file **out);
+void fs_file_put(struct fs_files *t, struct fs_file *f);
+int fs_file_release(struct fs_files *t, uint64_t fh, bool dir);
+void fs_files_reset(struct fs_files *t);
+
+/* req.c: guest segments, arguments, replies. */
+size_t fs_iov_total(const struct iovec *iov, int n, size_t cap, bool *over);
+size_t fs_iov_read(const struct iovec *iov, int n, size_t off, void *dst, size_t len);
+size_t fs_iov_write(const struct iovec *iov, int n, size_t off, const void *src, size_t len);
+/* The part [off, off+len) of iov as at most max segments; their count or -EINVAL. */
+int fs_iov_slice(const struct iovec *iov, int n, size_t off, size_t len, struct iovec *dst,
+		 int max);
+/* Copies n payload bytes into the reply; n, or -EIO if they do not fit. */
+int fs_reply(struct fs_req *r, const void *p, size_t n);
+/* The op's fixed argument struct. */
+static inline const void *fs_arg(const struct fs_req *r) { return r->arg; }
+/* Next NUL-terminated string at *pos of at most max bytes (NUL excluded), or NULL
+ * with *err set (-EINVAL: no NUL in the block, -ENAMETOOLONG). */
+const char *fs_arg_str(const struct fs_req *r, size_t *pos, size_t max, int *err);
+/* fs_arg_str for a single path component: refuses "", ".", ".." (-EPERM) and '/'. */
+const char *fs_arg_name(const struct fs_req *r, size_t *pos, int *err);
+/* -EINVAL unless the strings ended exactly at the end of the block. */
+int fs_arg_done(const struct fs_req *r, size_t pos);
+void fs_fill_attr(struct fuse_attr *a, const struct stat *st);
+void fs_fill_entry(struct fuse_entry_out *e, uint64_t nodeid, const struct stat *st);
+/* "/proc/self/fd/N" (fs_proc_path) or "N" relative to proc_fd (fs_proc_name) for
+ * an fd we opened ourselves: only for calls with no *at form that takes an
+ * O_PATH fd. The magic link leads to that inode itself; a symlink there is not
+ * followed any further. */
+void fs_proc_path(int fd, char buf[32]);
+void fs_proc_name(int fd, char buf[16]);
+/* The errno of a failed syscall, logged (rate-limited) when fds ran out. */
+int fs_errno(struct fuse_server *s, const char *what);
+
+/* ops_entry.c */
+/* openat2 of one component beneath dirfd, never through a symlink; -1/errno. */
+int fs_openat_beneath(int dirfd, const char *name, int flags, mode_t mode);
+/* Takes fd (O_PATH): adds a guest reference to its inode and fills e. */
+int fs_entry_from_fd(struct fuse_server *s, int fd, struct fuse_entry_out *e);
+/* Looks name up under parent_fd and adds a guest reference. */
+int fs_lookup_name(struct fuse_server *s, int parent_fd, const char *name,
+		   struct fuse_entry_out *e);
+int fs_stat_fd(int fd, struct stat *st);
+
+/* creds.c: while running as root, the guest caller's uid/gid for creations. */
+struct fs_creds {
+	bool switched;
+};
+int fs_creds_enter(const struct fs_req *r, struct fs_creds *c);
+void fs_creds_leave(struct fs_creds *c);
+
+/* Ops: each returns the payload length written with fs_reply (or by hand), or
+ * -errno for an error reply. The dispatcher has checked the fixed sizes. */
+int fs_op_init(struct fs_req *r);
+int fs_op_destroy(struct fs_req *r);
+int fs_op_statfs(struct fs_req *r);
+int fs_op_lookup(struct fs_req *r);
+int fs_op_forget(struct fs_req *r);
+int fs_op_batch_forget(struct fs_req *r);
+int fs_op_getattr(struct fs_req *r);
+int fs_op_setattr(struct fs_req *r);
+int fs_op_readlink(struct fs_req *r);
+int fs_op_access(struct fs_req *r);
+int fs_op_mknod(struct fs_req *r);
+int fs_op_mkdir(struct fs_req *r);
+int fs_op_symlink(struct fs_req *r);
+int fs_op_link(struct fs_req *r);
+int fs_op_unlink(struct fs_req *r);
+int fs_op_rmdir(struct fs_req *r);
+int fs_op_rename(struct fs_req *r);
+int fs_op_rename2(struct fs_req *r);
+int fs_op_open(struct fs_req *r);
+int fs_op_create(struct fs_req *r);
+int fs_op_read(struct fs_req *r);
+int fs_op_write(struct fs_req *r);
+int fs_op_flush(struct fs_req *r);
+int fs_op_release(struct fs_req *r);
+int fs_op_fsync(struct fs_req *r);
+int fs_op_fallocate(struct fs_req *r);
+int fs_op_lseek(struct fs_req *r);
+int fs_op_copy_file_range(struct fs_req *r);
+int fs_op_opendir(struct fs_req *r);
+int fs_op_readdir(struct fs_req *r);
+int fs_op_readdirplus(struct fs_req *r);
+int fs_op_releasedir(struct fs_req *r);
+int fs_op_fsyncdir(struct fs_req *r);
+int fs_op_setxattr(struct fs_req *r);
+int fs_op_getxattr(struct fs_req *r);
+int fs_op_listxattr(struct fs_req *r);
+int fs_op_removexattr(struct fs_req *r);
+
+#endif

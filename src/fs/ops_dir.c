@@ -1,0 +1,164 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * OPENDIR, READDIR, READDIRPLUS, RELEASEDIR. A directory handle is a host
+ * directory fd; each READDIR seeks it to the guest's offset (the d_off cookie
+ * of the last entry it got, fuse_dirent.off) and reads from there, so a reply
+ * may stop at any entry and the next request resumes exactly after it.
+ */
+#include "fs/fs.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* Host entries read per getdents64 call: plenty for one guest page of replies. */
+#define FS_DENTS_BUF 16384
+
+int fs_op_opendir(struct fs_req *r)
+{
+	struct fuse_open_out o = { 0 };
+	struct fs_inode *i;
+	int fd = -1, res = fs_inode_get(&r->s->inodes, r->h.nodeid, &i);
+
+	if (res < 0)
+		return res;
+	if (!S_ISDIR(i->type)) {
+		res = -ENOTDIR;
+	} else {
+		/* "." of a directory's O_PATH fd is that directory itself. */
+		fd = openat(i->fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (fd < 0)
+			res = fs_errno(r->s, "opendir");
+	}
+	fs_inode_put(&r->s->inodes, i);
+	if (res == 0)
+		res = fs_file_add(&r->s->files, fd, true, &o.fh);
+	return res < 0 ? res : fs_reply(r, &o, sizeof(o));
+}
+
+int fs_op_releasedir(struct fs_req *r)
+{
+	struct fuse_release_in in;
+
+	memcpy(&in, r->arg, sizeof(in));
+	return fs_file_release(&r->s->files, in.fh, true);
+}
+
+static bool fs_is_dot(const char *name)
+{
+	return !strcmp(name, ".") || !strcmp(name, "..");
+}
+
+/*
+ * Appends one entry at *pos if it fits in size; false if not. With plus, it
+ * carries a full lookup (one guest reference, as a LOOKUP reply would) except for
+ * "." and "..", and for entries whose lookup fails (e.g. out of fds): those go
+ * out with node id 0, which the kernel takes as a plain entry (fuse/readdir.c
+ * fuse_direntplus_link), so a listing never fails half-way.
+ */
+static bool fs_put_dirent(struct fuse_server *s, int dirfd, const struct dirent64 *d,
+			  bool plus, uint8_t *buf, size_t size, size_t *pos)
+{
+	size_t namelen = strlen(d->d_name);
+	size_t head = plus ? FUSE_NAME_OFFSET_DIRENTPLUS : FUSE_NAME_OFFSET;
+	size_t len = FUSE_DIRENT_ALIGN(head + namelen);
+	struct fuse_dirent de = { .ino = d->d_ino, .off = (uint64_t)d->d_off,
+				  .namelen = (uint32_t)namelen, .type = d->d_type };
+
+	if (len > size - *pos)
+		return false;
+	memset(buf + *pos, 0, len);
+	if (plus) {
+		struct fuse_entry_out e = { 0 };
+
+		if (!fs_is_dot(d->d_name) && fs_lookup_name(s, dirfd, d->d_name, &e) < 0)
+			e = (struct fuse_entry_out){ 0 };
+		memcpy(buf + *pos, &e, sizeof(e));
+	}
+	memcpy(buf + *pos + head - FUSE_NAME_OFFSET, &de, FUSE_NAME_OFFSET);
+	memcpy(buf + *pos + head, d->d_name, namelen);
+	*pos += len;
+	return true;
+}
+
+/* Fills buf from the handle's position; returns the bytes used or -errno. */
+static int fs_fill_dir(struct fuse_server *s, struct fs_file *f, uint64_t off, bool plus,
+		       uint8_t *buf, size_t size, uint8_t *dents)
+{
+	size_t pos = 0;
+
+	if (off > INT64_MAX || lseek(f->fd, (off_t)off, SEEK_SET) < 0)
+		return -EINVAL;
+	for (;;) {
+		ssize_t n = getdents64(f->fd, dents, FS_DENTS_BUF);
+
+		if (n < 0)
+			return pos ? (int)pos : -errno;
+		if (n == 0)
+			return (int)pos;
+		for (size_t k = 0; k < (size_t)n;) {
+			struct dirent64 d;
+			size_t reclen;
+
+			/* The host kernel's records, still bounds-checked. */
+			memcpy(&d, dents + k, offsetof(struct dirent64, d_name));
+			reclen = d.d_reclen;
+			if (reclen <= offsetof(struct dirent64, d_name) || reclen > (size_t)n - k ||
+			    reclen > sizeof(d))
+				return pos ? (int)pos : -EIO;
+			memcpy(&d, dents + k, reclen);
+			d.d_name[reclen - offsetof(struct dirent64, d_name) - 1] = '\0';
+			if (!fs_put_dirent(s, f->fd, &d, plus, buf, size, &pos))
+				return (int)pos;
+			k += reclen;
+		}
+	}
+}
+
+static int fs_readdir(struct fs_req *r, bool plus)
+{
+	uint8_t *buf = NULL, *dents = NULL;
+	struct fuse_read_in in;
+	struct fs_file *f;
+	size_t size;
+	int res;
+
+	memcpy(&in, r->arg, sizeof(in));
+	size = in.size < FUSE_SERVER_MAX_WRITE ? in.size : FUSE_SERVER_MAX_WRITE;
+	if (size > r->out_cap)
+		size = r->out_cap;
+	res = fs_file_get(&r->s->files, in.fh, FS_DIR, &f);
+	if (res < 0)
+		return res;
+	buf = malloc(size ? size : 1);
+	dents = malloc(FS_DENTS_BUF);
+	if (!buf || !dents) {
+		res = -ENOMEM;
+		goto out;
+	}
+	pthread_mutex_lock(&f->dir_lock);
+	res = fs_fill_dir(r->s, f, in.offset, plus, buf, size, dents);
+	pthread_mutex_unlock(&f->dir_lock);
+	/* An entry that does not fit even alone makes an empty reply, which
+	 * the guest takes as the end (as libfuse does). */
+	if (res > 0)
+		res = fs_reply(r, buf, (size_t)res);
+out:
+	free(dents);
+	free(buf);
+	fs_file_put(&r->s->files, f);
+	return res;
+}
+
+int fs_op_readdir(struct fs_req *r)
+{
+	return fs_readdir(r, false);
+}
+
+int fs_op_readdirplus(struct fs_req *r)
+{
+	return fs_readdir(r, true);
+}

@@ -1,0 +1,155 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Name lookup, the heart of containment, and the ops on an inode's identity:
+ * LOOKUP, FORGET, BATCH_FORGET, READLINK, ACCESS.
+ */
+#include "fs/fs.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <linux/openat2.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+int fs_stat_fd(int fd, struct stat *st)
+{
+	return fstatat(fd, "", st, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) < 0 ? -errno : 0;
+}
+
+/*
+ * The one way a name from the guest becomes an fd. name is one component
+ * (fs_arg_name); openat2 keeps the result beneath dirfd even so
+ * (RESOLVE_BENEATH), follows no symlink on the way (RESOLVE_NO_SYMLINKS,
+ * RESOLVE_NO_MAGICLINKS), and with O_NOFOLLOW a final symlink is never followed:
+ * O_PATH returns it as itself, O_CREAT fails with ELOOP (openat2(2)).
+ */
+int fs_openat_beneath(int dirfd, const char *name, int flags, mode_t mode)
+{
+	struct open_how how = {
+		.flags = (uint64_t)(flags | O_NOFOLLOW | O_CLOEXEC),
+		.mode = flags & O_CREAT ? mode : 0,
+		.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
+	};
+
+	return (int)syscall(SYS_openat2, dirfd, name, &how, sizeof(how));
+}
+
+int fs_entry_from_fd(struct fuse_server *s, int fd, struct fuse_entry_out *e)
+{
+	uint64_t nodeid;
+	struct stat st;
+	int res = fs_stat_fd(fd, &st);
+
+	if (res < 0) {
+		close(fd);
+		return res;
+	}
+	res = fs_inode_add(&s->inodes, fd, &st, &nodeid);
+	if (res == 0)
+		fs_fill_entry(e, nodeid, &st);
+	return res;
+}
+
+int fs_lookup_name(struct fuse_server *s, int parent_fd, const char *name,
+		   struct fuse_entry_out *e)
+{
+	int fd = fs_openat_beneath(parent_fd, name, O_PATH, 0);
+
+	return fd < 0 ? fs_errno(s, "lookup") : fs_entry_from_fd(s, fd, e);
+}
+
+int fs_op_lookup(struct fs_req *r)
+{
+	struct fuse_entry_out e;
+	struct fs_inode *dir;
+	size_t pos = 0;
+	int res = 0;
+	const char *name = fs_arg_name(r, &pos, &res);
+
+	if (!name)
+		return res;
+	res = fs_arg_done(r, pos);
+	if (res < 0)
+		return res;
+	res = fs_inode_get(&r->s->inodes, r->h.nodeid, &dir);
+	if (res < 0)
+		return res;
+	res = fs_lookup_name(r->s, dir->fd, name, &e);
+	fs_inode_put(&r->s->inodes, dir);
+	return res < 0 ? res : fs_reply(r, &e, sizeof(e));
+}
+
+int fs_op_forget(struct fs_req *r)
+{
+	struct fuse_forget_in in;
+
+	memcpy(&in, r->arg, sizeof(in));
+	fs_inode_forget(&r->s->inodes, r->h.nodeid, in.nlookup);
+	return 0;
+}
+
+int fs_op_batch_forget(struct fs_req *r)
+{
+	struct fuse_batch_forget_in in;
+	size_t have = (r->arg_len - sizeof(in)) / sizeof(struct fuse_forget_one);
+
+	memcpy(&in, r->arg, sizeof(in));
+	/* Only the entries the block really holds. */
+	if (in.count > have)
+		return -EINVAL;
+	for (uint32_t k = 0; k < in.count; k++) {
+		struct fuse_forget_one one;
+
+		memcpy(&one, r->arg + sizeof(in) + k * sizeof(one), sizeof(one));
+		fs_inode_forget(&r->s->inodes, one.nodeid, one.nlookup);
+	}
+	return 0;
+}
+
+int fs_op_readlink(struct fs_req *r)
+{
+	char buf[PATH_MAX];
+	struct fs_inode *i;
+	ssize_t n;
+	int res = fs_inode_get(&r->s->inodes, r->h.nodeid, &i);
+
+	if (res < 0)
+		return res;
+	/* readlinkat(fd, "") of a non-link says ENOENT; readlink(2) says EINVAL. */
+	n = S_ISLNK(i->type) ? readlinkat(i->fd, "", buf, sizeof(buf)) : (errno = EINVAL, -1);
+	res = n < 0 ? -errno : 0;
+	fs_inode_put(&r->s->inodes, i);
+	if (res < 0)
+		return res;
+	if ((size_t)n >= sizeof(buf))
+		return -ENAMETOOLONG;
+	return fs_reply(r, buf, (size_t)n);
+}
+
+int fs_op_access(struct fs_req *r)
+{
+	struct fuse_access_in in;
+	struct fs_creds c;
+	struct fs_inode *i;
+	char name[16];
+	int res;
+
+	memcpy(&in, r->arg, sizeof(in));
+	if (in.mask & ~(unsigned)(R_OK | W_OK | X_OK))
+		return -EINVAL;
+	res = fs_inode_get(&r->s->inodes, r->h.nodeid, &i);
+	if (res < 0)
+		return res;
+	/* As the caller (fsuid) when we are root: AT_EACCESS checks fsuid. */
+	res = fs_creds_enter(r, &c);
+	if (res == 0) {
+		fs_proc_name(i->fd, name);
+		if (faccessat(r->s->proc_fd, name, (int)in.mask, AT_EACCESS) < 0)
+			res = -errno;
+		fs_creds_leave(&c);
+	}
+	fs_inode_put(&r->s->inodes, i);
+	return res;
+}

@@ -1,0 +1,97 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* INIT, DESTROY and STATFS: the connection and the file system as a whole. */
+#include "fs/fs.h"
+
+#include <errno.h>
+#include <string.h>
+#include <sys/statvfs.h>
+
+#include "util/log.h"
+
+/*
+ * What we offer, each because the server implements it (linux/fuse.h "INIT
+ * request/reply flags"):
+ * ASYNC_READ      reads may arrive concurrently and out of order: pread only.
+ * ATOMIC_O_TRUNC  OPEN carries O_TRUNC and we pass it to the host open.
+ * BIG_WRITES      writes above 4 KiB (up to max_write).
+ * DO_READDIRPLUS, READDIRPLUS_AUTO  READDIRPLUS with full entries.
+ * ASYNC_DIO       direct I/O requests may arrive concurrently: pread/pwrite.
+ * AUTO_INVAL_DATA the guest drops cached pages when the host's mtime/size
+ *                 change: only the kernel acts, and it shows host writes.
+ * PARALLEL_DIROPS lookups and readdirs in one directory may run concurrently:
+ *                 the tables are locked and each dir handle serialises itself.
+ * MAX_PAGES       max_pages below, for max_write of 1 MiB.
+ * Not offered: POSIX_LOCKS/FLOCK_LOCKS (the guest locks locally), EXPORT_SUPPORT
+ * (we never look up "." or ".."), DONT_MASK (the guest applies the umask),
+ * WRITEBACK_CACHE (the host may write too), HANDLE_KILLPRIV(_V2), SETXATTR_EXT,
+ * POSIX_ACL, SECURITY_CTX, DAX, SUBMOUNTS.
+ */
+#define FS_INIT_FLAGS                                                                    \
+	(FUSE_ASYNC_READ | FUSE_ATOMIC_O_TRUNC | FUSE_BIG_WRITES | FUSE_DO_READDIRPLUS |  \
+	 FUSE_READDIRPLUS_AUTO | FUSE_ASYNC_DIO | FUSE_AUTO_INVAL_DATA |                  \
+	 FUSE_PARALLEL_DIROPS | FUSE_MAX_PAGES)
+
+#define FS_GUEST_PAGE 4096 /* max_pages counts the guest's pages (x86_64) */
+
+int fs_op_init(struct fs_req *r)
+{
+	struct fuse_init_in in = { 0 };
+	struct fuse_init_out o = { .major = FUSE_KERNEL_VERSION, .minor = FS_PROTO_MINOR };
+
+	memcpy(&in, r->arg, r->arg_len < sizeof(in) ? r->arg_len : sizeof(in));
+	if (in.major < FUSE_KERNEL_VERSION)
+		return -EPROTO;
+	/* A newer major: answer with ours alone and expect a new INIT. */
+	if (in.major > FUSE_KERNEL_VERSION)
+		return fs_reply(r, &o, FUSE_COMPAT_INIT_OUT_SIZE);
+	if (in.minor < FS_MIN_MINOR) {
+		log_error("fs: guest speaks FUSE 7.%u, at least 7.%u is needed", in.minor,
+			  FS_MIN_MINOR);
+		return -EPROTO;
+	}
+	if (r->out_cap < sizeof(o))
+		return -EINVAL;
+	if (atomic_exchange(&r->s->initialized, true))
+		return -EIO; /* a second INIT */
+	atomic_store(&r->s->minor, in.minor < FS_PROTO_MINOR ? in.minor : FS_PROTO_MINOR);
+	o.max_readahead = in.max_readahead;
+	o.flags = in.flags & FS_INIT_FLAGS;
+	o.max_background = 64;
+	o.congestion_threshold = 48;
+	o.max_write = FUSE_SERVER_MAX_WRITE;
+	o.time_gran = 1;
+	o.max_pages = FUSE_SERVER_MAX_WRITE / FS_GUEST_PAGE;
+	log_debug("fs: INIT 7.%u, flags %#x offered %#x", in.minor, in.flags, o.flags);
+	return fs_reply(r, &o, sizeof(o));
+}
+
+/* The guest unmounted: forget its inodes and handles; a new INIT may follow. */
+int fs_op_destroy(struct fs_req *r)
+{
+	fs_files_reset(&r->s->files);
+	fs_inodes_reset(&r->s->inodes);
+	atomic_store(&r->s->initialized, false);
+	return 0;
+}
+
+int fs_op_statfs(struct fs_req *r)
+{
+	struct fuse_statfs_out o = { 0 };
+	struct fs_inode *i;
+	struct statvfs v;
+	int res = fs_inode_get(&r->s->inodes, r->h.nodeid, &i);
+
+	if (res < 0)
+		return res;
+	if (fstatvfs(i->fd, &v) < 0)
+		res = -errno;
+	fs_inode_put(&r->s->inodes, i);
+	if (res < 0)
+		return res;
+	o.st = (struct fuse_kstatfs){ .blocks = v.f_blocks, .bfree = v.f_bfree,
+				      .bavail = v.f_bavail, .files = v.f_files,
+				      .ffree = v.f_ffree, .bsize = (uint32_t)v.f_bsize,
+				      .namelen = (uint32_t)v.f_namemax,
+				      .frsize = (uint32_t)v.f_frsize };
+	return fs_reply(r, &o, sizeof(o));
+}

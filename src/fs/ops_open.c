@@ -1,0 +1,187 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * OPEN, CREATE, FLUSH, RELEASE: file handles. Only regular files are opened
+ * for I/O: an OPEN of a device node, FIFO or socket (which the guest kernel
+ * serves itself, never through FUSE) is refused, so the guest cannot reach a
+ * host device through a node created in the share.
+ */
+#include "fs/fs.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <unistd.h>
+
+/* The open flags the guest may pass on; the rest (O_CREAT, O_EXCL, O_PATH,
+ * O_DIRECTORY, O_TMPFILE, O_NOFOLLOW, O_DIRECT, O_ASYNC...) are ours to set. */
+#define FS_OPEN_PASS (O_ACCMODE | O_APPEND | O_TRUNC | O_SYNC | O_DSYNC | O_NOATIME)
+
+static int fs_open_flags(const struct fs_req *r, uint32_t guest, int *flags)
+{
+	int f = (int)guest & FS_OPEN_PASS;
+
+	if ((f & O_ACCMODE) == O_ACCMODE)
+		return -EINVAL;
+	if (r->s->read_only && ((f & O_ACCMODE) != O_RDONLY || (f & O_TRUNC)))
+		return -EROFS;
+	*flags = f | O_CLOEXEC | O_NOCTTY;
+	return 0;
+}
+
+static int fs_reply_open(struct fs_req *r, uint64_t fh)
+{
+	struct fuse_open_out o = { .fh = fh };
+
+	return fs_reply(r, &o, sizeof(o));
+}
+
+int fs_op_open(struct fs_req *r)
+{
+	struct fuse_open_in in;
+	struct fs_inode *i;
+	char name[16];
+	uint64_t fh;
+	int flags, fd = -1, res;
+
+	memcpy(&in, r->arg, sizeof(in));
+	res = fs_open_flags(r, in.flags, &flags);
+	if (res < 0)
+		return res;
+	res = fs_inode_get(&r->s->inodes, r->h.nodeid, &i);
+	if (res < 0)
+		return res;
+	if (S_ISREG(i->type)) {
+		fs_proc_name(i->fd, name);
+		fd = openat(r->s->proc_fd, name, flags);
+		res = fd < 0 ? fs_errno(r->s, "open") : 0;
+	} else {
+		res = S_ISDIR(i->type) ? -EISDIR : S_ISLNK(i->type) ? -ELOOP : -EACCES;
+	}
+	fs_inode_put(&r->s->inodes, i);
+	if (res == 0)
+		res = fs_file_add(&r->s->files, fd, false, &fh);
+	return res < 0 ? res : fs_reply_open(r, fh);
+}
+
+/* The new file's O_PATH fd and its guest reference, taken from our open fd
+ * (the magic link leads to this very file, whatever the name now means). */
+static int fs_create_entry(struct fuse_server *s, int fd, struct fuse_entry_out *e)
+{
+	char name[16];
+	int pfd;
+
+	fs_proc_name(fd, name);
+	pfd = openat(s->proc_fd, name, O_PATH | O_CLOEXEC);
+	return pfd < 0 ? fs_errno(s, "create") : fs_entry_from_fd(s, pfd, e);
+}
+
+/* Where CREATE finds the name taken (a race: the guest sends CREATE only for a
+ * name it believes absent): opens what is there only if it is a regular file.
+ * An O_CREAT open would open a FIFO (blocking the worker) or a device node (a
+ * host device); a symlink would be followed. */
+static int fs_open_existing(struct fuse_server *s, int dirfd, const char *name, int flags)
+{
+	struct stat st;
+	char pname[16];
+	int pfd, fd, res;
+
+	pfd = fs_openat_beneath(dirfd, name, O_PATH, 0);
+	if (pfd < 0)
+		return fs_errno(s, "create");
+	res = fs_stat_fd(pfd, &st);
+	if (res == 0 && !S_ISREG(st.st_mode))
+		res = S_ISDIR(st.st_mode) ? -EISDIR : S_ISLNK(st.st_mode) ? -ELOOP : -EEXIST;
+	if (res == 0) {
+		fs_proc_name(pfd, pname);
+		fd = openat(s->proc_fd, pname, flags);
+		res = fd < 0 ? fs_errno(s, "create") : fd;
+	}
+	close(pfd);
+	return res;
+}
+
+/* The fd of name, created (O_EXCL, never through a symlink) or, unless the
+ * guest asked for O_EXCL, the regular file already there. */
+static int fs_create_open(struct fuse_server *s, int dirfd, const char *name, int flags,
+			  bool excl, mode_t mode)
+{
+	int fd = -EEXIST;
+
+	/* Bounded: the name may vanish and reappear under us. */
+	for (int tries = 0; tries < 3 && fd == -EEXIST; tries++) {
+		fd = fs_openat_beneath(dirfd, name, flags | O_CREAT | O_EXCL, mode);
+		if (fd >= 0)
+			return fd;
+		fd = fs_errno(s, "create");
+		if (fd != -EEXIST || excl)
+			return fd;
+		fd = fs_open_existing(s, dirfd, name, flags);
+		if (fd == -ENOENT)
+			fd = -EEXIST;
+	}
+	return fd;
+}
+
+int fs_op_create(struct fs_req *r)
+{
+	struct {
+		struct fuse_entry_out e;
+		struct fuse_open_out o;
+	} reply = { 0 };
+	struct fuse_create_in in;
+	struct fs_inode *dir;
+	struct fs_creds c;
+	size_t pos = sizeof(in);
+	int flags, fd = -1, res = 0;
+	const char *name = fs_arg_name(r, &pos, &res);
+
+	memcpy(&in, r->arg, sizeof(in));
+	if (!name || (res = fs_arg_done(r, pos)) < 0 ||
+	    (res = fs_open_flags(r, in.flags, &flags)) < 0)
+		return res;
+	res = fs_inode_get(&r->s->inodes, r->h.nodeid, &dir);
+	if (res < 0)
+		return res;
+	res = fs_creds_enter(r, &c);
+	if (res == 0) {
+		fd = fs_create_open(r->s, dir->fd, name, flags, in.flags & O_EXCL,
+				    in.mode & 07777);
+		res = fd < 0 ? fd : 0;
+		fs_creds_leave(&c);
+	}
+	fs_inode_put(&r->s->inodes, dir);
+	if (res == 0)
+		res = fs_create_entry(r->s, fd, &reply.e);
+	if (res < 0) {
+		if (fd >= 0)
+			close(fd);
+		return res;
+	}
+	res = fs_file_add(&r->s->files, fd, false, &reply.o.fh);
+	if (res < 0) {
+		fs_inode_forget(&r->s->inodes, reply.e.nodeid, 1);
+		return res;
+	}
+	return fs_reply(r, &reply, sizeof(reply));
+}
+
+int fs_op_flush(struct fs_req *r)
+{
+	struct fuse_flush_in in;
+	struct fs_file *f;
+	int res;
+
+	/* No POSIX locks to drop and no write cache to push: just check the fh. */
+	memcpy(&in, r->arg, sizeof(in));
+	res = fs_file_get(&r->s->files, in.fh, FS_FILE, &f);
+	fs_file_put(&r->s->files, f);
+	return res;
+}
+
+int fs_op_release(struct fs_req *r)
+{
+	struct fuse_release_in in;
+
+	memcpy(&in, r->arg, sizeof(in));
+	return fs_file_release(&r->s->files, in.fh, false);
+}
