@@ -157,6 +157,14 @@ $(B)/tests/unit/test_guest_config: tests/unit/test_guest_config.c $(B)/san/init/
 	$(Q)$(CC) $(SAN_CFLAGS) -Itests/unit -I. -o $@ $< $(B)/san/init/config.o \
 		$(B)/tests/unit/harness.o $(B)/libkrun-san.a -lpthread -ldl
 
+OCI_TEST_OBJS := $(B)/san/init/json.o $(B)/san/init/oci_config.o $(B)/san/init/config.o
+$(B)/tests/unit/test_oci_config: tests/unit/test_oci_config.c $(OCI_TEST_OBJS) \
+		$(B)/tests/unit/harness.o $(B)/libkrun-san.a
+	@mkdir -p $(@D)
+	@echo "  CCLD    $@"
+	$(Q)$(CC) $(SAN_CFLAGS) -Itests/unit -I. -o $@ $< $(OCI_TEST_OBJS) \
+		$(B)/tests/unit/harness.o $(B)/libkrun-san.a -lpthread -ldl
+
 # ---------------------------------------------------------------------------
 # Examples.
 EXAMPLES := $(patsubst examples/%.c,$(B)/examples/%,$(wildcard examples/*.c))
@@ -213,6 +221,12 @@ check: deps-check
 bench: deps-check
 	@$(MAKE) --no-print-directory all vm-test-progs
 	@bench/run.sh $(T)
+
+# A busybox root run through examples/chroot_vm (emulated KVM without /dev/kvm).
+demo:
+	@$(DEPS) demo
+	@$(MAKE) --no-print-directory all vm-test-progs
+	@scripts/demo.sh
 
 # ---------------------------------------------------------------------------
 install: all

@@ -121,10 +121,46 @@ int32_t krun_set_kernel(uint32_t ctx_id, const char *kernel_path, uint32_t kerne
 #define KRUN_FS_ROOT_TAG "/dev/root"
 
 /*
- * Uses the host directory root_path as the guest's root filesystem (virtio-fs).
- * Not implemented yet in libkrun-c: returns -ENOSYS.
+ * Uses the host directory root_path as the guest's root filesystem, shared over
+ * virtio-fs with tag KRUN_FS_ROOT_TAG and served by a FUSE server in this
+ * process. The path is resolved to an absolute one now (-ENOENT, -ENOTDIR if
+ * it is not a directory); a second call replaces the first. The guest cannot
+ * reach any host file outside the directory (no "..", symlink or /proc escape).
+ * Nothing needs to be inside it for the VM to boot and nothing is left behind:
+ * the guest's /dev, /proc and /sys are mounted on the root's directories of
+ * those names when it has them. Files are created with the guest caller's
+ * uid/gid when this process runs as root, else as this process's user.
+ * Without krun_set_exec, the workload is the one the root's OCI-style
+ * /.krun_config.json describes (keys args/Cmd, Entrypoint, Env,
+ * WorkingDir/Cwd; KRUN_CONFIG in the workload environment names another
+ * file), or /bin/sh.
  */
 int32_t krun_set_root(uint32_t ctx_id, const char *root_path);
+
+/*
+ * Shares the host directory c_path with the guest under c_tag (1 to 36 bytes,
+ * unique in the context: -EEXIST), to be mounted in the guest with
+ * `mount -t virtiofs TAG DIR`. At most 8 shares per context, the root
+ * included (-ENOSPC). Paths as krun_set_root.
+ */
+int32_t krun_add_virtiofs(uint32_t ctx_id, const char *c_tag, const char *c_path);
+
+/*
+ * krun_add_virtiofs with a DAX window of shm_size bytes. libkrun-c accepts the
+ * size but offers no DAX window yet: the share works through FUSE reads and
+ * writes, as without DAX.
+ */
+int32_t krun_add_virtiofs2(uint32_t ctx_id, const char *c_tag, const char *c_path,
+			   uint64_t shm_size);
+
+/*
+ * Ports of guest listeners to expose on the host for TSI networking: entries
+ * "HOST_PORT:GUEST_PORT" (decimal, 1-65535, each host port once), the array
+ * ending with NULL. NULL means every guest listener on the same port (as if
+ * never called); an empty array exposes none. Checked now (-EINVAL naming the
+ * bad entry). libkrun-c has no TSI yet: the map is stored and not used.
+ */
+int32_t krun_set_port_map(uint32_t ctx_id, const char *const port_map[]);
 
 /* ---- Workload ------------------------------------------------------------ */
 
@@ -133,7 +169,8 @@ int32_t krun_set_root(uint32_t ctx_id, const char *root_path);
  * name without '/' is searched in the workload's PATH). argv holds the arguments
  * after argv[0] (may be NULL: none). envp is the full environment: NULL means
  * this process's environment at the time of the call, an array holding only NULL
- * means an empty one. No size or count limits apply beyond memory.
+ * means an empty one. No size or count limits apply beyond memory. With a root
+ * set (krun_set_root) this call is optional; see there.
  */
 int32_t krun_set_exec(uint32_t ctx_id, const char *exec_path, const char *const argv[],
 		      const char *const envp[]);
@@ -160,15 +197,29 @@ int32_t krun_set_rlimits(uint32_t ctx_id, const char *const rlimits[]);
  */
 int32_t krun_set_console_output(uint32_t ctx_id, const char *c_filepath);
 
-/* ---- Devices that arrive with later work (return -ENOSYS for now) --------- */
+/* ---- vsock ---------------------------------------------------------------- */
 
-int32_t krun_add_virtiofs(uint32_t ctx_id, const char *c_tag, const char *c_path);
-int32_t krun_add_virtiofs2(uint32_t ctx_id, const char *c_tag, const char *c_path,
-			   uint64_t shm_size);
+/*
+ * Maps vsock port `port` of the host (CID 2) to the host UNIX stream socket at
+ * c_filepath: a guest connect() to (VMADDR_CID_HOST, port) connects that
+ * socket at that moment (the guest gets ECONNRESET if it cannot), and the bytes
+ * then flow both ways with virtio-vsock's flow control. The guest is CID 3.
+ * The path is used as given (relative to the working directory at each
+ * connect), shorter than 108 bytes (-ENAMETOOLONG); each port once per context
+ * (-EEXIST), at most 64 (-ENOSPC). The vsock device exists only in VMs with at
+ * least one port.
+ */
 int32_t krun_add_vsock_port(uint32_t ctx_id, uint32_t port, const char *c_filepath);
+
+/*
+ * krun_add_vsock_port, or with listen true the other way round: the VMM
+ * listens on a UNIX socket it creates at c_filepath (which must not exist:
+ * -EEXIST, now or at krun_start_enter; it is not removed afterwards), and each
+ * host client that connects arrives in the guest as a connection to `port`
+ * (from a host port of 49152 up), to be accept()ed there.
+ */
 int32_t krun_add_vsock_port2(uint32_t ctx_id, uint32_t port, const char *c_filepath,
 			     bool listen);
-int32_t krun_set_port_map(uint32_t ctx_id, const char *const port_map[]);
 
 /* ---- Start --------------------------------------------------------------- */
 

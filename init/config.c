@@ -32,8 +32,7 @@ struct record {
 	const char *name, *value;
 };
 
-__attribute__((format(printf, 3, 4)))
-static int fail(char *err, size_t err_len, const char *fmt, ...)
+int config_fail(char *err, size_t err_len, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -117,7 +116,7 @@ static int apply(struct config *cfg, const struct record *rec, char *err, size_t
 	switch (rec->key) {
 	case K_EXEC:
 		if (!*v)
-			return fail(err, err_len, "empty exec path");
+			return config_fail(err, err_len, "empty exec path");
 		cfg->exec = cfg->argv[0] = v;
 		break;
 	case K_ARG:
@@ -127,37 +126,49 @@ static int apply(struct config *cfg, const struct record *rec, char *err, size_t
 		cfg->envp[cfg->envc++] = v;
 		break;
 	case K_WORKDIR:
+		cfg->workdir_set = 1;
 		if (!*v)
-			return fail(err, err_len, "empty workdir");
+			return config_fail(err, err_len, "empty workdir");
 		cfg->workdir = v;
 		break;
 	case K_RLIMIT:
 		if (parse_rlimit(v, &cfg->rlimits[cfg->nrlimits]) < 0)
-			return fail(err, err_len, "bad rlimit \"%.64s\" (want ID=CUR:MAX)", v);
+			return config_fail(err, err_len, "bad rlimit \"%.64s\" (want ID=CUR:MAX)", v);
 		cfg->nrlimits++;
 		break;
 	case K_HOSTNAME:
 		if (!*v || strlen(v) > HOSTNAME_MAX)
-			return fail(err, err_len, "hostname empty or over %d bytes", HOSTNAME_MAX);
+			return config_fail(err, err_len, "hostname empty or over %d bytes", HOSTNAME_MAX);
 		cfg->hostname = v;
 		break;
 	case K_STDIN:
 	case K_STDOUT:
 	case K_STDERR:
 		if (parse_stdio(v, &cfg->stdio[rec->key - K_STDIN]) < 0)
-			return fail(err, err_len, "bad %s \"%.64s\" (want console or port)",
+			return config_fail(err, err_len, "bad %s \"%.64s\" (want console or port)",
 				    rec->name, v);
 		break;
 	case K_ROOT:
 		if (strncmp(v, "virtiofs:", 9) == 0 && v[9])
 			cfg->virtiofs_tag = v + 9;
 		else if (strcmp(v, "initramfs") != 0)
-			return fail(err, err_len, "bad root \"%.64s\"", v);
+			return config_fail(err, err_len, "bad root \"%.64s\"", v);
 		break;
 	case K_UNKNOWN:
 	case K_COUNT:
 		break;
 	}
+	return 0;
+}
+
+static int root_is_virtiofs(const char *data, size_t len)
+{
+	struct record rec;
+	size_t pos = 0;
+
+	while (next_record(data, len, &pos, &rec) > 0)
+		if (rec.key == K_ROOT && strncmp(rec.value, "virtiofs:", 9) == 0)
+			return 1;
 	return 0;
 }
 
@@ -170,19 +181,21 @@ int config_parse(struct config *cfg, const char *data, size_t len, char *err, si
 
 	memset(cfg, 0, sizeof(*cfg));
 	if (len > CONFIG_MAX_LEN)
-		return fail(err, err_len, "config over %zu bytes", CONFIG_MAX_LEN);
+		return config_fail(err, err_len, "config over %zu bytes", CONFIG_MAX_LEN);
 	while ((r = next_record(data, len, &pos, &rec)) > 0) {
 		if ((seen & (1u << rec.key)) && !(REPEATABLE & (1u << rec.key)))
-			return fail(err, err_len, "key \"%s\" given twice", rec.name);
+			return config_fail(err, err_len, "key \"%s\" given twice", rec.name);
 		seen |= 1u << rec.key;
 		nargs += rec.key == K_ARG;
 		nenv += rec.key == K_ENV;
 		nrl += rec.key == K_RLIMIT;
 	}
 	if (r < 0)
-		return fail(err, err_len, "truncated record at byte %zu of %zu", pos, len);
-	if (!(seen & (1u << K_EXEC)))
-		return fail(err, err_len, "no exec record");
+		return config_fail(err, err_len, "truncated record at byte %zu of %zu", pos, len);
+	/* Without exec the workload comes from the root's /.krun_config.json
+	 * (oci_config.c), so there must be a root other than the initramfs. */
+	if (!(seen & (1u << K_EXEC)) && !root_is_virtiofs(data, len))
+		return config_fail(err, err_len, "no exec record");
 
 	/* Counts are bounded by len / 4 (a record is at least 4 bytes): no overflow. */
 	cfg->argv = calloc(nargs + 2, sizeof(*cfg->argv));
@@ -190,7 +203,7 @@ int config_parse(struct config *cfg, const char *data, size_t len, char *err, si
 	cfg->rlimits = calloc(nrl + 1, sizeof(*cfg->rlimits));
 	if (!cfg->argv || !cfg->envp || !cfg->rlimits) {
 		config_free(cfg);
-		return fail(err, err_len, "out of memory for %zu args, %zu env", nargs, nenv);
+		return config_fail(err, err_len, "out of memory for %zu args, %zu env", nargs, nenv);
 	}
 	cfg->argc = 1; /* argv[0] is exec, set when its record comes */
 	cfg->workdir = "/";
@@ -208,5 +221,6 @@ void config_free(struct config *cfg)
 	free(cfg->argv);
 	free(cfg->envp);
 	free(cfg->rlimits);
+	free(cfg->owned);
 	memset(cfg, 0, sizeof(*cfg));
 }

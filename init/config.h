@@ -8,7 +8,8 @@
  *     twice is an error: it can only come from a VMM bug, and guessing which one
  *     was meant would hide it;
  *   - unknown keys are skipped, but each must still be a complete record;
- *   - "exec" is required; every other key has a default (workdir "/", stdio
+ *   - "exec" is required unless the root is virtio-fs (then the root's
+ *     /.krun_config.json names the workload); every other key has a default (workdir "/", stdio
  *     "console", root "initramfs", no hostname, no rlimits, env empty, which
  *     init replaces with a minimal PATH/HOME/TERM).
  */
@@ -29,7 +30,7 @@ struct config_rlimit {
 };
 
 struct config {
-	const char *exec;
+	const char *exec;  /* NULL only with a virtio-fs root (oci_config.c fills it) */
 	const char **argv; /* exec, then every "arg", then NULL */
 	size_t argc;
 	const char **envp; /* every "env", then NULL */
@@ -37,9 +38,11 @@ struct config {
 	struct config_rlimit *rlimits;
 	size_t nrlimits;
 	const char *workdir;
+	int workdir_set; /* a workdir record came (else workdir is the default "/") */
 	const char *hostname; /* NULL: leave the kernel's */
 	enum stdio_kind stdio[3];
 	const char *virtiofs_tag; /* NULL: run in the initramfs */
+	char *owned; /* strings oci_config.c decoded, freed by config_free */
 };
 
 /*
@@ -49,5 +52,9 @@ struct config {
  */
 int config_parse(struct config *cfg, const char *data, size_t len, char *err, size_t err_len);
 void config_free(struct config *cfg);
+
+/* Writes a one-line reason into err and returns -1 (for the parsers' errors). */
+__attribute__((format(printf, 3, 4)))
+int config_fail(char *err, size_t err_len, const char *fmt, ...);
 
 #endif

@@ -23,6 +23,7 @@ __attribute__((noreturn)) void init_finish(int status);
 int setup_mounts(void);
 void setup_hostname(const struct config *cfg);
 void setup_loopback(void);
+void setup_page_reporting(void);
 int setup_virtiofs_root(const char *tag);
 
 /* stdio.c: the fds the workload's stdin/stdout/stderr get, opened by PID 1 so

@@ -21,6 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "oci_config.h"
 #include "vmm/guest_abi.h"
 
 #define REAP_LEFTOVERS_MS 1000
@@ -73,32 +74,37 @@ static void ensure_std_fds(void)
 		close(fd);
 }
 
-static char *read_config(size_t *len)
+/* Reads a whole file of at most max bytes. NULL on failure, logged unless the
+ * file does not exist and missing is given (then *missing is set). */
+static char *read_file(const char *path, size_t max, size_t *len, bool *missing)
 {
-	int fd = open(KRUN_CONFIG_PATH, O_RDONLY | O_CLOEXEC);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	struct stat st;
 	char *data = NULL;
 	size_t got = 0;
 	ssize_t n;
 
 	if (fd < 0 || fstat(fd, &st) < 0) {
-		init_log("cannot open %s: %m", KRUN_CONFIG_PATH);
+		if (missing && errno == ENOENT)
+			*missing = true;
+		else
+			init_log("cannot open %s: %m", path);
 		goto out;
 	}
-	if (st.st_size < 0 || (unsigned long long)st.st_size > CONFIG_MAX_LEN) {
-		init_log("%s is over %zu bytes", KRUN_CONFIG_PATH, CONFIG_MAX_LEN);
+	if (st.st_size < 0 || (unsigned long long)st.st_size > max) {
+		init_log("%s is over %zu bytes", path, max);
 		goto out;
 	}
 	data = malloc((size_t)st.st_size + 1);
 	if (!data) {
-		init_log("out of memory for %s", KRUN_CONFIG_PATH);
+		init_log("out of memory for %s", path);
 		goto out;
 	}
 	while (got < (size_t)st.st_size &&
 	       (n = read(fd, data + got, (size_t)st.st_size - got)) > 0)
 		got += (size_t)n;
 	if (got != (size_t)st.st_size) {
-		init_log("short read of %s", KRUN_CONFIG_PATH);
+		init_log("short read of %s", path);
 		free(data);
 		data = NULL;
 	}
@@ -107,6 +113,26 @@ out:
 	if (fd >= 0)
 		close(fd);
 	return data;
+}
+
+/* No exec from the VMM: the root's OCI config says what to run (oci_config.h). */
+static int load_oci_config(struct config *cfg)
+{
+	const char *path = oci_config_path(cfg);
+	char err[256];
+	size_t len = 0;
+	bool missing = false;
+	char *json;
+	int r;
+
+	json = read_file(path, OCI_CONFIG_MAX_LEN, &len, &missing);
+	if (!json && !missing)
+		return -1;
+	r = oci_config_apply(cfg, json, len, err, sizeof(err));
+	if (r < 0)
+		init_log("bad %s: %s", path, err);
+	free(json); /* what cfg took from it was copied */
+	return r;
 }
 
 static int wait_status(int st)
@@ -167,7 +193,7 @@ int main(void)
 	if (setup_mounts() < 0)
 		fail();
 	ensure_std_fds();
-	data = read_config(&len);
+	data = read_file(KRUN_CONFIG_PATH, CONFIG_MAX_LEN, &len, NULL);
 	if (!data)
 		fail();
 	if (config_parse(&cfg, data, len, err, sizeof(err)) < 0) {
@@ -176,7 +202,10 @@ int main(void)
 	}
 	setup_hostname(&cfg);
 	setup_loopback();
+	setup_page_reporting();
 	if (cfg.virtiofs_tag && setup_virtiofs_root(cfg.virtiofs_tag) < 0)
+		fail();
+	if (!cfg.exec && load_oci_config(&cfg) < 0)
 		fail();
 	if (stdio_open(&cfg, &fds) < 0)
 		fail();

@@ -65,6 +65,13 @@ void ctx_destroy(struct krun_ctx *ctx)
 	free(ctx->workdir);
 	strv_free(&ctx->rlimits);
 	free(ctx->console_output);
+	for (unsigned int i = 0; i < ctx->nfs; i++) {
+		free(ctx->fs[i].tag);
+		free(ctx->fs[i].path);
+	}
+	strv_free(&ctx->port_map);
+	for (unsigned int i = 0; i < ctx->nvsock_ports; i++)
+		free(ctx->vsock_ports[i].path);
 	krunfw_close(&ctx->krunfw);
 	free(ctx);
 }

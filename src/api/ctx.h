@@ -9,12 +9,22 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "libkrun.h"
 #include "util/strv.h"
 #include "vmm/krunfw.h"
+#include "vmm/vmm.h"
+#include "vsock/unix.h"
 
 #define KRUN_DEFAULT_VCPUS 1
 #define KRUN_DEFAULT_RAM_MIB 128
 #define KRUN_MIN_RAM_MIB 64 /* the bundled kernel alone needs ~34 MiB */
+#define KRUN_MAX_VSOCK_PORTS 64
+#define KRUN_ROOT_TAG KRUN_FS_ROOT_TAG
+
+struct ctx_fs_share {
+	char *tag;
+	char *path; /* absolute, resolved when it was set */
+};
 
 struct krun_ctx {
 	unsigned int nvcpus;
@@ -31,6 +41,13 @@ struct krun_ctx {
 	char *workdir;
 	struct strv rlimits; /* validated "ID=CUR:MAX" */
 	char *console_output;
+
+	struct ctx_fs_share fs[VMM_MAX_FS]; /* krun_set_root, krun_add_virtiofs */
+	unsigned int nfs;
+	struct strv port_map; /* validated "HOST:GUEST"; .v == NULL: never set */
+
+	struct vsock_port_cfg vsock_ports[KRUN_MAX_VSOCK_PORTS]; /* krun_add_vsock_port[2] */
+	unsigned int nvsock_ports;
 
 	struct krunfw krunfw; /* the bundled kernel, opened at create time */
 };

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <unistd.h>
 
 #include "api/ctx.h"
@@ -34,7 +35,23 @@ struct start {
 	struct cpio cpio;
 	char *cmdline;
 	int console_file, null_fd;
+	const struct krunfw *krunfw; /* the bundled kernel, when it is the one booted */
 };
+
+/* vmm_config.boot_copied: the kernel and initrd are in guest RAM; keeping
+ * them here too would cost their size in RSS for the VM's whole life. */
+static void release_boot_sources(void *arg)
+{
+	struct start *s = arg;
+
+	free(s->kernel_file);
+	s->kernel_file = NULL;
+	buf_release(&s->initrd);
+	buf_release(&s->config);
+	cpio_release(&s->cpio);
+	if (s->krunfw)
+		krunfw_drop_pages(s->krunfw);
+}
 
 static void start_release(struct start *s)
 {
@@ -60,6 +77,10 @@ static int load_kernel(struct krun_ctx *ctx, struct start *s, struct boot_spec *
 		b->format = KERNEL_FORMAT_RAW;
 		b->load_addr = ctx->krunfw.load_addr;
 		b->entry = ctx->krunfw.entry;
+		b->kernel_mappable = ctx->krunfw.fd >= 0;
+		b->kernel_fd = ctx->krunfw.fd;
+		b->kernel_file_offset = ctx->krunfw.file_offset;
+		s->krunfw = &ctx->krunfw;
 		return 0;
 	}
 	r = file_read_all(ctx->kernel_path, MAX_KERNEL_FILE, &s->kernel_file, &len);
@@ -76,6 +97,14 @@ static int load_kernel(struct krun_ctx *ctx, struct start *s, struct boot_spec *
 		return -EINVAL;
 	}
 	return 0;
+}
+
+static bool has_root(const struct krun_ctx *ctx)
+{
+	for (unsigned int i = 0; i < ctx->nfs; i++)
+		if (!strcmp(ctx->fs[i].tag, KRUN_ROOT_TAG))
+			return true;
+	return false;
 }
 
 static int add_strv(struct buf *b, const char *key, const struct strv *v)
@@ -95,14 +124,17 @@ static int build_config(struct krun_ctx *ctx, struct start *s, const char *stdio
 	struct strv env_now = { 0 };
 	int r;
 
-	if ((r = guest_config_add(b, "exec", ctx->exec_path)) < 0 ||
+	/* No exec (only allowed with a root share): init runs what the root's
+	 * /.krun_config.json says; no workdir: the one it says, else "/". */
+	if ((ctx->exec_path && (r = guest_config_add(b, "exec", ctx->exec_path)) < 0) ||
 	    (r = add_strv(b, "arg", &ctx->argv)) < 0 ||
 	    (r = add_strv(b, "rlimit", &ctx->rlimits)) < 0 ||
-	    (r = guest_config_add(b, "workdir", ctx->workdir ? ctx->workdir : "/")) < 0 ||
+	    (ctx->workdir && (r = guest_config_add(b, "workdir", ctx->workdir)) < 0) ||
 	    (r = guest_config_add(b, "stdin", stdio[0])) < 0 ||
 	    (r = guest_config_add(b, "stdout", stdio[1])) < 0 ||
 	    (r = guest_config_add(b, "stderr", stdio[2])) < 0 ||
-	    (r = guest_config_add(b, "root", "initramfs")) < 0)
+	    (r = guest_config_add(b, "root", has_root(ctx) ? "virtiofs:" KRUN_ROOT_TAG
+							     : "initramfs")) < 0)
 		return r;
 	if (ctx->env.v)
 		return add_strv(b, "env", &ctx->env);
@@ -189,12 +221,18 @@ static int prepare(struct krun_ctx *ctx, struct start *s, struct vmm_config *cfg
 	size_t cmdlen;
 	int r;
 
-	if (!ctx->exec_path) {
-		log_error("krun_start_enter: no workload: call krun_set_exec first");
+	if (!ctx->exec_path && !has_root(ctx)) {
+		log_error("krun_start_enter: no workload: call krun_set_exec (or krun_set_root "
+			  "with a root that has /.krun_config.json) first");
 		return -EINVAL;
 	}
 	cfg->nvcpus = ctx->nvcpus;
+	for (unsigned int i = 0; i < ctx->nfs; i++)
+		cfg->fs[i] = (struct vmm_fs_share){ ctx->fs[i].tag, ctx->fs[i].path };
+	cfg->nfs = ctx->nfs;
 	cfg->ram_bytes = (uint64_t)ctx->ram_mib << 20;
+	cfg->vsock.ports = ctx->vsock_ports;
+	cfg->vsock.nports = ctx->nvsock_ports;
 	if ((r = load_kernel(ctx, s, &cfg->boot)) < 0 ||
 	    (r = setup_stdio(ctx, s, &cfg->console, stdio)) < 0 ||
 	    (r = build_config(ctx, s, stdio)) < 0 || (r = build_initrd(ctx, s, &cfg->boot)) < 0)
@@ -207,6 +245,8 @@ static int prepare(struct krun_ctx *ctx, struct start *s, struct vmm_config *cfg
 		 log_get_level() >= LOG_DEBUG ? "" : " quiet", ctx->cmdline ? " " : "",
 		 ctx->cmdline ? ctx->cmdline : "");
 	cfg->boot.cmdline = s->cmdline;
+	cfg->boot_copied = release_boot_sources;
+	cfg->boot_copied_arg = s;
 	return 0;
 }
 
@@ -227,6 +267,10 @@ KRUN_API int32_t krun_start_enter(uint32_t ctx_id)
 	 * EPIPE to the console device, not kill us; SIGWINCH is read through the
 	 * console's signalfd, so it is blocked before any VM thread exists. */
 	signal(SIGPIPE, SIG_IGN);
+	/* Guest RAM is mapped without huge pages (gmem.c says why); the VMM's own
+	 * heap and stacks would still get them, 2 MiB for a few KiB used. */
+	if (prctl(PR_SET_THP_DISABLE, 1, 0, 0, 0) < 0)
+		log_debug("PR_SET_THP_DISABLE: %s", strerror(errno));
 	sigemptyset(&winch);
 	sigaddset(&winch, SIGWINCH);
 	pthread_sigmask(SIG_BLOCK, &winch, NULL);

@@ -210,11 +210,37 @@ static int fs_probe_openat2(int root_fd)
 	return 0;
 }
 
+/* The kernel's ceiling for RLIMIT_NOFILE (/proc/sys/fs/nr_open), or 0. */
+static rlim_t fs_nr_open(void)
+{
+	char buf[32] = { 0 };
+	int fd = open("/proc/sys/fs/nr_open", O_RDONLY | O_CLOEXEC);
+	ssize_t n = fd < 0 ? -1 : read(fd, buf, sizeof(buf) - 1);
+
+	if (fd >= 0)
+		close(fd);
+	return n > 0 ? (rlim_t)strtoull(buf, NULL, 10) : 0;
+}
+
+/*
+ * One O_PATH fd per inode the guest knows (a READDIRPLUS of a 10 000-entry
+ * directory makes 10 000), so the soft limit goes up to the hard one, and the
+ * hard one up to the kernel's ceiling where the process may (CAP_SYS_RESOURCE),
+ * as virtiofsd does. What is left when fds run out: EMFILE to the guest.
+ */
 static void fs_raise_nofile(void)
 {
+	rlim_t ceiling = fs_nr_open();
 	struct rlimit rl;
 
-	if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur >= rl.rlim_max)
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+		return;
+	if (ceiling > rl.rlim_max) {
+		struct rlimit up = { ceiling, ceiling };
+		if (setrlimit(RLIMIT_NOFILE, &up) == 0)
+			return;
+	}
+	if (rl.rlim_cur >= rl.rlim_max)
 		return;
 	rl.rlim_cur = rl.rlim_max;
 	if (setrlimit(RLIMIT_NOFILE, &rl) < 0)

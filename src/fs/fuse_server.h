@@ -50,8 +50,9 @@ struct fuse_server_config {
 };
 
 /*
- * Opens cfg->root (O_PATH, must be a directory) and /proc/self/fd, raises the
- * RLIMIT_NOFILE soft limit to the hard limit (one fd per inode the guest knows).
+ * Opens cfg->root (O_PATH, must be a directory) and /proc/self/fd, raises
+ * RLIMIT_NOFILE (one fd per inode the guest knows): both limits to the kernel's
+ * nr_open where the process may, else the soft limit to the hard one.
  * When the process runs as root, files are created with the requesting guest
  * uid/gid (per-thread fsuid/fsgid); otherwise everything belongs to the process's
  * user and permission errors come from the host. 0 or -errno, logged.

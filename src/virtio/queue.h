@@ -27,7 +27,8 @@
 #include "vmm/gmem.h"
 
 #define VQ_MAX_SIZE 1024 /* largest queue size any device offers */
-#define VQ_MAX_SEGS 256  /* most segments in one chain, indirect included */
+#define VQ_MAX_SEGS 512  /* most segments in one chain, indirect included (a 1 MiB
+			  * FUSE WRITE or READ from virtio-fs takes ~260) */
 
 /* Ring flags and descriptor flags (virtio 1.2 §2.7.5, §2.7.6, §2.7.8). */
 #define VIRTQ_DESC_F_NEXT 1

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 #include "util/log.h"
 
@@ -50,6 +51,11 @@ int gmem_create(struct gmem *m, const struct gmem_region *regions, unsigned int 
 		return r;
 	}
 
+	/* Footprint over TLB reach: with transparent huge pages every 4 KiB the
+	 * guest touches (a slab here, a page table there) would cost the host
+	 * 2 MiB, and an idle 2 GiB guest ~80 MiB instead of ~40 (measured). */
+	if (madvise(base, total, MADV_NOHUGEPAGE) < 0)
+		log_debug("gmem: MADV_NOHUGEPAGE: %s", strerror(errno));
 	m->base = base;
 	m->mapped_size = total;
 	m->nregions = n;
@@ -58,6 +64,28 @@ int gmem_create(struct gmem *m, const struct gmem_region *regions, unsigned int 
 		m->region[i] = regions[i];
 		m->region[i].host = m->base + off;
 		off += regions[i].size;
+	}
+	return 0;
+}
+
+int gmem_map_file(const struct gmem *m, uint64_t gpa, uint64_t len, int fd, uint64_t offset)
+{
+	uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE);
+	uint8_t *dst = gmem_ptr(m, gpa, len);
+	void *p;
+
+	if (!dst || (gpa | len | offset) & (page - 1))
+		return -EINVAL;
+	/* MAP_FIXED replaces the anonymous pages in place: the KVM memory slot
+	 * keeps its host range and follows the new mapping. */
+	p = mmap(dst, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_FIXED, fd, (off_t)offset);
+	if (p == MAP_FAILED) {
+		int r = -errno;
+		/* The old mapping may be gone: put zeroed anonymous memory back. */
+		if (mmap(dst, len, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED, -1, 0) == MAP_FAILED)
+			return -errno;
+		return r;
 	}
 	return 0;
 }

@@ -13,7 +13,8 @@
  * strings). Keys may repeat where noted; unknown keys are ignored (forward
  * compatible); a truncated last record, or a once-only key given twice, is an
  * error (init exits 125).
- *   exec      path of the workload (once)
+ *   exec      path of the workload (once; may be absent with a virtio-fs root:
+ *             init then runs what the root's /.krun_config.json says)
  *   arg       one argv entry after argv[0] (repeated, in order)
  *   env       one "NAME=value" entry (repeated, in order; the full environment:
  *             no env record means an empty environment)
@@ -25,7 +26,7 @@
  *             terminal on the host side) or "port" (the virtio-console port named
  *             KRUN_PORT_STDIN/OUT/ERR, a byte stream with EOF)
  *   root      "initramfs" (run in the initramfs) or "virtiofs:TAG" (mount TAG as
- *             the new root first; issue 5)
+ *             the new root first)
  *
  * Exit report: init writes the workload's status as a 32-bit `outl` to
  * KRUN_EXIT_PORT (it holds ioperm for that port) after it has drained the

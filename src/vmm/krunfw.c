@@ -3,12 +3,85 @@
 
 #include <dlfcn.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <link.h>
+#include <stdbool.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include "util/log.h"
 
 #define KRUNFW_SONAME "libkrunfw.so.5"
+
+struct segment_search {
+	uintptr_t addr;    /* the image's address */
+	const char *path;  /* the bundle's path, from dladdr */
+	uint64_t offset;   /* out: the image's offset in that file */
+	bool found;
+};
+
+/* dl_iterate_phdr callback: the PT_LOAD segment of `path` holding the image. */
+static int find_segment(struct dl_phdr_info *info, size_t size, void *arg)
+{
+	struct segment_search *s = arg;
+
+	(void)size;
+	if (!info->dlpi_name || strcmp(info->dlpi_name, s->path))
+		return 0;
+	for (int i = 0; i < info->dlpi_phnum; i++) {
+		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+		uintptr_t start = info->dlpi_addr + ph->p_vaddr;
+
+		if (ph->p_type != PT_LOAD || s->addr < start || s->addr - start >= ph->p_filesz)
+			continue;
+		s->offset = ph->p_offset + (s->addr - start);
+		s->found = true;
+		return 1;
+	}
+	return 0;
+}
+
+/* Whether the file holds the image at offset: the first, middle and last page
+ * compared (the file could have been replaced since it was loaded). */
+static bool file_matches(int fd, uint64_t offset, const struct krunfw *k, size_t page)
+{
+	const size_t at[] = { 0, (k->size / 2) & ~(page - 1), k->size - page };
+	char *buf = malloc(page);
+	bool same = buf != NULL;
+
+	for (size_t i = 0; same && i < 3; i++)
+		same = pread(fd, buf, page, (off_t)(offset + at[i])) == (ssize_t)page &&
+		       !memcmp(buf, (const char *)k->image + at[i], page);
+	free(buf);
+	return same;
+}
+
+/* Finds the bundle's file and the image's offset in it (see struct krunfw). */
+static void krunfw_find_file(struct krunfw *k, size_t page)
+{
+	struct segment_search s = { .addr = (uintptr_t)k->image };
+	Dl_info info;
+	int fd;
+
+	k->fd = -1;
+	if (!dladdr(k->image, &info) || !info.dli_fname || k->size % page)
+		return;
+	s.path = info.dli_fname;
+	if (!dl_iterate_phdr(find_segment, &s) || !s.found || s.offset % page)
+		return;
+	fd = open(s.path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	if (!file_matches(fd, s.offset, k, page)) {
+		log_debug("krunfw: %s does not hold the loaded image; it will be copied", s.path);
+		close(fd);
+		return;
+	}
+	k->fd = fd;
+	k->file_offset = s.offset;
+}
 
 typedef char *(*krunfw_get_kernel_fn)(size_t *load_addr, size_t *entry_addr, size_t *size);
 
@@ -19,6 +92,7 @@ int krunfw_open(struct krunfw *k)
 	long page = sysconf(_SC_PAGESIZE);
 
 	memset(k, 0, sizeof(*k));
+	k->fd = -1;
 	k->handle = dlopen(KRUNFW_SONAME, RTLD_NOW | RTLD_LOCAL);
 	if (!k->handle) {
 		log_error("cannot load the guest kernel bundle %s: %s", KRUNFW_SONAME, dlerror());
@@ -39,10 +113,12 @@ int krunfw_open(struct krunfw *k)
 	k->size = size;
 	k->load_addr = load;
 	k->entry = entry;
+	krunfw_find_file(k, (size_t)page);
 	return 0;
 bad:
 	dlclose(k->handle);
 	memset(k, 0, sizeof(*k));
+	k->fd = -1;
 	return -EINVAL;
 }
 
@@ -50,5 +126,22 @@ void krunfw_close(struct krunfw *k)
 {
 	if (k->handle)
 		dlclose(k->handle);
+	if (k->fd >= 0)
+		close(k->fd);
 	memset(k, 0, sizeof(*k));
+	k->fd = -1;
+}
+
+void krunfw_drop_pages(const struct krunfw *k)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	uintptr_t start = (uintptr_t)k->image, end = start + k->size;
+
+	if (!k->image || page <= 0)
+		return;
+	/* Whole pages inside the image only (the ABI makes it page-aligned). */
+	start = (start + (uintptr_t)page - 1) & ~((uintptr_t)page - 1);
+	end &= ~((uintptr_t)page - 1);
+	if (end > start && madvise((void *)start, end - start, MADV_DONTNEED) < 0)
+		log_debug("krunfw: madvise of the kernel image: %s", strerror(errno));
 }

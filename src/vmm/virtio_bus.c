@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "devices/balloon/balloon.h"
+#include "devices/fs/virtio_fs.h"
 #include "util/log.h"
 #include "vmm/arch.h"
 #include "vmm/evloop.h"
@@ -133,6 +134,26 @@ int virtio_bus_add_balloon(struct vm *vm)
 
 	if (!d)
 		return -ENOMEM;
+	return virtio_bus_add(vm, d);
+}
+
+int virtio_bus_add_fs(struct vm *vm, const char *tag, const char *path, unsigned int nworkers)
+{
+	struct virtio_fs_config cfg = { .tag = tag, .root = path, .nworkers = nworkers };
+	struct virtio_dev *d = virtio_fs_create(&cfg);
+
+	if (!d)
+		return -EINVAL; /* logged */
+	return virtio_bus_add(vm, d);
+}
+
+int virtio_bus_add_vsock(struct vm *vm, const struct vsock_config *cfg)
+{
+	struct virtio_dev *d;
+	int r = vsock_create(cfg, vm->loop, &d);
+
+	if (r < 0)
+		return r;
 	return virtio_bus_add(vm, d);
 }
 

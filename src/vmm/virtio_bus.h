@@ -9,6 +9,7 @@
 #define LIBKRUN_VMM_VIRTIO_BUS_H
 
 #include "devices/console/console.h"
+#include "devices/vsock/vsock.h"
 #include "vmm/vm.h"
 
 /* Takes ownership of d (destroyed on failure). Before vCPUs run. 0 or -errno. */
@@ -16,6 +17,13 @@ int virtio_bus_add(struct vm *vm, struct virtio_dev *d);
 int virtio_bus_add_console(struct vm *vm, const struct console_config *cfg);
 /* The free-page-reporting balloon (devices/balloon/balloon.h). 0 or -errno. */
 int virtio_bus_add_balloon(struct vm *vm);
+
+/* A virtio-fs share (devices/fs/virtio_fs.h) served by nworkers threads. 0 or -errno. */
+int virtio_bus_add_fs(struct vm *vm, const char *tag, const char *path, unsigned int nworkers);
+
+/* virtio-vsock with the given ports (devices/vsock/vsock.h). 0 or -errno
+ * (-EEXIST: a listen path exists). */
+int virtio_bus_add_vsock(struct vm *vm, const struct vsock_config *cfg);
 
 /* After the event loop stopped: writes out what devices still hold (console). */
 void virtio_bus_flush(struct vm *vm);

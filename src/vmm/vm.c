@@ -11,6 +11,7 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
+#include "devices/fs/virtio_fs.h"
 #include "util/log.h"
 #include "vmm/evloop.h"
 #include "vmm/vcpu.h"
@@ -132,6 +133,15 @@ static char *build_cmdline(struct vm *vm, const char *base)
 	return s;
 }
 
+/* Requests block in host syscalls, so a share gets more workers than vCPUs
+ * (each guest vCPU can have a few requests outstanding), within a bound. */
+static unsigned int fs_workers(unsigned int nvcpus)
+{
+	unsigned int n = 2 * nvcpus + 2;
+
+	return n > VIRTIO_FS_MAX_WORKERS ? VIRTIO_FS_MAX_WORKERS : n;
+}
+
 static void vm_wait_end(struct vm *vm)
 {
 	pthread_mutex_lock(&vm->end_lock);
@@ -183,6 +193,19 @@ int vmm_run(const struct vmm_config *cfg, int *status)
 	r = virtio_bus_add_balloon(vm);
 	if (r < 0)
 		goto out;
+	/* Only with ports: without one the guest has nobody to reach, so no
+	 * device means no guest-facing surface (TSI, issue 8, will need it always). */
+	if (cfg->vsock.nports) {
+		r = virtio_bus_add_vsock(vm, &cfg->vsock);
+		if (r < 0)
+			goto out;
+	}
+	for (unsigned int i = 0; i < cfg->nfs; i++) {
+		r = virtio_bus_add_fs(vm, cfg->fs[i].tag, cfg->fs[i].path,
+				      fs_workers(cfg->nvcpus));
+		if (r < 0)
+			goto out;
+	}
 
 	cmdline = build_cmdline(vm, boot.cmdline ? boot.cmdline : "");
 	if (!cmdline) {
@@ -195,6 +218,8 @@ int vmm_run(const struct vmm_config *cfg, int *status)
 	r = arch_boot_setup(vm, &boot);
 	if (r < 0)
 		goto out;
+	if (cfg->boot_copied)
+		cfg->boot_copied(cfg->boot_copied_arg);
 	for (unsigned int i = 0; i < cfg->nvcpus; i++) {
 		r = vcpu_create(vm, i);
 		if (r < 0)

@@ -10,15 +10,30 @@
 #include <stdint.h>
 
 #include "devices/console/console.h"
+#include "devices/vsock/vsock.h"
 #include "vmm/arch.h"
 
 #define VMM_MAX_RAM_MIB (256u * 1024u) /* 256 GiB */
+#define VMM_MAX_FS 8 /* virtio-fs shares per VM (root included) */
+
+/* One virtio-fs share: a host directory the guest mounts by tag. */
+struct vmm_fs_share {
+	const char *tag;
+	const char *path;
+};
 
 struct vmm_config {
 	unsigned int nvcpus;
 	uint64_t ram_bytes;
 	struct boot_spec boot; /* kernel, initrd (complete, ours appended), cmdline */
 	struct console_config console;
+	struct vsock_config vsock; /* no ports: no vsock device */
+	struct vmm_fs_share fs[VMM_MAX_FS];
+	unsigned int nfs;
+	/* Called once the kernel and initrd are in guest RAM, before any vCPU
+	 * runs: the caller may free what boot points to. May be NULL. */
+	void (*boot_copied)(void *arg);
+	void *boot_copied_arg;
 };
 
 /* Most vCPUs per VM on this host, or a negative errno (no usable /dev/kvm). */

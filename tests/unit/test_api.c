@@ -2,43 +2,13 @@
 /* The public API with bad input: clear negative errnos, a log line saying what
  * was wrong, no change to the context, and (LeakSanitizer) nothing leaked. */
 #include "harness.h"
+#include "logcap.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <unistd.h>
 
 #include "libkrun.h"
-
-/* Runs the API calls with the log going into a pipe; returns what was logged. */
-struct logcap {
-	int fd[2];
-	char text[4096];
-};
-
-static void cap_start(struct logcap *c)
-{
-	CHECK(pipe2(c->fd, O_NONBLOCK) == 0);
-	CHECK_EQ(krun_init_log(c->fd[1], KRUN_LOG_LEVEL_ERROR, KRUN_LOG_STYLE_NEVER,
-			       KRUN_LOG_OPTION_NO_ENV), 0);
-}
-
-static const char *cap_end(struct logcap *c)
-{
-	ssize_t n = read(c->fd[0], c->text, sizeof(c->text) - 1);
-	c->text[n < 0 ? 0 : n] = '\0';
-	krun_init_log(KRUN_LOG_TARGET_DEFAULT, KRUN_LOG_LEVEL_WARN, 0, KRUN_LOG_OPTION_NO_ENV);
-	close(c->fd[0]);
-	close(c->fd[1]);
-	return c->text;
-}
-
-static uint32_t new_ctx(void)
-{
-	int ctx = krun_create_ctx();
-	if (ctx < 0)
-		harness_fail(__FILE__, __LINE__, "krun_create_ctx: %d (is build/libkrunfw.so.5 built?)", ctx);
-	return (uint32_t)ctx;
-}
 
 TEST(api_unknown_context_is_enoent_everywhere)
 {

@@ -123,7 +123,24 @@ TEST(config_with_only_exec_gets_the_documented_defaults)
 	parse(&p, "root\0initramfs\0exec\0sh\0", 23);
 	CHECK_EQ(p.r, 0);
 	CHECK(p.cfg.virtiofs_tag == NULL);
+	CHECK_EQ(p.cfg.workdir_set, 0);
 	parsed_free(&p);
+}
+
+TEST(config_without_exec_is_accepted_only_with_a_virtiofs_root)
+{
+	static const char ok[] = "root\0virtiofs:/dev/root\0workdir\0/w\0";
+	struct parsed p;
+
+	parse(&p, ok, sizeof(ok) - 1);
+	CHECK_EQ(p.r, 0);
+	CHECK(p.cfg.exec == NULL);
+	CHECK_STR_EQ(p.cfg.virtiofs_tag, "/dev/root");
+	CHECK_STR_EQ(p.cfg.workdir, "/w");
+	CHECK_EQ(p.cfg.workdir_set, 1);
+	parsed_free(&p);
+	REJECTS("root\0initramfs\0");
+	REJECTS("arg\0a\0");
 }
 
 TEST(config_rejects_empty_and_truncated_input)

@@ -58,15 +58,16 @@ kill "$pid" 2>/dev/null
 wait "$pid" 2>/dev/null
 echo "ok: 512 MiB freed in the guest came back to the host in ${ms} ms"
 
-# Case 2: memory configured but never used costs the host nothing beyond the
-# guest kernel's struct page array (64 bytes per 4 KiB page, 1/64 of RAM, which
-# the guest writes at boot): an idle 2 GiB guest against an idle 256 MiB one.
-# Issue 7 asks for under 64 MiB in all for 2 GiB; that is printed, not enforced:
-# the page array alone is 32 MiB, the copied kernel ~20 MiB, and the VMM keeps
-# its kernel file and initramfs buffers for the whole run (src/api/start.c).
+# Case 2: memory configured but never used costs the host almost nothing:
+# issue 7's target is under 64 MiB for an idle guest with 2 GiB. What is left
+# is mostly the guest kernel's struct page array (64 bytes per 4 KiB page, 1/64
+# of RAM: 32 MiB at 2 GiB, written at boot) and the kernel pages it touched
+# (the bundled image is mapped, not copied). Run as users run: the bundled
+# kernel and a virtio-fs root, so that no initramfs content sits in guest RAM.
+make_root "$TEST_TMP/root"
 idle_rss() {
-	"$KRUN_RUN" --kernel "$KERNEL" --format 1 --initramfs "$TEST_TMP/initramfs.cpio" \
-		--mem "$1" -- /bin/sh -c 'sleep 6; echo READY; sleep 30' >"$out" 2>&1 &
+	"$KRUN_RUN" --root "$TEST_TMP/root" --mem "$1" -- \
+		/bin/sh -c 'sleep 6; echo READY; sleep 30' >"$out" 2>&1 &
 	pid=$!
 	wait_marker READY 120 >/dev/null # boot-time reports are done by then
 	rss_kb "$pid"
@@ -75,11 +76,8 @@ idle_rss() {
 }
 small=$(idle_rss 256)
 big=$(idle_rss 2048)
-# Slack: hash tables the guest sizes by RAM (dentry, inode: ~3 MiB more at
-# 2 GiB) and rounding to host huge pages where THP is on (2 MiB each).
-allowed=$((small + (2048 - 256) * 1024 / 64 + 16 * 1024))
 echo "VMM RSS, guest idle: ${small} KiB with 256 MiB, ${big} KiB with 2 GiB" \
-	"(allowed ${allowed} KiB; issue 7's target for 2 GiB: 65536 KiB)"
-[ -n "$small" ] && [ -n "$big" ] && [ "$big" -le "$allowed" ] ||
-	fail "an idle 2 GiB guest costs ${big} KiB, ${small} KiB with 256 MiB"
+	"(issue 7's target for 2 GiB: under 65536 KiB)"
+[ -n "$small" ] && [ -n "$big" ] && [ "$big" -lt 65536 ] ||
+	fail "an idle 2 GiB guest costs ${big} KiB (256 MiB: ${small} KiB)"
 echo "ok: 1792 MiB more of idle guest RAM cost $(((big - small) / 1024)) MiB"

@@ -13,6 +13,14 @@
  *     --args-file PATH           argv entries, NUL-separated, appended after ARGS
  *     --env-file PATH            envp entries, NUL-separated
  *     --console-output PATH      krun_set_console_output
+ *     --root DIR                 krun_set_root
+ *     --virtiofs TAG:DIR         krun_add_virtiofs (repeatable)
+ *     --port-map HOST:GUEST      krun_set_port_map (repeatable; --empty-port-map
+ *                                for an empty list)
+ *     --no-exec                  do not call krun_set_exec (the root's
+ *                                /.krun_config.json says what to run); no EXEC
+ *     --vsock-port PORT:PATH     krun_add_vsock_port (repeatable)
+ *     --vsock-listen PORT:PATH   krun_add_vsock_port2 with listen (repeatable)
  *     --log-level N
  * Exits with krun_start_enter's process status, or 100 + -errno of the first
  * failing call (printed).
@@ -57,7 +65,11 @@ int main(int argc, char **argv)
 {
 	static const char *rlimits[64], *env[MAX_ITEMS + 1], *args[MAX_ITEMS + 1];
 	const char *kernel = NULL, *initramfs = NULL, *cmdline = NULL, *workdir = NULL;
-	const char *console_output = NULL, *args_file = NULL;
+	const char *console_output = NULL, *args_file = NULL, *root = NULL;
+	static const char *virtiofs[64], *port_map[64], *vsock[64];
+	static int vsock_listen[64];
+	int nvsock = 0;
+	int nfs = 0, nports = 0, port_map_set = 0, no_exec = 0;
 	int nrl = 0, nenv = 0, nargs = 0, format = KRUN_KERNEL_FORMAT_ELF;
 	int cpus = 0, mem = 0, log_level = KRUN_LOG_LEVEL_WARN;
 	int env_mode = 0; /* 0 inherit, 1 list */
@@ -73,6 +85,14 @@ int main(int argc, char **argv)
 			break;
 		if (!strcmp(a, "--empty-env")) {
 			env_mode = 1;
+			continue;
+		}
+		if (!strcmp(a, "--empty-port-map")) {
+			port_map_set = 1;
+			continue;
+		}
+		if (!strcmp(a, "--no-exec")) {
+			no_exec = 1;
 			continue;
 		}
 		if (!v) {
@@ -93,16 +113,27 @@ int main(int argc, char **argv)
 		else if (!strcmp(a, "--args-file")) args_file = v;
 		else if (!strcmp(a, "--console-output")) console_output = v;
 		else if (!strcmp(a, "--log-level")) log_level = atoi(v);
+		else if (!strcmp(a, "--root")) root = v;
+		else if ((!strcmp(a, "--vsock-port") || !strcmp(a, "--vsock-listen")) &&
+			 nvsock < 63) {
+			vsock_listen[nvsock] = !strcmp(a, "--vsock-listen");
+			vsock[nvsock++] = v;
+		}
+		else if (!strcmp(a, "--virtiofs") && nfs < 63) virtiofs[nfs++] = v;
+		else if (!strcmp(a, "--port-map") && nports < 63) {
+			port_map_set = 1;
+			port_map[nports++] = v;
+		}
 		else {
 			fprintf(stderr, "krun_run: unknown option %s\n", a);
 			return 99;
 		}
 	}
-	if (i >= argc) {
+	if (i >= argc && !no_exec) {
 		fprintf(stderr, "usage: krun_run [options] [--] EXEC [ARGS...]\n");
 		return 99;
 	}
-	const char *exec = argv[i++];
+	const char *exec = no_exec ? NULL : argv[i++];
 	for (; i < argc && nargs < MAX_ITEMS; i++)
 		args[nargs++] = argv[i];
 	if (args_file)
@@ -126,7 +157,38 @@ int main(int argc, char **argv)
 	if (console_output)
 		check("krun_set_console_output",
 		      krun_set_console_output((uint32_t)ctx, console_output));
-	check("krun_set_exec", krun_set_exec((uint32_t)ctx, exec, args,
-					     env_mode ? env : NULL));
+	if (root)
+		check("krun_set_root", krun_set_root((uint32_t)ctx, root));
+	for (int k = 0; k < nfs; k++) {
+		char tag[256];
+		const char *colon = strchr(virtiofs[k], ':');
+		size_t tlen = colon ? (size_t)(colon - virtiofs[k]) : 0;
+		if (!colon || tlen >= sizeof(tag)) {
+			fprintf(stderr, "krun_run: --virtiofs wants TAG:DIR\n");
+			return 99;
+		}
+		memcpy(tag, virtiofs[k], tlen);
+		tag[tlen] = '\0';
+		check("krun_add_virtiofs", krun_add_virtiofs((uint32_t)ctx, tag, colon + 1));
+	}
+	for (int k = 0; k < nvsock; k++) {
+		char *end;
+		unsigned long port = strtoul(vsock[k], &end, 10);
+		if (*end != ':' || !end[1]) {
+			fprintf(stderr, "krun_run: --vsock-port/--vsock-listen want PORT:PATH\n");
+			return 99;
+		}
+		if (vsock_listen[k])
+			check("krun_add_vsock_port2",
+			      krun_add_vsock_port2((uint32_t)ctx, (uint32_t)port, end + 1, true));
+		else
+			check("krun_add_vsock_port",
+			      krun_add_vsock_port((uint32_t)ctx, (uint32_t)port, end + 1));
+	}
+	if (port_map_set)
+		check("krun_set_port_map", krun_set_port_map((uint32_t)ctx, port_map));
+	if (!no_exec)
+		check("krun_set_exec", krun_set_exec((uint32_t)ctx, exec, args,
+						     env_mode ? env : NULL));
 	return check("krun_start_enter", krun_start_enter((uint32_t)ctx));
 }

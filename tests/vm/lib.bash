@@ -21,6 +21,7 @@ make_initramfs() {
 	done
 	cp "$BUILD/tests/vm/guest/krun_probe" "$root/bin/krun_probe"
 	cp "$BUILD/tests/vm/guest/memhog" "$root/bin/memhog"
+	cp "$BUILD/tests/vm/guest/vsock_tool" "$root/bin/vsock_tool"
 	printf 'notexec\n' >"$root/bin/not_executable"
 	chmod 0644 "$root/bin/not_executable"
 	(cd "$root" && find . | cpio -o -H newc --quiet) >"$out" || fail "cpio"
@@ -39,4 +40,33 @@ expect_status() {
 	got=$?
 	[ "$got" = "$want" ] || fail "'$*' exited $got, expected $want"
 	echo "ok: '$*' -> $got"
+}
+
+# A busybox root for krun_set_root at $1 (scripts/mkroot.sh: /dev /proc /sys /tmp
+# present), with the guest test programs in /bin.
+make_root() {
+	"$SRC/scripts/mkroot.sh" "$1" "$BUILD/tests/vm/guest/fs_ops" \
+		"$BUILD/tests/vm/guest/krun_probe" || fail "cannot build a root in $1"
+}
+
+# krun_run on a host directory as the guest's root:
+#   root_run DIR [krun_run options] -- CMD...
+root_run() {
+	local root=$1
+	shift
+	"$KRUN_RUN" --root "$root" "$@"
+}
+
+# vsock tests: `vsock_tool serve unix:PATH MODE COUNT [BYTES]` on the host in the
+# background, its output in PATH.out; returns once it listens.
+VSOCK_TOOL=$BUILD/tests/vm/guest/vsock_tool
+host_serve() {
+	local path=$1 i
+	shift
+	"$VSOCK_TOOL" serve "unix:$path" "$@" >"$path.out" 2>&1 &
+	for i in $(seq 100); do
+		grep -q LISTENING "$path.out" 2>/dev/null && return 0
+		sleep 0.1
+	done
+	fail "the host server on $path did not start: $(cat "$path.out")"
 }

@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The OCI-style workload description an OCI runtime leaves in the root:
+ * /.krun_config.json, or the path in the workload environment's KRUN_CONFIG.
+ * Used when the VMM was given no exec (krun_set_exec not called).
+ *
+ * Keys as upstream libkrun's init reads them: matched case-insensitively as
+ * member names of any object at any depth (an image config nests them under
+ * "config", a runtime spec under "process"), the first occurrence of each in
+ * document order:
+ *   "args" or "Cmd"          array of strings: the command
+ *   "Entrypoint"             array of strings, put before the command
+ *   "Env"                    array of "NAME=value": added to the environment
+ *                            unless NAME is already set there, except HOME and
+ *                            TERM, which the file overrides
+ *   "WorkingDir" or "Cwd"    string: the working directory, unless the VMM
+ *                            gave one (krun_set_workdir)
+ * No file, or no command in it: /bin/sh, as upstream.
+ * Plain C with no guest dependency (unit-tested on the host).
+ */
+#ifndef KRUN_INIT_OCI_CONFIG_H
+#define KRUN_INIT_OCI_CONFIG_H
+
+#include <stddef.h>
+
+#include "config.h"
+
+#define OCI_CONFIG_PATH "/.krun_config.json"
+#define OCI_CONFIG_MAX_LEN ((size_t)4 << 20)
+#define OCI_DEFAULT_EXEC "/bin/sh"
+
+/*
+ * Fills cfg->exec/argv, extends cfg->envp and, unless cfg->workdir_set, sets
+ * cfg->workdir from the JSON text json[0..len) (NULL: no file); what it
+ * allocates belongs to cfg (config_free), nothing points into json. On failure
+ * cfg is unchanged. Returns 0, or -1 with a
+ * one-line reason in err for text that is not valid JSON, keys of the wrong
+ * type, or no memory.
+ */
+int oci_config_apply(struct config *cfg, const char *json, size_t len, char *err,
+		     size_t err_len);
+
+/* The path to read: KRUN_CONFIG from cfg->envp, else OCI_CONFIG_PATH. */
+const char *oci_config_path(const struct config *cfg);
+
+#endif

@@ -1,0 +1,115 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * krun_set_root, krun_add_virtiofs, krun_add_virtiofs2: host directories the
+ * guest sees over virtio-fs. The path is resolved to an absolute one now, so a
+ * later chdir of the caller does not change what is shared, and a typo fails
+ * here with -ENOENT rather than at start.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "api/ctx.h"
+#include "api/export.h"
+#include "devices/fs/virtio_fs.h"
+#include "libkrun.h"
+#include "util/log.h"
+
+static int resolve_dir(const char *fn, const char *path, char **out)
+{
+	struct stat st;
+	char *abs;
+
+	if (!path || !*path) {
+		log_error("%s: no directory given", fn);
+		return -EINVAL;
+	}
+	abs = realpath(path, NULL);
+	if (!abs) {
+		int r = errno == ENOMEM ? -ENOMEM : -errno;
+		log_error("%s: %s: %s", fn, path, strerror(-r));
+		return r;
+	}
+	if (stat(abs, &st) < 0 || !S_ISDIR(st.st_mode)) {
+		log_error("%s: %s is not a directory", fn, path);
+		free(abs);
+		return -ENOTDIR;
+	}
+	*out = abs;
+	return 0;
+}
+
+static int find_tag(const struct krun_ctx *ctx, const char *tag)
+{
+	for (unsigned int i = 0; i < ctx->nfs; i++)
+		if (!strcmp(ctx->fs[i].tag, tag))
+			return (int)i;
+	return -1;
+}
+
+/* Adds a share, or replaces the one with the same tag when `replace`. */
+static int add_share(uint32_t ctx_id, const char *fn, const char *tag, const char *path,
+		     bool replace)
+{
+	struct krun_ctx *ctx = ctx_get(ctx_id);
+	char *abs = NULL, *tag_copy;
+	int i, r;
+
+	if (!ctx)
+		return -ENOENT;
+	if (!tag || !*tag || strlen(tag) > VIRTIO_FS_TAG_MAX) {
+		log_error("%s: the tag must be 1 to %d bytes", fn, VIRTIO_FS_TAG_MAX);
+		return -EINVAL;
+	}
+	i = find_tag(ctx, tag);
+	if (i >= 0 && !replace) {
+		log_error("%s: tag \"%s\" is already in use", fn, tag);
+		return -EEXIST;
+	}
+	if (i < 0 && ctx->nfs == VMM_MAX_FS) {
+		log_error("%s: at most %d shares", fn, VMM_MAX_FS);
+		return -ENOSPC;
+	}
+	r = resolve_dir(fn, path, &abs);
+	if (r < 0)
+		return r;
+	if (i >= 0) {
+		free(ctx->fs[i].path);
+		ctx->fs[i].path = abs;
+		return 0;
+	}
+	tag_copy = strdup(tag);
+	if (!tag_copy) {
+		free(abs);
+		return -ENOMEM;
+	}
+	ctx->fs[ctx->nfs].tag = tag_copy;
+	ctx->fs[ctx->nfs].path = abs;
+	ctx->nfs++;
+	return 0;
+}
+
+KRUN_API int32_t krun_set_root(uint32_t ctx_id, const char *root_path)
+{
+	return add_share(ctx_id, __func__, KRUN_ROOT_TAG, root_path, true);
+}
+
+KRUN_API int32_t krun_add_virtiofs(uint32_t ctx_id, const char *c_tag, const char *c_path)
+{
+	return add_share(ctx_id, __func__, c_tag, c_path, false);
+}
+
+KRUN_API int32_t krun_add_virtiofs2(uint32_t ctx_id, const char *c_tag, const char *c_path,
+				    uint64_t shm_size)
+{
+	int r = add_share(ctx_id, __func__, c_tag, c_path, false);
+
+	/* The DAX window needs a shared-memory region on the transport; until then
+	 * the share works without it (the guest falls back to FUSE READ/WRITE). */
+	if (r == 0 && shm_size)
+		log_debug("%s: no DAX window yet; %llu bytes of shm not used", __func__,
+			  (unsigned long long)shm_size);
+	return r;
+}

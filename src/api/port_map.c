@@ -1,0 +1,81 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * krun_set_port_map: "HOST:GUEST" pairs for TSI (issue 8), validated and
+ * stored. Until TSI lands nothing reads them: the guest has no network to the
+ * host, which README's status table says.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/ctx.h"
+#include "api/export.h"
+#include "libkrun.h"
+#include "util/log.h"
+
+#define MAX_PORT_MAPS 1024
+
+/* A decimal port 1..65535 ending at *end. */
+static int parse_port(const char *s, const char **end)
+{
+	unsigned long v = 0;
+	const char *p = s;
+
+	while (*p >= '0' && *p <= '9' && p - s < 6)
+		v = v * 10 + (unsigned long)(*p++ - '0');
+	*end = p;
+	return p == s || v == 0 || v > 65535 ? -1 : (int)v;
+}
+
+/* Checks one "HOST:GUEST"; returns the host port or -1. */
+static int parse_map(const char *s)
+{
+	const char *end;
+	int host = parse_port(s, &end);
+
+	if (host < 0 || *end != ':')
+		return -1;
+	if (parse_port(end + 1, &end) < 0 || *end)
+		return -1;
+	return host;
+}
+
+KRUN_API int32_t krun_set_port_map(uint32_t ctx_id, const char *const port_map[])
+{
+	struct krun_ctx *ctx = ctx_get(ctx_id);
+	struct strv copy = { 0 };
+	uint8_t *used;
+	size_t n = 0;
+	int r = 0;
+
+	if (!ctx)
+		return -ENOENT;
+	if (!port_map) {
+		/* NULL: as if never called (every guest listener exposed, issue 8). */
+		strv_free(&ctx->port_map);
+		return 0;
+	}
+	used = calloc(65536, 1);
+	if (!used)
+		return -ENOMEM;
+	for (; port_map[n]; n++) {
+		int host = n < MAX_PORT_MAPS ? parse_map(port_map[n]) : -1;
+		if (host < 0) {
+			log_error("%s: entry %zu \"%s\" is not HOST:GUEST with ports 1-65535 "
+				  "(or over %d entries)", __func__, n, port_map[n], MAX_PORT_MAPS);
+			r = -EINVAL;
+			goto out;
+		}
+		if (used[host]++) {
+			log_error("%s: host port %d is mapped twice", __func__, host);
+			r = -EINVAL;
+			goto out;
+		}
+	}
+	r = strv_dup(port_map, &copy);
+	if (r == 0)
+		strv_move(&ctx->port_map, &copy);
+out:
+	free(used);
+	return r;
+}

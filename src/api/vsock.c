@@ -1,0 +1,70 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * krun_add_vsock_port, krun_add_vsock_port2: vsock ports of the guest that lead
+ * to host UNIX sockets (src/vsock/unix.h). Checked here, so that a bad path or
+ * a taken port fails at the call rather than at start; the listening socket
+ * itself is bound at krun_start_enter.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+
+#include "api/ctx.h"
+#include "api/export.h"
+#include "libkrun.h"
+#include "util/log.h"
+
+#define VMADDR_PORT_ANY_VALUE UINT32_MAX /* linux/vm_sockets.h: not a port */
+
+KRUN_API int32_t krun_add_vsock_port2(uint32_t ctx_id, uint32_t port, const char *c_filepath,
+				      bool listen)
+{
+	struct krun_ctx *ctx = ctx_get(ctx_id);
+	struct sockaddr_un sa;
+	struct stat st;
+	char *path;
+
+	if (!ctx)
+		return -ENOENT;
+	if (!c_filepath || !*c_filepath) {
+		log_error("%s: no socket path given", __func__);
+		return -EINVAL;
+	}
+	if (strlen(c_filepath) >= sizeof(sa.sun_path)) {
+		log_error("%s: socket path longer than %zu bytes: %s", __func__,
+			  sizeof(sa.sun_path) - 1, c_filepath);
+		return -ENAMETOOLONG;
+	}
+	if (port == VMADDR_PORT_ANY_VALUE) {
+		log_error("%s: port %u is VMADDR_PORT_ANY", __func__, port);
+		return -EINVAL;
+	}
+	for (unsigned int i = 0; i < ctx->nvsock_ports; i++) {
+		if (ctx->vsock_ports[i].port == port) {
+			log_error("%s: vsock port %u is already mapped", __func__, port);
+			return -EEXIST;
+		}
+	}
+	if (ctx->nvsock_ports == KRUN_MAX_VSOCK_PORTS) {
+		log_error("%s: at most %d vsock ports", __func__, KRUN_MAX_VSOCK_PORTS);
+		return -ENOSPC;
+	}
+	/* The VMM creates the socket; it never removes a file it did not make. */
+	if (listen && lstat(c_filepath, &st) == 0) {
+		log_error("%s: %s exists already", __func__, c_filepath);
+		return -EEXIST;
+	}
+	path = strdup(c_filepath);
+	if (!path)
+		return -ENOMEM;
+	ctx->vsock_ports[ctx->nvsock_ports++] =
+		(struct vsock_port_cfg){ .port = port, .listen = listen, .path = path };
+	return 0;
+}
+
+KRUN_API int32_t krun_add_vsock_port(uint32_t ctx_id, uint32_t port, const char *c_filepath)
+{
+	return krun_add_vsock_port2(ctx_id, port, c_filepath, false);
+}

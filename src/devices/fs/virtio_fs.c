@@ -1,0 +1,291 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* virtio-fs device (virtio 1.2 §5.11); the contract is in virtio_fs.h. */
+#include "devices/fs/virtio_fs.h"
+
+#include <endian.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/uio.h>
+
+#include "fs/fuse_server.h"
+#include "util/log.h"
+
+#define FS_HIPRIO_QUEUE 0
+#define FS_NUM_REQUEST_QUEUES 1
+#define FS_NUM_QUEUES (1 + FS_NUM_REQUEST_QUEUES)
+
+/* §5.11.4: struct virtio_fs_config { u8 tag[36]; le32 num_request_queues; } (the
+ * notify_buf_size field after it exists only with VIRTIO_FS_F_NOTIFICATION). */
+#define FS_CONFIG_SIZE (VIRTIO_FS_TAG_MAX + 4)
+
+struct fs_worker {
+	struct virtio_fs *fs;
+	pthread_t thread;
+	struct vq_chain chain; /* the request being served */
+	struct iovec in[VQ_MAX_SEGS], out[VQ_MAX_SEGS];
+};
+
+struct virtio_fs {
+	struct virtio_dev *dev;
+	struct fuse_server *server;
+	uint8_t config[FS_CONFIG_SIZE];
+
+	pthread_mutex_t lock; /* the queues' pop/push and everything below */
+	pthread_cond_t work;  /* a queue may have chains, or stopping */
+	pthread_cond_t idle;  /* inflight fell to 0, or a worker finished starting */
+	bool active, stopping;
+	unsigned int inflight;
+	unsigned int started, start_failed; /* workers past their thread setup */
+
+	unsigned int nworkers;
+	struct fs_worker *workers;
+};
+
+static void fs_config_read(struct virtio_dev *d, uint32_t off, void *data, uint32_t len)
+{
+	struct virtio_fs *fs = d->priv;
+
+	memcpy(data, fs->config + off, len); /* the transport bounded off + len */
+}
+
+static void fs_config_write(struct virtio_dev *d, uint32_t off, const void *data, uint32_t len)
+{
+	(void)data;
+	/* §5.11.4: the whole config space is read-only for the driver. */
+	log_debug("virtio-fs %s: config write of %u bytes at %u ignored", d->ops->name, len, off);
+}
+
+/* DRIVER_OK; dev->lock held, vCPU thread. */
+static int fs_activate(struct virtio_dev *d)
+{
+	struct virtio_fs *fs = d->priv;
+
+	pthread_mutex_lock(&fs->lock);
+	fs->active = true;
+	pthread_cond_broadcast(&fs->work);
+	pthread_mutex_unlock(&fs->lock);
+	return 0;
+}
+
+/* Status 0; dev->lock held, vCPU thread. The transport resets the queues once
+ * this returns, so every request in flight must have been pushed back first. */
+static void fs_reset(struct virtio_dev *d)
+{
+	struct virtio_fs *fs = d->priv;
+
+	pthread_mutex_lock(&fs->lock);
+	fs->active = false;
+	while (fs->inflight)
+		pthread_cond_wait(&fs->idle, &fs->lock);
+	pthread_mutex_unlock(&fs->lock);
+}
+
+/* Event loop thread: never blocks beyond the short queue lock. */
+static void fs_queue_notify(struct virtio_dev *d, uint16_t qidx)
+{
+	struct virtio_fs *fs = d->priv;
+
+	(void)qidx;
+	pthread_mutex_lock(&fs->lock);
+	pthread_cond_signal(&fs->work);
+	pthread_mutex_unlock(&fs->lock);
+}
+
+/* Takes the next chain, hiprio first. fs->lock held. Returns the queue index or
+ * -1 when both are empty; bad chains met on the way are completed by vq_pop and
+ * owe the driver an interrupt. */
+static int fs_pop(struct virtio_fs *fs, struct vq_chain *c)
+{
+	for (uint16_t q = 0; q < FS_NUM_QUEUES; q++) {
+		struct vq *vq = &fs->dev->vq[q];
+		bool pushed = false;
+		int got = vq_pop(vq, c, &pushed);
+
+		if (pushed && vq_needs_signal(vq))
+			virtio_signal_used(fs->dev);
+		if (got == 1)
+			return q;
+	}
+	return -1;
+}
+
+/* Runs one request with the lock released. Returns the reply's length. */
+static uint32_t fs_serve(struct fs_worker *w)
+{
+	const struct vq_chain *c = &w->chain;
+	int nin = c->nout, nout = c->nin; /* the driver's out is the server's in */
+
+	for (int i = 0; i < nin; i++)
+		w->in[i] = (struct iovec){ c->seg[i].host, c->seg[i].len };
+	for (int i = 0; i < nout; i++)
+		w->out[i] = (struct iovec){ c->seg[nin + i].host, c->seg[nin + i].len };
+	return (uint32_t)fuse_server_handle(w->fs->server, w->in, nin, w->out, nout);
+}
+
+static void *fs_worker_main(void *arg)
+{
+	struct fs_worker *w = arg;
+	struct virtio_fs *fs = w->fs;
+	int r = fuse_server_thread_init(fs->server);
+
+	pthread_mutex_lock(&fs->lock);
+	fs->started++;
+	if (r < 0) {
+		log_error("virtio-fs: worker setup failed: %s", strerror(-r));
+		fs->start_failed++;
+	}
+	pthread_cond_broadcast(&fs->idle);
+	while (r == 0 && !fs->stopping) {
+		int q = fs->active ? fs_pop(fs, &w->chain) : -1;
+		uint32_t len;
+
+		if (q < 0) {
+			pthread_cond_wait(&fs->work, &fs->lock);
+			continue;
+		}
+		fs->inflight++;
+		/* More chains may be waiting: let another worker look. */
+		pthread_cond_signal(&fs->work);
+		pthread_mutex_unlock(&fs->lock);
+
+		len = fs_serve(w);
+
+		pthread_mutex_lock(&fs->lock);
+		/* Reset waits for inflight to reach 0, so the queue is still the one
+		 * the chain came from. */
+		vq_push(&fs->dev->vq[q], w->chain.head, len);
+		if (vq_needs_signal(&fs->dev->vq[q]))
+			virtio_signal_used(fs->dev);
+		if (--fs->inflight == 0)
+			pthread_cond_broadcast(&fs->idle);
+	}
+	pthread_mutex_unlock(&fs->lock);
+	return NULL;
+}
+
+/* Stops and joins the first n workers. */
+static void fs_stop_workers(struct virtio_fs *fs, unsigned int n)
+{
+	pthread_mutex_lock(&fs->lock);
+	fs->stopping = true;
+	pthread_cond_broadcast(&fs->work);
+	pthread_mutex_unlock(&fs->lock);
+	for (unsigned int i = 0; i < n; i++)
+		pthread_join(fs->workers[i].thread, NULL);
+}
+
+static void fs_free(struct virtio_fs *fs)
+{
+	if (fs->server)
+		fuse_server_destroy(fs->server);
+	pthread_cond_destroy(&fs->work);
+	pthread_cond_destroy(&fs->idle);
+	pthread_mutex_destroy(&fs->lock);
+	free(fs->workers);
+	free(fs);
+}
+
+static void fs_destroy(struct virtio_dev *d)
+{
+	struct virtio_fs *fs = d->priv;
+
+	fs_stop_workers(fs, fs->nworkers);
+	fs_free(fs);
+	d->priv = NULL;
+}
+
+static const struct virtio_dev_ops fs_ops = {
+	.name = "fs",
+	.device_id = 26,
+	.num_queues = FS_NUM_QUEUES,
+	.queue_max_size = VIRTIO_FS_QUEUE_SIZE,
+	.config_size = FS_CONFIG_SIZE,
+	.config_read = fs_config_read,
+	.config_write = fs_config_write,
+	.activate = fs_activate,
+	.queue_notify = fs_queue_notify,
+	.reset = fs_reset,
+	.destroy = fs_destroy,
+};
+
+/* Starts the workers and waits until each has set itself up. 0 or -errno. */
+static int fs_start_workers(struct virtio_fs *fs)
+{
+	unsigned int i;
+	int r = 0;
+
+	for (i = 0; i < fs->nworkers; i++) {
+		fs->workers[i].fs = fs;
+		r = -pthread_create(&fs->workers[i].thread, NULL, fs_worker_main, &fs->workers[i]);
+		if (r < 0) {
+			log_error("virtio-fs: cannot start a worker thread: %s", strerror(-r));
+			break;
+		}
+	}
+	pthread_mutex_lock(&fs->lock);
+	while (fs->started < i)
+		pthread_cond_wait(&fs->idle, &fs->lock);
+	if (r == 0 && fs->start_failed)
+		r = -EPERM; /* logged by the worker */
+	pthread_mutex_unlock(&fs->lock);
+	if (r < 0)
+		fs_stop_workers(fs, i);
+	return r;
+}
+
+struct virtio_dev *virtio_fs_create(const struct virtio_fs_config *cfg)
+{
+	struct fuse_server_config scfg = {
+		.root = cfg->root, .nthreads_hint = cfg->nworkers,
+	};
+	size_t tag_len = strlen(cfg->tag);
+	struct virtio_dev *d = calloc(1, sizeof(*d));
+	struct virtio_fs *fs = calloc(1, sizeof(*fs));
+	uint32_t nq = htole32(FS_NUM_REQUEST_QUEUES);
+	int r;
+
+	if (tag_len == 0 || tag_len > VIRTIO_FS_TAG_MAX || cfg->nworkers == 0 ||
+	    cfg->nworkers > VIRTIO_FS_MAX_WORKERS) {
+		log_error("virtio-fs: bad tag or worker count");
+		goto fail_alloc;
+	}
+	if (!d || !fs || !(fs->workers = calloc(cfg->nworkers, sizeof(*fs->workers)))) {
+		log_error("virtio-fs: out of memory");
+		if (fs)
+			free(fs->workers);
+		goto fail_alloc;
+	}
+	pthread_mutex_init(&fs->lock, NULL);
+	pthread_cond_init(&fs->work, NULL);
+	pthread_cond_init(&fs->idle, NULL);
+	fs->dev = d;
+	fs->nworkers = cfg->nworkers;
+	memcpy(fs->config, cfg->tag, tag_len); /* NUL-padded by calloc */
+	memcpy(fs->config + VIRTIO_FS_TAG_MAX, &nq, sizeof(nq));
+
+	r = fuse_server_create(&scfg, &fs->server);
+	if (r < 0)
+		goto fail; /* logged */
+	r = fs_start_workers(fs);
+	if (r < 0)
+		goto fail;
+	/* The transport part stays zeroed for the bus to set up (src/vmm/virtio_bus.c). */
+	d->ops = &fs_ops;
+	d->priv = fs;
+	d->irqfd = -1;
+	for (unsigned int i = 0; i < VIRTIO_MAX_QUEUES; i++)
+		d->notify_fd[i] = -1;
+	log_debug("virtio-fs: \"%s\" serves %s with %u workers", cfg->tag, cfg->root,
+		  cfg->nworkers);
+	return d;
+fail:
+	fs_free(fs);
+	free(d);
+	return NULL;
+fail_alloc:
+	free(fs);
+	free(d);
+	return NULL;
+}

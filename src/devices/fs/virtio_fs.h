@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * virtio-fs (virtio 1.2 §5.11, device id 26): one shared host directory, served
+ * by the FUSE server of src/fs/ (fuse_server.h) from a pool of worker threads.
+ *
+ * Queues (§5.11.2): 0 hiprio (FORGET, BATCH_FORGET, INTERRUPT), then
+ * num_request_queues request queues; we announce one, which is all Linux 6.1
+ * uses. No feature beyond VERSION_1 is offered: no notification queue, no DAX
+ * window (a shm size given through the API is accepted and not used).
+ *
+ * Threads: the event loop only wakes the workers (queue_notify never blocks).
+ * Each worker pops a chain from either queue (hiprio first) under the device's
+ * queue lock, serves it with the lock released, then pushes it back and raises
+ * the interrupt. A worker that took a chain wakes another, so a burst of
+ * requests spreads over the pool. Reset (vCPU thread) waits until no request
+ * is in flight, so a reply is never pushed onto a queue the driver took back.
+ */
+#ifndef LIBKRUN_DEVICES_FS_VIRTIO_FS_H
+#define LIBKRUN_DEVICES_FS_VIRTIO_FS_H
+
+#include "virtio/mmio.h"
+
+#define VIRTIO_FS_TAG_MAX 36      /* §5.11.4: tag[36], UTF-8, NUL-padded */
+#define VIRTIO_FS_QUEUE_SIZE 1024 /* a 1 MiB WRITE is ~260 descriptors (no indirect) */
+#define VIRTIO_FS_MAX_WORKERS 16
+
+struct virtio_fs_config {
+	const char *tag;      /* 1..VIRTIO_FS_TAG_MAX bytes */
+	const char *root;     /* host directory */
+	unsigned int nworkers; /* 1..VIRTIO_FS_MAX_WORKERS */
+};
+
+/* Opens the share and starts the workers. NULL on error (logged). */
+struct virtio_dev *virtio_fs_create(const struct virtio_fs_config *cfg);
+
+#endif

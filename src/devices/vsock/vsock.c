@@ -1,0 +1,246 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* virtio-vsock device glue (virtio 1.2 §5.10); the contract is in vsock.h. */
+#include "devices/vsock/vsock.h"
+
+#include <endian.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/log.h"
+#include "vsock/mux.h"
+#include "vsock/pkt.h"
+
+/* §5.10.4: struct virtio_vsock_config { le64 guest_cid; }. */
+#define VSOCK_CONFIG_SIZE 8
+
+struct vsock_dev {
+	struct virtio_dev *dev;
+	struct vsock_mux *mux;
+	struct vq_chain tx;    /* the TX chain being handled (too big for a stack) */
+	struct vq_chain rx;    /* the RX chain the muxer peeked at */
+	bool rx_held;
+	struct vsock_rxbuf rxbuf;
+	bool pushed_rx, pushed_tx; /* used entries not signalled yet */
+};
+
+/* Segments [first, first + count) of c from byte off on, as at most
+ * VSOCK_MAX_IOV iovecs (host pointers vq_pop checked); returns their bytes. A
+ * chain of more segments than that is cut there (Linux uses two). */
+static size_t chain_iov(const struct vq_chain *c, unsigned int first, unsigned int count,
+			size_t off, struct iovec *iov, unsigned int *niov)
+{
+	unsigned int n = 0;
+	size_t total = 0;
+
+	for (unsigned int i = first; i < first + count && n < VSOCK_MAX_IOV; i++) {
+		size_t len = c->seg[i].len;
+
+		if (off >= len) {
+			off -= len;
+			continue;
+		}
+		iov[n].iov_base = c->seg[i].host + off;
+		iov[n].iov_len = len - off;
+		total += len - off;
+		off = 0;
+		n++;
+	}
+	*niov = n;
+	return total;
+}
+
+/* §5.10.6.2: the driver queues a header and its payload as one chain. */
+static int vsock_tx_pop(void *opaque, struct vsock_txpkt *p)
+{
+	struct vsock_dev *v = opaque;
+
+	if (vq_pop(&v->dev->vq[VSOCK_TXQ], &v->tx, &v->pushed_tx) != 1)
+		return 0;
+	p->hdr_len = vq_chain_read(&v->tx, 0, p->hdr, VSOCK_HDR_SIZE);
+	p->payload_len = chain_iov(&v->tx, 0, v->tx.nout, VSOCK_HDR_SIZE, p->iov, &p->niov);
+	return 1;
+}
+
+static void vsock_tx_done(void *opaque)
+{
+	struct vsock_dev *v = opaque;
+
+	/* The device writes nothing into a TX buffer. */
+	vq_push(&v->dev->vq[VSOCK_TXQ], v->tx.head, 0);
+	v->pushed_tx = true;
+}
+
+static int vsock_rx_peek(void *opaque, struct vsock_rxbuf **b)
+{
+	struct vsock_dev *v = opaque;
+	struct vq *q = &v->dev->vq[VSOCK_RXQ];
+
+	while (!v->rx_held) {
+		if (vq_pop(q, &v->rx, &v->pushed_rx) != 1)
+			return 0;
+		v->rxbuf.cap = chain_iov(&v->rx, v->rx.nout, v->rx.nin, 0, v->rxbuf.iov,
+					 &v->rxbuf.niov);
+		if (v->rxbuf.cap >= VSOCK_HDR_SIZE) {
+			v->rx_held = true;
+			break;
+		}
+		/* No room for even a header: given back unused. */
+		log_debug("virtio vsock: RX buffer of %zu bytes too small", v->rxbuf.cap);
+		vq_push(q, v->rx.head, 0);
+		v->pushed_rx = true;
+	}
+	*b = &v->rxbuf;
+	return 1;
+}
+
+static void vsock_rx_push(void *opaque, uint32_t len)
+{
+	struct vsock_dev *v = opaque;
+
+	vq_push(&v->dev->vq[VSOCK_RXQ], v->rx.head, len);
+	v->rx_held = false;
+	v->pushed_rx = true;
+}
+
+/* One interrupt per batch, if the driver wants one (§2.7.10). */
+static void vsock_notify(void *opaque)
+{
+	struct vsock_dev *v = opaque;
+	bool sig = (v->pushed_rx && vq_needs_signal(&v->dev->vq[VSOCK_RXQ])) ||
+		   (v->pushed_tx && vq_needs_signal(&v->dev->vq[VSOCK_TXQ]));
+
+	v->pushed_rx = v->pushed_tx = false;
+	if (sig)
+		virtio_signal_used(v->dev);
+}
+
+static const struct vsock_guest_ops vsock_guest_ops = {
+	.tx_pop = vsock_tx_pop,
+	.tx_done = vsock_tx_done,
+	.rx_peek = vsock_rx_peek,
+	.rx_push = vsock_rx_push,
+	.notify = vsock_notify,
+};
+
+static uint64_t vsock_features(struct virtio_dev *d)
+{
+	(void)d;
+	return 0;
+}
+
+static void vsock_config_read(struct virtio_dev *d, uint32_t off, void *data, uint32_t len)
+{
+	uint64_t cid = htole64(VSOCK_GUEST_CID);
+
+	(void)d;
+	memcpy(data, (uint8_t *)&cid + off, len); /* the transport bounded off + len */
+}
+
+static void vsock_config_write(struct virtio_dev *d, uint32_t off, const void *data, uint32_t len)
+{
+	(void)d, (void)data;
+	log_debug("virtio vsock: config write of %u bytes at %u ignored (read-only)", len, off);
+}
+
+/* DRIVER_OK; dev->lock held, vCPU thread. */
+static int vsock_activate(struct virtio_dev *d)
+{
+	struct vsock_dev *v = d->priv;
+
+	/* The muxer is inactive, so nothing touches the device's fields now. */
+	v->rx_held = false;
+	v->pushed_rx = v->pushed_tx = false;
+	vsock_mux_set_active(v->mux, true);
+	return 0;
+}
+
+/* Status 0; dev->lock held, vCPU thread. Afterwards no queue work runs until
+ * the next activate, and the transport resets the queues. */
+static void vsock_reset(struct virtio_dev *d)
+{
+	struct vsock_dev *v = d->priv;
+
+	vsock_mux_set_active(v->mux, false);
+}
+
+/* Event loop thread. */
+static void vsock_queue_notify(struct virtio_dev *d, uint16_t qidx)
+{
+	struct vsock_dev *v = d->priv;
+
+	if (qidx == VSOCK_RXQ)
+		vsock_mux_guest_rx(v->mux);
+	else if (qidx == VSOCK_TXQ)
+		vsock_mux_guest_tx(v->mux);
+	/* VSOCK_EVQ: buffers for events, which we never send. */
+}
+
+static void vsock_destroy(struct virtio_dev *d)
+{
+	struct vsock_dev *v = d->priv;
+
+	if (!v)
+		return;
+	vsock_mux_destroy(v->mux);
+	free(v);
+	d->priv = NULL;
+}
+
+static const struct virtio_dev_ops vsock_ops = {
+	.name = "vsock",
+	.device_id = 19,
+	.num_queues = VSOCK_NUM_QUEUES,
+	.queue_max_size = VSOCK_QUEUE_SIZE,
+	.features = vsock_features,
+	.config_size = VSOCK_CONFIG_SIZE,
+	.config_read = vsock_config_read,
+	.config_write = vsock_config_write,
+	.activate = vsock_activate,
+	.queue_notify = vsock_queue_notify,
+	.reset = vsock_reset,
+	.destroy = vsock_destroy,
+};
+
+int vsock_create(const struct vsock_config *cfg, struct evloop *loop, struct virtio_dev **out)
+{
+	struct virtio_dev *d = calloc(1, sizeof(*d));
+	struct vsock_dev *v = calloc(1, sizeof(*v));
+	int r;
+
+	if (!d || !v) {
+		log_error("vsock: cannot create the device: %s", strerror(ENOMEM));
+		r = -ENOMEM;
+		goto err;
+	}
+	/* The transport part stays zeroed for the bus to set up (src/vmm/virtio_bus.c). */
+	d->ops = &vsock_ops;
+	d->priv = v;
+	d->irqfd = -1;
+	for (unsigned int i = 0; i < VIRTIO_MAX_QUEUES; i++)
+		d->notify_fd[i] = -1;
+	v->dev = d;
+	v->mux = vsock_mux_create(loop, &vsock_guest_ops, v);
+	if (!v->mux) {
+		r = -ENOMEM;
+		goto err;
+	}
+	r = vsock_unix_add_ports(v->mux, cfg->ports, cfg->nports);
+	if (r < 0)
+		goto err;
+	*out = d;
+	return 0;
+err:
+	if (v)
+		vsock_mux_destroy(v->mux);
+	free(v);
+	free(d);
+	return r;
+}
+
+struct vsock_mux *vsock_dev_mux(struct virtio_dev *d)
+{
+	struct vsock_dev *v = d->priv;
+
+	return v->mux;
+}

@@ -1,0 +1,135 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The vsock muxer: stream connections between the guest (CID 3) and host fds,
+ * with the credit-based flow control of virtio 1.2 §5.10.6.3, apart from any
+ * virtqueue so that it can be driven without a VM.
+ *
+ * A connection is keyed by (host port, guest port). It is born either from a
+ * guest REQUEST to a host port that has a service (struct vsock_service_ops:
+ * the service turns the request into a non-blocking host fd), or from a host
+ * fd accepted on a listener (vsock_mux_add_listener: the muxer sends the guest
+ * a REQUEST to the listener's guest port from a fresh host port). Either way
+ * the bytes then flow between the guest and that one fd.
+ *
+ * How TSI plugs in (issue 8): a TCP proxy is a service whose connect() opens an
+ * AF_INET/AF_INET6 socket (in_progress = true: EINPROGRESS is waited for with
+ * EPOLLOUT, then RESPONSE or RST); a guest listen() becomes a listener added at
+ * run time; its control messages on reserved ports and UDP over SEQPACKET are
+ * new packet kinds, dispatched where vsock_mux_guest_tx meets an unknown
+ * connection (mux_guest.c, guest_unknown), next to REQUEST.
+ *
+ * Bounds against a hostile guest (every one counted in struct vsock_mux_stats):
+ * - at most VSOCK_MUX_MAX_CONNS connections; a REQUEST beyond gets RST;
+ * - a connection buffers at most VSOCK_BUF_ALLOC guest bytes that its host fd
+ *   did not take yet: that is the buf_alloc we advertise, and a guest that
+ *   sends past its credit is reset (so memory <= MAX_CONNS * BUF_ALLOC);
+ * - host bytes are read only into an RX buffer the guest gave and only within
+ *   the guest's credit, so a slow guest leaves them in the host socket;
+ * - RSTs owed for packets of no connection wait in a ring of VSOCK_RST_RING;
+ *   while it is full the TX queue is not popped (the guest throttles itself).
+ *
+ * Threads: every function takes the muxer's lock; the guest ops are called
+ * with it held (on the thread that called in). With a loop, host fd readiness
+ * is served on the loop thread (the muxer's own epoll fd is registered there).
+ * vsock_mux_set_active may come from a vCPU thread (device reset): it never
+ * waits for the loop.
+ */
+#ifndef LIBKRUN_VSOCK_MUX_H
+#define LIBKRUN_VSOCK_MUX_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/uio.h>
+
+#include "vsock/pkt.h"
+
+#define VSOCK_MUX_MAX_CONNS 512
+#define VSOCK_BUF_ALLOC (256u * 1024u) /* our receive window per connection */
+#define VSOCK_RST_RING 64
+#define VSOCK_MAX_IOV 256 /* segments of one packet seen; Linux uses 2 */
+
+struct evloop;
+struct vsock_mux;
+
+/* A packet the guest queued: its header bytes (hdr_len < 44 when the guest
+ * gave fewer) and the readable bytes after them. */
+struct vsock_txpkt {
+	uint8_t hdr[VSOCK_HDR_SIZE];
+	size_t hdr_len;
+	struct iovec iov[VSOCK_MAX_IOV];
+	unsigned int niov;
+	size_t payload_len; /* sum of iov lengths */
+};
+
+/* A buffer the guest gave for one packet to it: cap writable bytes, >= 44. */
+struct vsock_rxbuf {
+	struct iovec iov[VSOCK_MAX_IOV];
+	unsigned int niov;
+	size_t cap;
+};
+
+/* The guest side (the device's queues). Called with the muxer's lock held. */
+struct vsock_guest_ops {
+	/* Next TX packet into *p: 1, or 0 when the guest queued none. */
+	int (*tx_pop)(void *opaque, struct vsock_txpkt *p);
+	/* The packet from the last tx_pop is consumed: give its buffer back. */
+	void (*tx_done)(void *opaque);
+	/* The next RX buffer, kept by the guest side until rx_push: 1, or 0 if none. */
+	int (*rx_peek)(void *opaque, struct vsock_rxbuf **b);
+	/* The buffer from rx_peek now holds a packet of len bytes. */
+	void (*rx_push)(void *opaque, uint32_t len);
+	/* End of a batch: interrupt the guest if anything was given back. */
+	void (*notify)(void *opaque);
+};
+
+/* A host port the guest can connect to. */
+struct vsock_service_ops {
+	/* A guest at guest_port connects: returns a non-blocking host fd (the
+	 * muxer owns it), with *in_progress set if its connect completes later
+	 * (EPOLLOUT + SO_ERROR); or -errno, and the guest gets RST. */
+	int (*connect)(void *arg, uint32_t guest_port, bool *in_progress);
+	void (*release)(void *arg); /* at destroy; may be NULL */
+};
+
+struct vsock_mux_stats {
+	uint64_t dropped[VSOCK_PKT_NVERDICTS]; /* packets refused by vsock_pkt_parse */
+	uint64_t no_conn;          /* packets for no connection (answered with RST) */
+	uint64_t refused;          /* REQUESTs refused: no service, full, connect failed */
+	uint64_t protocol;         /* ops that do not fit the connection's state */
+	uint64_t credit;           /* guests sending past their credit */
+	uint64_t rst_sent, rst_lost;
+	uint64_t opened, closed, live;
+	uint64_t to_host, to_guest; /* payload bytes */
+};
+
+/* loop may be NULL (tests): then call vsock_mux_poll when vsock_mux_fd is
+ * readable. Returns NULL on error (logged). */
+struct vsock_mux *vsock_mux_create(struct evloop *loop, const struct vsock_guest_ops *ops,
+				   void *opaque);
+/* Closes every connection and listener, releases services. Not from the loop. */
+void vsock_mux_destroy(struct vsock_mux *m);
+
+/* Before or while running. 0, -EEXIST (port taken), -ENOMEM. The service's
+ * arg is released at destroy, also when adding fails. */
+int vsock_mux_add_service(struct vsock_mux *m, uint32_t port, const struct vsock_service_ops *ops,
+			  void *arg);
+/* fd: a listening, non-blocking socket; the muxer owns it (closed on error
+ * too). Each accepted connection reaches the guest as a REQUEST to guest_port. */
+int vsock_mux_add_listener(struct vsock_mux *m, int fd, uint32_t guest_port);
+
+/* The driver is ready (DRIVER_OK) or reset: reset closes every connection
+ * (host fds see EOF) and forgets owed packets; listeners wait in between. */
+void vsock_mux_set_active(struct vsock_mux *m, bool active);
+
+/* The guest kicked its TX queue / gave RX buffers. */
+void vsock_mux_guest_tx(struct vsock_mux *m);
+void vsock_mux_guest_rx(struct vsock_mux *m);
+
+/* Serves host fds that are ready; the loop's handler. */
+void vsock_mux_poll(struct vsock_mux *m);
+int vsock_mux_fd(const struct vsock_mux *m);
+
+void vsock_mux_get_stats(struct vsock_mux *m, struct vsock_mux_stats *s);
+
+#endif

@@ -1,0 +1,164 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * vsock muxer internals, shared by
+ *   mux.c        create/destroy, services, listeners, host fd readiness, the run loop
+ *   conn.c       the connection table, host ports, the work list, closing
+ *   mux_guest.c  packets from the guest (the state machine of §5.10.6)
+ *   mux_rx.c     packets to the guest: RSTs, control packets, host data
+ *   conn_io.c    the host fd side of a connection: writes, the bounded buffer
+ *
+ * Everything here runs with mux.lock held.
+ */
+#ifndef LIBKRUN_VSOCK_MUX_PRIV_H
+#define LIBKRUN_VSOCK_MUX_PRIV_H
+
+#include <pthread.h>
+
+#include "vsock/mux.h"
+
+#define MUX_HASH_SIZE 1024 /* buckets, a power of two */
+#define MUX_BUDGET 256     /* packets each way per run before yielding to the loop */
+/* A credit update is sent once the guest's view of our fwd_cnt lags by this
+ * much (§5.10.6.3: the receiver tells the sender about freed space). */
+#define MUX_CREDIT_LAG (VSOCK_BUF_ALLOC / 4)
+#define MUX_EPHEMERAL_FIRST 49152u /* host ports for listener connections */
+
+/* What an epoll registration of the muxer points at. */
+enum mux_watch_kind { WATCH_CONN, WATCH_LISTENER, WATCH_KICK };
+
+struct mux_watch {
+	enum mux_watch_kind kind;
+};
+
+enum conn_state {
+	CONN_CONNECTING,  /* the service's connect completes later */
+	CONN_REQUESTING,  /* REQUEST owed/sent to the guest, no RESPONSE yet */
+	CONN_ESTABLISHED,
+	CONN_CLOSING,     /* fd closed; only the RST to the guest is left */
+};
+
+/* Control packets a connection owes the guest (bits of conn.owe). */
+#define OWE_RST 1u
+#define OWE_REQUEST 2u
+#define OWE_RESPONSE 4u
+#define OWE_CREDIT 8u
+#define OWE_SHUTDOWN 16u
+
+struct vsock_conn {
+	struct mux_watch watch; /* first: epoll data points here */
+	struct vsock_mux *mux;
+	uint32_t host_port, guest_port;
+	int fd;                 /* -1 once closed */
+	enum conn_state state;
+	struct vsock_conn *hnext;         /* hash chain */
+	struct vsock_conn *wprev, *wnext; /* work list */
+	bool queued;                      /* on the work list */
+
+	unsigned int owe;       /* OWE_* */
+	uint32_t shut_flags;    /* flags of the owed SHUTDOWN */
+	uint32_t guest_shut;    /* SHUTDOWN flags the guest sent, cumulative */
+	bool readable, writable; /* edge-triggered readiness of fd */
+	bool hup;               /* the host peer closed both ways */
+	bool host_eof;          /* read EOF: SHUTDOWN(SEND) owed or sent */
+	bool wr_shut;           /* shutdown(fd, SHUT_WR) done */
+
+	/* Guest -> host; we are the receiver (§5.10.6.3). */
+	uint32_t rx_cnt;   /* bytes the guest sent */
+	uint32_t fwd_cnt;  /* of them, written to fd */
+	uint32_t fwd_told; /* fwd_cnt in the last header we sent */
+	uint8_t *buf;      /* ring of VSOCK_BUF_ALLOC: rx_cnt - fwd_cnt bytes */
+	uint32_t buf_off;
+
+	/* Host -> guest; the guest is the receiver. */
+	uint32_t tx_cnt;
+	uint32_t peer_buf_alloc, peer_fwd_cnt;
+};
+
+struct mux_service {
+	uint32_t port;
+	const struct vsock_service_ops *ops;
+	void *arg;
+};
+
+struct mux_listener {
+	struct mux_watch watch;
+	struct vsock_mux *mux;
+	int fd;
+	uint32_t guest_port;
+	bool watched; /* EPOLLIN on; off while inactive or the table is full */
+};
+
+struct vsock_mux {
+	pthread_mutex_t lock;
+	struct evloop *loop;
+	int epfd;
+	int kickfd; /* eventfd: more work than one run's budget */
+	struct mux_watch kick_watch;
+	const struct vsock_guest_ops *ops;
+	void *opaque;
+	bool active;
+	bool tx_pending; /* the guest may have TX packets we did not pop */
+
+	struct vsock_conn *hash[MUX_HASH_SIZE];
+	unsigned int nconns;
+	struct vsock_conn *work_head, *work_tail;
+	uint32_t next_ephemeral;
+
+	struct vsock_hdr rst[VSOCK_RST_RING]; /* RSTs for packets of no connection */
+	unsigned int rst_head, rst_len;
+
+	struct mux_service *services;
+	unsigned int nservices;
+	struct mux_listener **listeners;
+	unsigned int nlisteners;
+
+	struct vsock_mux_stats stats;
+	struct vsock_txpkt txpkt; /* scratch for the packet being handled */
+};
+
+/* conn.c */
+struct vsock_conn *conn_find(struct vsock_mux *m, uint32_t host_port, uint32_t guest_port);
+/* A new connection in the table, fd registered (edge-triggered, in and out).
+ * NULL (fd closed) when full or out of memory. */
+struct vsock_conn *conn_new(struct vsock_mux *m, uint32_t host_port, uint32_t guest_port,
+			    int fd, enum conn_state state);
+/* Closes fd now (the host peer sees EOF) and owes the guest an RST; the
+ * connection goes when the RST is sent. */
+void conn_reset(struct vsock_conn *c);
+/* Closes and frees at once, nothing sent (the guest sent RST, or a reset). */
+void conn_free(struct vsock_conn *c);
+void conn_free_all(struct vsock_mux *m);
+/* Puts c on the work list, or takes it off, as it has something to send. */
+void conn_update_work(struct vsock_mux *m, struct vsock_conn *c);
+/* The same, but to the list's end if it stays: round-robin. */
+void conn_requeue(struct vsock_mux *m, struct vsock_conn *c);
+/* Bytes the guest can still take (§5.10.6.3), 0 when it lied about fwd_cnt. */
+uint32_t conn_peer_credit(const struct vsock_conn *c);
+/* A free host port for a listener's connection to guest_port, or 0 if none. */
+uint32_t conn_ephemeral_port(struct vsock_mux *m, uint32_t guest_port);
+bool mux_has_service(const struct vsock_mux *m, uint32_t port);
+
+/* conn_io.c: the host fd of an established connection. */
+/* Takes an RW payload; false when the fd failed (the caller resets). */
+bool conn_io_write(struct vsock_conn *c, const struct iovec *iov, unsigned int niov,
+		   uint32_t len);
+/* Writes out buffered bytes; false when the fd failed. */
+bool conn_io_flush(struct vsock_conn *c);
+/* After a flush or a guest SHUTDOWN: half-closes, or ends a clean close. */
+void conn_io_after_guest_shutdown(struct vsock_conn *c);
+/* Owes a credit update when the guest's view lags (MUX_CREDIT_LAG). */
+void conn_io_credit_check(struct vsock_conn *c);
+
+/* mux_guest.c: one packet from the guest. */
+void mux_guest_packet(struct vsock_mux *m, const struct vsock_txpkt *p);
+
+/* mux_rx.c */
+/* Queues an RST answering h (src/dst swapped); counted as lost when the ring is full. */
+void mux_rst_reply(struct vsock_mux *m, const struct vsock_hdr *h);
+/* Fills RX buffers; returns how many packets went to the guest. */
+unsigned int mux_rx_pump(struct vsock_mux *m, unsigned int budget);
+
+/* mux.c: listeners resume once the table has room. */
+void mux_listeners_update(struct vsock_mux *m);
+
+#endif

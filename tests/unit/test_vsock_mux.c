@@ -1,0 +1,711 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The vsock muxer (src/vsock/mux.h) without a VM: a fake guest queues raw
+ * packets and hands out RX buffers; host ends are socketpairs (a test service)
+ * or a real UNIX listener. Host readiness is served by calling vsock_mux_poll
+ * when the muxer's epoll fd is readable, as the event loop would.
+ */
+#include "harness.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "vsock/mux.h"
+
+#define MAX_TX 4096
+#define MAX_GOT 1024
+#define RX_CAP (VSOCK_HDR_SIZE + 4096) /* what Linux 6.1 gives */
+#define SVC_PORT 5000
+
+struct got {
+	struct vsock_hdr h;
+	uint8_t data[4096];
+};
+
+struct fake {
+	struct vsock_mux *m;
+	uint8_t *tx[MAX_TX];
+	size_t tx_len[MAX_TX];
+	unsigned int tx_n, tx_next;
+	unsigned int rx_avail; /* RX buffers the "guest" gave */
+	uint8_t rxmem[RX_CAP];
+	struct vsock_rxbuf rxb;
+	bool rx_held;
+	struct got *got;
+	unsigned int ngot, notifies;
+	int peer[VSOCK_MUX_MAX_CONNS + 8]; /* host ends handed out by the service */
+	unsigned int npeer;
+	bool in_progress; /* the service's connects complete later */
+	bool small_sndbuf; /* the muxer's end of new socketpairs takes little */
+	int refuse;       /* the service fails with this errno */
+};
+
+static int f_tx_pop(void *opaque, struct vsock_txpkt *p)
+{
+	struct fake *f = opaque;
+	uint8_t *b;
+	size_t len, h;
+
+	if (f->tx_next == f->tx_n)
+		return 0;
+	b = f->tx[f->tx_next];
+	len = f->tx_len[f->tx_next];
+	h = len < VSOCK_HDR_SIZE ? len : VSOCK_HDR_SIZE;
+	memcpy(p->hdr, b, h);
+	p->hdr_len = h;
+	/* The payload in two segments, to cross a boundary. */
+	size_t rest = len - h, first = rest / 2;
+	p->niov = 0;
+	if (first)
+		p->iov[p->niov++] = (struct iovec){ b + h, first };
+	if (rest - first)
+		p->iov[p->niov++] = (struct iovec){ b + h + first, rest - first };
+	p->payload_len = rest;
+	return 1;
+}
+
+static void f_tx_done(void *opaque)
+{
+	struct fake *f = opaque;
+
+	free(f->tx[f->tx_next]);
+	f->tx[f->tx_next++] = NULL;
+}
+
+static int f_rx_peek(void *opaque, struct vsock_rxbuf **b)
+{
+	struct fake *f = opaque;
+
+	if (!f->rx_held) {
+		if (!f->rx_avail)
+			return 0;
+		f->rx_avail--;
+		f->rx_held = true;
+		/* Header and data in separate segments, as Linux lays them out. */
+		f->rxb.iov[0] = (struct iovec){ f->rxmem, VSOCK_HDR_SIZE };
+		f->rxb.iov[1] = (struct iovec){ f->rxmem + VSOCK_HDR_SIZE, RX_CAP - VSOCK_HDR_SIZE };
+		f->rxb.niov = 2;
+		f->rxb.cap = RX_CAP;
+	}
+	*b = &f->rxb;
+	return 1;
+}
+
+static void f_rx_push(void *opaque, uint32_t len)
+{
+	struct fake *f = opaque;
+	struct got *g = &f->got[f->ngot % MAX_GOT];
+
+	CHECK(f->rx_held && len >= VSOCK_HDR_SIZE && len <= RX_CAP);
+	vsock_pkt_decode(f->rxmem, &g->h);
+	CHECK_EQ(g->h.len, len - VSOCK_HDR_SIZE);
+	/* From the host, but an RST answers from whatever CID was addressed. */
+	CHECK(g->h.src_cid == VSOCK_HOST_CID || g->h.op == VSOCK_OP_RST);
+	CHECK_EQ(g->h.dst_cid, VSOCK_GUEST_CID);
+	memcpy(g->data, f->rxmem + VSOCK_HDR_SIZE, g->h.len);
+	f->ngot++;
+	f->rx_held = false;
+}
+
+static void f_notify(void *opaque)
+{
+	struct fake *f = opaque;
+	f->notifies++;
+}
+
+static const struct vsock_guest_ops fake_ops = {
+	.tx_pop = f_tx_pop, .tx_done = f_tx_done, .rx_peek = f_rx_peek,
+	.rx_push = f_rx_push, .notify = f_notify,
+};
+
+/* The test service: each connect hands the muxer one end of a socketpair. */
+static int svc_connect(void *arg, uint32_t guest_port, bool *in_progress)
+{
+	struct fake *f = arg;
+	int sv[2];
+
+	(void)guest_port;
+	if (f->refuse)
+		return -f->refuse;
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv) < 0)
+		return -errno;
+	f->peer[f->npeer++] = sv[1];
+	if (f->small_sndbuf) {
+		int sz = 4096;
+		setsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, &sz, sizeof(sz));
+	}
+	*in_progress = f->in_progress;
+	return sv[0];
+}
+
+static const struct vsock_service_ops svc_ops = { .connect = svc_connect };
+
+static struct fake *fake_new(void)
+{
+	struct fake *f = calloc(1, sizeof(*f));
+
+	CHECK(f);
+	f->got = calloc(MAX_GOT, sizeof(*f->got));
+	CHECK(f->got);
+	f->m = vsock_mux_create(NULL, &fake_ops, f);
+	CHECK(f->m);
+	CHECK_EQ(vsock_mux_add_service(f->m, SVC_PORT, &svc_ops, f), 0);
+	vsock_mux_set_active(f->m, true);
+	return f;
+}
+
+static void fake_free(struct fake *f)
+{
+	vsock_mux_destroy(f->m);
+	for (unsigned int i = 0; i < f->npeer; i++)
+		close(f->peer[i]);
+	for (unsigned int i = f->tx_next; i < f->tx_n; i++)
+		free(f->tx[i]);
+	free(f->got);
+	free(f);
+}
+
+/* Queues raw bytes as one TX packet (not kicked). */
+static void queue_raw(struct fake *f, const void *b, size_t len)
+{
+	CHECK(f->tx_n < MAX_TX);
+	f->tx[f->tx_n] = malloc(len ? len : 1);
+	CHECK(f->tx[f->tx_n]);
+	memcpy(f->tx[f->tx_n], b, len);
+	f->tx_len[f->tx_n++] = len;
+}
+
+struct pkt {
+	uint16_t op;
+	uint32_t src_port, dst_port, flags, buf_alloc, fwd_cnt;
+	uint32_t len;        /* header's len field */
+	const void *data;
+	size_t data_len;     /* bytes actually given */
+};
+
+static void queue_pkt(struct fake *f, const struct pkt *p)
+{
+	struct vsock_hdr h = {
+		.src_cid = VSOCK_GUEST_CID, .dst_cid = VSOCK_HOST_CID,
+		.src_port = p->src_port, .dst_port = p->dst_port, .len = p->len,
+		.type = VSOCK_TYPE_STREAM, .op = p->op, .flags = p->flags,
+		.buf_alloc = p->buf_alloc, .fwd_cnt = p->fwd_cnt,
+	};
+	uint8_t *b = malloc(VSOCK_HDR_SIZE + p->data_len);
+
+	CHECK(b);
+	vsock_pkt_encode(&h, b);
+	if (p->data_len)
+		memcpy(b + VSOCK_HDR_SIZE, p->data, p->data_len);
+	queue_raw(f, b, VSOCK_HDR_SIZE + p->data_len);
+	free(b);
+}
+
+static void send_pkt(struct fake *f, const struct pkt *p)
+{
+	queue_pkt(f, p);
+	vsock_mux_guest_tx(f->m);
+}
+
+static void give_rx(struct fake *f, unsigned int n)
+{
+	f->rx_avail += n;
+	vsock_mux_guest_rx(f->m);
+}
+
+/* Serves host readiness for up to ms milliseconds or until the muxer is idle. */
+static void serve(struct fake *f, int ms)
+{
+	struct pollfd p = { .fd = vsock_mux_fd(f->m), .events = POLLIN };
+
+	while (poll(&p, 1, ms) > 0) {
+		vsock_mux_poll(f->m);
+		ms = 20;
+	}
+}
+
+static const struct got *last(const struct fake *f)
+{
+	CHECK(f->ngot > 0);
+	return &f->got[(f->ngot - 1) % MAX_GOT];
+}
+
+static unsigned int count_op(const struct fake *f, unsigned int from, uint16_t op)
+{
+	unsigned int n = 0;
+	for (unsigned int i = from; i < f->ngot; i++)
+		n += f->got[i % MAX_GOT].h.op == op;
+	return n;
+}
+
+/* A connection from guest port gport to SVC_PORT, established. Its host end is
+ * f->peer[f->npeer - 1]. */
+static void connect_guest(struct fake *f, uint32_t gport, uint32_t buf_alloc)
+{
+	unsigned int before = f->ngot;
+
+	send_pkt(f, &(struct pkt){ .op = VSOCK_OP_REQUEST, .src_port = gport,
+				   .dst_port = SVC_PORT, .buf_alloc = buf_alloc });
+	give_rx(f, 1);
+	CHECK_EQ(f->ngot, before + 1);
+	CHECK_EQ(last(f)->h.op, VSOCK_OP_RESPONSE);
+	CHECK_EQ(last(f)->h.dst_port, gport);
+	CHECK_EQ(last(f)->h.src_port, SVC_PORT);
+	CHECK_EQ(last(f)->h.buf_alloc, VSOCK_BUF_ALLOC);
+}
+
+/* Reads what the host end has now; -1 on EOF/error with nothing read. */
+static ssize_t host_read(int fd, void *buf, size_t len)
+{
+	ssize_t n = read(fd, buf, len);
+	return n < 0 && errno == EAGAIN ? 0 : n == 0 ? -1 : n;
+}
+
+TEST(mux_request_to_unmapped_port_gets_rst)
+{
+	struct fake *f = fake_new();
+	struct vsock_mux_stats st;
+
+	send_pkt(f, &(struct pkt){ .op = VSOCK_OP_REQUEST, .src_port = 1025, .dst_port = 4444 });
+	CHECK_EQ(f->ngot, 0); /* no RX buffer yet: the RST waits */
+	give_rx(f, 4);
+	CHECK_EQ(f->ngot, 1);
+	CHECK_EQ(last(f)->h.op, VSOCK_OP_RST);
+	CHECK_EQ(last(f)->h.src_port, 4444);
+	CHECK_EQ(last(f)->h.dst_port, 1025);
+	CHECK_EQ(last(f)->h.dst_cid, VSOCK_GUEST_CID);
+	vsock_mux_get_stats(f->m, &st);
+	CHECK_EQ(st.refused, 1);
+	CHECK_EQ(st.live, 0);
+	fake_free(f);
+}
+
+TEST(mux_failed_host_connect_gets_rst)
+{
+	struct fake *f = fake_new();
+
+	f->refuse = ECONNREFUSED;
+	give_rx(f, 4);
+	send_pkt(f, &(struct pkt){ .op = VSOCK_OP_REQUEST, .src_port = 1025, .dst_port = SVC_PORT });
+	CHECK_EQ(f->ngot, 1);
+	CHECK_EQ(last(f)->h.op, VSOCK_OP_RST);
+	fake_free(f);
+}
+
+TEST(mux_packets_for_no_connection_get_rst_but_an_rst_gets_nothing)
+{
+	struct fake *f = fake_new();
+	struct vsock_mux_stats st;
+	static const uint16_t ops[] = { VSOCK_OP_RESPONSE, VSOCK_OP_SHUTDOWN, VSOCK_OP_RW,
+					VSOCK_OP_CREDIT_UPDATE, VSOCK_OP_CREDIT_REQUEST };
+
+	give_rx(f, 16);
+	for (unsigned int i = 0; i < sizeof(ops) / sizeof(ops[0]); i++)
+		send_pkt(f, &(struct pkt){ .op = ops[i], .src_port = 2000 + i, .dst_port = SVC_PORT });
+	CHECK_EQ(count_op(f, 0, VSOCK_OP_RST), 5);
+	send_pkt(f, &(struct pkt){ .op = VSOCK_OP_RST, .src_port = 3000, .dst_port = SVC_PORT });
+	CHECK_EQ(f->ngot, 5); /* never an RST for an RST */
+	vsock_mux_get_stats(f->m, &st);
+	CHECK_EQ(st.no_conn, 6);
+	fake_free(f);
+}
+
+TEST(mux_malformed_packets_are_dropped_or_answered_with_rst)
+{
+	struct fake *f = fake_new();
+	struct vsock_mux_stats st;
+	struct vsock_hdr h = { .src_cid = VSOCK_HOST_CID, .dst_cid = VSOCK_HOST_CID,
+			       .src_port = 1, .dst_port = SVC_PORT, .type = VSOCK_TYPE_STREAM,
+			       .op = VSOCK_OP_REQUEST };
+	uint8_t raw[VSOCK_HDR_SIZE];
+
+	give_rx(f, 16);
+	queue_raw(f, "short", 5);                       /* dropped: no address */
+	vsock_pkt_encode(&h, raw);
+	queue_raw(f, raw, sizeof(raw));                 /* spoofed: dropped */
+	send_pkt(f, &(struct pkt){ .op = 42, .src_port = 7, .dst_port = SVC_PORT });
+	send_pkt(f, &(struct pkt){ .op = VSOCK_OP_RW, .src_port = 8, .dst_port = SVC_PORT,
+				   .len = 100, .data = "x", .data_len = 1 }); /* len > given */
+	CHECK_EQ(f->tx_next, f->tx_n);
+	CHECK_EQ(count_op(f, 0, VSOCK_OP_RST), 2);
+	CHECK_EQ(f->ngot, 2);
+	vsock_mux_get_stats(f->m, &st);
+	CHECK_EQ(st.dropped[VSOCK_PKT_SHORT], 1);
+	CHECK_EQ(st.dropped[VSOCK_PKT_SPOOFED], 1);
+	CHECK_EQ(st.dropped[VSOCK_PKT_BAD_OP], 1);
+	CHECK_EQ(st.dropped[VSOCK_PKT_BAD_LEN], 1);
+	CHECK_EQ(st.live, 0);
+	fake_free(f);
+}
+
+TEST(mux_stream_both_ways_within_credit)
+{
+	struct fake *f = fake_new();
+	uint8_t buf[8192];
+	int peer;
+
+	connect_guest(f, 1100, 1000);
+	peer = f->peer[0];
+	send_pkt(f, &(struct pkt){ .op = VSOCK_OP_RW, .src_port = 1100, .dst_port = SVC_PORT,
+				   .buf_alloc = 1000, .len = 11, .data = "hello host\n",
+				   .data_len = 11 });
+	CHECK_EQ(host_read(peer, buf, sizeof(buf)), 11);
+	CHECK(!memcmp(buf, "hello host\n", 11));
+
+	/* 3000 host bytes, the guest's buf_alloc is 1000: only 1000 go. */
+	memset(buf, 'h', 3000);
+	CHECK_EQ(write(peer, buf, 3000), 3000);
+	give_rx(f, 8);
+	serve(f, 200);
+	unsigned int n = f->ngot;
+	CHECK_EQ(last(f)->h.op, VSOCK_OP_RW);
+	uint32_t total = 0;
+	for (unsigned int i = 1; i < n; i++)
+		if (f->got[i].h.op == VSOCK_OP_RW)
+			total += f->got[i].h.len;
+	CHECK_EQ(total, 1000);
+	/* The guest consumed 600: exactly 600 more may come. */
+	send_pkt(f, &(struct pkt){ .op = VSOCK_OP_CREDIT_UPDATE, .src_port = 1100,
+				   .dst_port = SVC_PORT, .buf_alloc = 1000, .fwd_cnt = 600 });
+	serve(f, 100);
+	for (unsigned int i = n; i < f->ngot; i++)
+		total += f->got[i].h.op == VSOCK_OP_RW ? f->got[i].h.len : 0;
+	CHECK_EQ(total, 1600);
+	fake_free(f);
+}
+
+TEST(mux_guest_sending_past_its_credit_is_reset)
+{
+	struct fake *f = fake_new();
+	struct vsock_mux_stats st;
+	static uint8_t data[VSOCK_MAX_PAYLOAD];
+	uint8_t buf[4096];
+	int peer;
+
+	connect_guest(f, 1200, 65536);
+	peer = f->peer[0];
+	/* The host end never reads: the socket fills, then the ring, then the
+	 * guest has used its VSOCK_BUF_ALLOC and one packet more is a lie. */
+	unsigned int packets = VSOCK_BUF_ALLOC / sizeof(data) + 8;
+	for (unsigned int i = 0; i < packets; i++)
+		queue_pkt(f, &(struct pkt){ .op = VSOCK_OP_RW, .src_port = 1200,
+					    .dst_port = SVC_PORT, .buf_alloc = 65536,
+					    .len = sizeof(data), .data = data,
+					    .data_len = sizeof(data) });
+	give_rx(f, 4);
+	vsock_mux_guest_tx(f->m);
+	vsock_mux_get_stats(f->m, &st);
+	CHECK_EQ(st.credit, 1);
+	CHECK_EQ(count_op(f, 1, VSOCK_OP_RST), 1);
+	CHECK_EQ(st.live, 0);
+	/* Packets after the reset are consumed, not buffered. */
+	CHECK_EQ(f->tx_next, f->tx_n);
+	/* The host end sees its data, then EOF. */
+	ssize_t r;
+	size_t got = 0;
+	while ((r = host_read(peer, buf, sizeof(buf))) > 0)
+		got += (size_t)r;
+	CHECK_EQ(r, -1);
+	CHECK(got < (size_t)packets * sizeof(data));
+	fake_free(f);
+}
+
+TEST(mux_fwd_cnt_beyond_what_was_sent_is_reset)
+{
+	struct fake *f = fake_new();
+	struct vsock_mux_stats st;
+
+	connect_guest(f, 1300, 4096);
+	give_rx(f, 4);
+	send_pkt(f, &(struct pkt){ .op = VSOCK_OP_CREDIT_UPDATE, .src_port = 1300,
+				   .dst_port = SVC_PORT, .buf_alloc = 4096, .fwd_cnt = 1 });
+	vsock_mux_get_stats(f->m, &st);
+	CHECK_EQ(st.credit, 1);
+	CHECK_EQ(last(f)->h.op, VSOCK_OP_RST);
+	CHECK_EQ(st.live, 0);
+	fake_free(f);
+}
+
+TEST(mux_slow_host_reader_throttles_the_guest_with_bounded_buffering)
+{
+	struct fake *f = fake_new();
+	static uint8_t data[VSOCK_MAX_PAYLOAD], back[VSOCK_BUF_ALLOC];
+	uint32_t sent = 0, fwd_seen = 0;
+	size_t got = 0;
+	int peer;
+
+	f->small_sndbuf = true;
+	connect_guest(f, 1400, 65536);
+	peer = f->peer[0];
+	for (size_t i = 0; i < sizeof(data); i++)
+		data[i] = (uint8_t)(i * 7 + i / 251);
+	give_rx(f, 64);
+	/* The guest sends exactly its credit while the host does not read: all
+	 * of it is taken (most into the ring), and no credit comes back. */
+	for (unsigned int i = 0; i < VSOCK_BUF_ALLOC / sizeof(data); i++) {
+		send_pkt(f, &(struct pkt){ .op = VSOCK_OP_RW, .src_port = 1400,
+					   .dst_port = SVC_PORT, .buf_alloc = 65536,
+					   .len = sizeof(data), .data = data,
+					   .data_len = sizeof(data) });
+		sent += sizeof(data);
+	}
+	unsigned int before = f->ngot;
+	CHECK_EQ(count_op(f, 1, VSOCK_OP_RST), 0);
+	/* Now the host reads; the ring drains and credit updates tell the guest. */
+	while (got < sent) {
+		ssize_t n = host_read(peer, back, sizeof(back));
+		CHECK(n >= 0);
+		for (ssize_t i = 0; i < n; i++)
+			CHECK_EQ(back[i], data[(got + (size_t)i) % sizeof(data)]);
+		got += (size_t)n;
+		serve(f, 10);
+	}
+	for (unsigned int i = before; i < f->ngot; i++)
+		if (f->got[i % MAX_GOT].h.op == VSOCK_OP_CREDIT_UPDATE)
+			fwd_seen = f->got[i % MAX_GOT].h.fwd_cnt;
+	/* Most of it waited in the ring, and each quarter window flushed was told. */
+	CHECK(count_op(f, before, VSOCK_OP_CREDIT_UPDATE) >= 3);
+	CHECK(sent - fwd_seen < VSOCK_BUF_ALLOC / 4);
+	fake_free(f);
+}
+
+TEST(mux_guest_shutdown_both_delivers_the_data_then_rst)
+{
+	struct fake *f = fake_new();
+	uint8_t buf[64];
+	int peer;
+
+	connect_guest(f, 1500, 4096);
+	peer = f->peer[0];
+	give_rx(f, 4);
+	queue_pkt(f, &(struct pkt){ .op = VSOCK_OP_RW, .src_port = 1500, .dst_port = SVC_PORT,
+				    .buf_alloc = 4096, .len = 5, .data = "bye!\n", .data_len = 5 });
+	send_pkt(f, &(struct pkt){ .op = VSOCK_OP_SHUTDOWN, .src_port = 1500, .dst_port = SVC_PORT,
+				   .buf_alloc = 4096, .flags = VSOCK_SHUTDOWN_BOTH });
+	CHECK_EQ(last(f)->h.op, VSOCK_OP_RST); /* §5.10.6.6: clean close answered */
+	CHECK_EQ(host_read(peer, buf, sizeof(buf)), 5);
+	CHECK_EQ(host_read(peer, buf, sizeof(buf)), -1);
+	fake_free(f);
+}
+
+TEST(mux_guest_shutdown_send_half_closes_the_host_socket)
+{
+	struct fake *f = fake_new();
+	uint8_t buf[64];
+	int peer;
+
+	connect_guest(f, 1510, 4096);
+	peer = f->peer[0];
+	give_rx(f, 8);
+	send_pkt(f, &(struct pkt){ .op = VSOCK_OP_SHUTDOWN, .src_port = 1510, .dst_port = SVC_PORT,
+				   .buf_alloc = 4096, .flags = VSOCK_SHUTDOWN_SEND });
+	CHECK_EQ(host_read(peer, buf, sizeof(buf)), -1); /* EOF */
+	/* The other way still works. */
+	CHECK_EQ(write(peer, "late", 4), 4);
+	serve(f, 200);
+	CHECK_EQ(last(f)->h.op, VSOCK_OP_RW);
+	CHECK_EQ(last(f)->h.len, 4);
+	fake_free(f);
+}
+
+TEST(mux_host_close_reaches_the_guest_as_shutdown_after_the_data)
+{
+	struct fake *f = fake_new();
+
+	connect_guest(f, 1600, 65536);
+	CHECK_EQ(write(f->peer[0], "last words", 10), 10);
+	close(f->peer[0]);
+	f->peer[0] = -1;
+	give_rx(f, 8);
+	serve(f, 200);
+	CHECK_EQ(f->ngot, 3);
+	CHECK_EQ(f->got[1].h.op, VSOCK_OP_RW);
+	CHECK(!memcmp(f->got[1].data, "last words", 10));
+	CHECK_EQ(f->got[2].h.op, VSOCK_OP_SHUTDOWN);
+	CHECK_EQ(f->got[2].h.flags, VSOCK_SHUTDOWN_BOTH);
+	/* The guest closes too: RST ends it, the connection is gone. */
+	send_pkt(f, &(struct pkt){ .op = VSOCK_OP_RST, .src_port = 1600, .dst_port = SVC_PORT });
+	struct vsock_mux_stats st;
+	vsock_mux_get_stats(f->m, &st);
+	CHECK_EQ(st.live, 0);
+	fake_free(f);
+}
+
+TEST(mux_ops_out_of_state_reset_the_connection)
+{
+	struct fake *f = fake_new();
+	struct vsock_mux_stats st;
+	uint8_t buf[8];
+
+	connect_guest(f, 1700, 4096);
+	give_rx(f, 4);
+	/* A second REQUEST on a live connection. */
+	send_pkt(f, &(struct pkt){ .op = VSOCK_OP_REQUEST, .src_port = 1700, .dst_port = SVC_PORT,
+				   .buf_alloc = 4096 });
+	CHECK_EQ(last(f)->h.op, VSOCK_OP_RST);
+	CHECK_EQ(host_read(f->peer[0], buf, sizeof(buf)), -1);
+	vsock_mux_get_stats(f->m, &st);
+	CHECK_EQ(st.protocol, 1);
+	CHECK_EQ(st.live, 0);
+	fake_free(f);
+}
+
+TEST(mux_request_flood_is_bounded_and_throttles_the_tx_queue)
+{
+	struct fake *f = fake_new();
+	struct vsock_mux_stats st;
+	unsigned int flood = VSOCK_MUX_MAX_CONNS + 1000;
+
+	/* No RX buffers: RESPONSEs stay owed per connection, RSTs fill the ring
+	 * and then the TX queue is left alone. */
+	for (unsigned int i = 0; i < flood; i++)
+		queue_pkt(f, &(struct pkt){ .op = VSOCK_OP_REQUEST, .src_port = 10000 + i,
+					    .dst_port = SVC_PORT, .buf_alloc = 4096 });
+	vsock_mux_guest_tx(f->m);
+	serve(f, 50); /* the rest of the flood after each run's budget */
+	vsock_mux_get_stats(f->m, &st);
+	CHECK_EQ(st.live, VSOCK_MUX_MAX_CONNS);
+	CHECK_EQ(f->tx_next, VSOCK_MUX_MAX_CONNS + VSOCK_RST_RING);
+	CHECK_EQ(st.rst_lost, 0);
+	/* RX buffers drain the ring, and the rest of the flood is answered. */
+	for (int round = 0; round < 100 && f->tx_next < f->tx_n; round++) {
+		give_rx(f, 256);
+		serve(f, 10);
+	}
+	CHECK_EQ(f->tx_next, f->tx_n);
+	give_rx(f, 256);
+	vsock_mux_get_stats(f->m, &st);
+	CHECK_EQ(st.refused, flood - VSOCK_MUX_MAX_CONNS);
+	CHECK_EQ(st.live, VSOCK_MUX_MAX_CONNS);
+	CHECK_EQ(f->ngot, flood); /* one answer each: RESPONSE or RST */
+	fake_free(f);
+}
+
+TEST(mux_connect_in_progress_responds_once_connected)
+{
+	struct fake *f = fake_new();
+
+	f->in_progress = true;
+	give_rx(f, 4);
+	send_pkt(f, &(struct pkt){ .op = VSOCK_OP_REQUEST, .src_port = 1800, .dst_port = SVC_PORT,
+				   .buf_alloc = 4096 });
+	CHECK_EQ(f->ngot, 0);
+	serve(f, 200); /* EPOLLOUT: SO_ERROR is 0 */
+	CHECK_EQ(f->ngot, 1);
+	CHECK_EQ(last(f)->h.op, VSOCK_OP_RESPONSE);
+	fake_free(f);
+}
+
+TEST(mux_listener_client_arrives_as_request_and_streams)
+{
+	struct fake *f = fake_new();
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	char dir[] = "/tmp/vsock-mux-XXXXXX";
+	uint8_t buf[64];
+	int lfd, cfd;
+
+	CHECK(mkdtemp(dir));
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/l.sock", dir);
+	lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	CHECK(lfd >= 0);
+	CHECK_EQ(bind(lfd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	CHECK_EQ(listen(lfd, 8), 0);
+	CHECK_EQ(vsock_mux_add_listener(f->m, lfd, 6000), 0);
+	cfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	CHECK_EQ(connect(cfd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	CHECK_EQ(write(cfd, "early", 5), 5); /* before the guest accepted: held */
+	give_rx(f, 8);
+	serve(f, 200);
+	CHECK_EQ(f->ngot, 1);
+	const struct vsock_hdr req = last(f)->h;
+	CHECK_EQ(req.op, VSOCK_OP_REQUEST);
+	CHECK_EQ(req.dst_port, 6000);
+	CHECK_EQ(req.dst_cid, VSOCK_GUEST_CID);
+	send_pkt(f, &(struct pkt){ .op = VSOCK_OP_RESPONSE, .src_port = 6000,
+				   .dst_port = req.src_port, .buf_alloc = 4096 });
+	serve(f, 100);
+	CHECK_EQ(last(f)->h.op, VSOCK_OP_RW);
+	CHECK(!memcmp(last(f)->data, "early", 5));
+	send_pkt(f, &(struct pkt){ .op = VSOCK_OP_RW, .src_port = 6000, .dst_port = req.src_port,
+				   .buf_alloc = 4096, .len = 3, .data = "yes", .data_len = 3 });
+	CHECK_EQ(read(cfd, buf, sizeof(buf)), 3);
+	/* The guest resets: the host client sees EOF. */
+	send_pkt(f, &(struct pkt){ .op = VSOCK_OP_RST, .src_port = 6000, .dst_port = req.src_port });
+	CHECK_EQ(read(cfd, buf, sizeof(buf)), 0);
+	close(cfd);
+	unlink(sa.sun_path);
+	rmdir(dir);
+	fake_free(f);
+}
+
+TEST(mux_device_reset_closes_every_connection)
+{
+	struct fake *f = fake_new();
+	uint8_t buf[8];
+
+	connect_guest(f, 1900, 4096);
+	connect_guest(f, 1901, 4096);
+	vsock_mux_set_active(f->m, false);
+	CHECK_EQ(host_read(f->peer[0], buf, sizeof(buf)), -1);
+	CHECK_EQ(host_read(f->peer[1], buf, sizeof(buf)), -1);
+	unsigned int n = f->ngot;
+	queue_pkt(f, &(struct pkt){ .op = VSOCK_OP_REQUEST, .src_port = 1902, .dst_port = SVC_PORT });
+	vsock_mux_guest_tx(f->m);
+	give_rx(f, 4);
+	CHECK_EQ(f->ngot, n);          /* inactive: the queues are not touched */
+	CHECK_EQ(f->tx_next, f->tx_n - 1);
+	vsock_mux_set_active(f->m, true);
+	vsock_mux_guest_tx(f->m);
+	CHECK_EQ(last(f)->h.op, VSOCK_OP_RESPONSE);
+	fake_free(f);
+}
+
+TEST(mux_random_packets_neither_crash_nor_grow_without_bound)
+{
+	struct fake *f = fake_new();
+	struct vsock_mux_stats st;
+	uint8_t raw[VSOCK_HDR_SIZE + 256];
+
+	srand(11);
+	for (int round = 0; round < 50; round++) {
+		for (int i = 0; i < 200; i++) {
+			size_t len = (size_t)rand() % sizeof(raw);
+			for (size_t j = 0; j < len; j++)
+				raw[j] = (uint8_t)rand();
+			if (len >= VSOCK_HDR_SIZE && rand() % 4) {
+				/* Plausible: guest CID, host CID, stream, ports in a small
+				 * range so packets meet live connections. */
+				struct vsock_hdr h;
+				vsock_pkt_decode(raw, &h);
+				h.src_cid = VSOCK_GUEST_CID;
+				h.dst_cid = rand() % 8 ? VSOCK_HOST_CID : h.dst_cid;
+				h.type = VSOCK_TYPE_STREAM;
+				h.src_port = 100 + (uint32_t)rand() % 8;
+				h.dst_port = rand() % 2 ? SVC_PORT : (uint32_t)rand() % 3;
+				h.op = (uint16_t)(1 + rand() % 8);
+				h.len = rand() % 2 ? (uint32_t)(len - VSOCK_HDR_SIZE) : h.len;
+				vsock_pkt_encode(&h, raw);
+			}
+			queue_raw(f, raw, len);
+		}
+		give_rx(f, 300);
+		vsock_mux_guest_tx(f->m);
+		serve(f, 1);
+		/* Keep the fake's arrays from filling up. */
+		CHECK_EQ(f->tx_next, f->tx_n);
+		f->tx_n = f->tx_next = 0;
+		for (unsigned int i = 0; i < f->npeer; i++)
+			close(f->peer[i]);
+		f->npeer = 0;
+	}
+	vsock_mux_get_stats(f->m, &st);
+	CHECK(st.live <= VSOCK_MUX_MAX_CONNS);
+	CHECK(st.opened > 0);
+	fake_free(f);
+}

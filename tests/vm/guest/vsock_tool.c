@@ -1,0 +1,584 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * A stream peer for the vsock VM tests and bench. Static: it runs in the guest
+ * (AF_VSOCK; busybox has no vsock) and on the host (AF_UNIX) alike.
+ *
+ *   vsock_tool connect ADDR                 connect only: "connect ok" | "connect: ERRNO"
+ *   vsock_tool send ADDR BYTES [SEED]       send BYTES, half-close, print the peer's reply
+ *   vsock_tool recv ADDR [LIMIT]            read to EOF (or LIMIT bytes, then close)
+ *   vsock_tool echo ADDR K BYTES            K connections at once, each sends BYTES
+ *                                           and checks that the same bytes come back
+ *   vsock_tool conns ADDR N                 N connections one after another, 1 byte
+ *                                           echoed on each: prints connections/s
+ *   vsock_tool serve ADDR MODE COUNT [BYTES]
+ *       listen, print LISTENING, serve COUNT connections (concurrently), exit.
+ *       MODE echo: echo to EOF; sink: read to EOF, print and reply "recv N sum X";
+ *       source: write BYTES and close; sink-close: read BYTES, then close.
+ *
+ * ADDR: vsock:PORT (connect: CID 2; listen: any CID), vsock:CID:PORT, unix:PATH.
+ * "sum" is a 64-bit checksum of the byte stream (order-sensitive), data is a
+ * seeded xorshift stream, so two ends compare lines instead of files. Timings
+ * ("in N.NNN s") are for the bench. Exit: 0 ok, 1 data mismatch, 2 connect
+ * failed, 3 I/O error, 99 usage.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/vm_sockets.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#define CHUNK 65536
+#define MAX_CONNS 256
+
+struct addr {
+	struct sockaddr_storage ss;
+	socklen_t len;
+};
+
+/* A byte stream of xorshift64 words. */
+struct gen {
+	uint64_t s;
+	uint8_t word[8];
+	unsigned int pos; /* bytes of word already given */
+};
+
+/* An order-sensitive checksum over 8-byte words, tail included at the end. */
+struct sum {
+	uint64_t h, n;
+	uint8_t word[8];
+	unsigned int fill;
+};
+
+static double now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static uint64_t xs_next(uint64_t *s)
+{
+	*s ^= *s << 13;
+	*s ^= *s >> 7;
+	*s ^= *s << 17;
+	return *s;
+}
+
+static void gen_init(struct gen *g, uint64_t seed)
+{
+	g->s = seed * 0x9e3779b97f4a7c15ULL + 1;
+	g->pos = 8;
+}
+
+static void gen_fill(struct gen *g, uint8_t *p, size_t n)
+{
+	while (n && g->pos < 8) {
+		*p++ = g->word[g->pos++];
+		n--;
+	}
+	for (; n >= 8; n -= 8, p += 8) {
+		uint64_t w = xs_next(&g->s);
+		memcpy(p, &w, 8);
+	}
+	if (n) {
+		uint64_t w = xs_next(&g->s);
+		memcpy(g->word, &w, 8);
+		memcpy(p, g->word, n);
+		g->pos = (unsigned int)n;
+	}
+}
+
+static void mix(struct sum *s, uint64_t w)
+{
+	s->h = (s->h ^ w) * 0x100000001b3ULL;
+	s->h ^= s->h >> 29;
+}
+
+static void sum_update(struct sum *s, const uint8_t *p, size_t n)
+{
+	s->n += n;
+	while (n && s->fill) {
+		s->word[s->fill++] = *p++;
+		n--;
+		if (s->fill == 8) {
+			uint64_t w;
+			memcpy(&w, s->word, 8);
+			mix(s, w);
+			s->fill = 0;
+		}
+	}
+	for (; n >= 8; n -= 8, p += 8) {
+		uint64_t w;
+		memcpy(&w, p, 8);
+		mix(s, w);
+	}
+	memcpy(s->word, p, n);
+	s->fill = (unsigned int)n;
+}
+
+static uint64_t sum_final(const struct sum *s)
+{
+	struct sum t = *s;
+	uint64_t w = 0;
+
+	memcpy(&w, t.word, t.fill);
+	mix(&t, w ^ (uint64_t)t.fill << 56);
+	mix(&t, t.n);
+	return t.h;
+}
+
+static const char *errname(int e)
+{
+	switch (e) {
+	case ECONNRESET: return "ECONNRESET";
+	case ECONNREFUSED: return "ECONNREFUSED";
+	case EPIPE: return "EPIPE";
+	case ETIMEDOUT: return "ETIMEDOUT";
+	case ENOTCONN: return "ENOTCONN";
+	case ENODEV: return "ENODEV";
+	case ENOENT: return "ENOENT";
+	case ESHUTDOWN: return "ESHUTDOWN";
+	default: return strerror(e);
+	}
+}
+
+static void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void say(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	fflush(stdout);
+}
+
+static int parse_addr(const char *s, bool listening, struct addr *a)
+{
+	memset(a, 0, sizeof(*a));
+	if (!strncmp(s, "unix:", 5)) {
+		struct sockaddr_un *un = (struct sockaddr_un *)&a->ss;
+		if (strlen(s + 5) >= sizeof(un->sun_path))
+			return -1;
+		un->sun_family = AF_UNIX;
+		strcpy(un->sun_path, s + 5);
+		a->len = sizeof(*un);
+		return 0;
+	}
+	if (!strncmp(s, "vsock:", 6)) {
+		struct sockaddr_vm *vm = (struct sockaddr_vm *)&a->ss;
+		const char *colon = strchr(s + 6, ':');
+		vm->svm_family = AF_VSOCK;
+		vm->svm_cid = listening ? VMADDR_CID_ANY : VMADDR_CID_HOST;
+		if (colon)
+			vm->svm_cid = (unsigned int)strtoul(s + 6, NULL, 10);
+		vm->svm_port = (unsigned int)strtoul(colon ? colon + 1 : s + 6, NULL, 10);
+		a->len = sizeof(*vm);
+		return 0;
+	}
+	return -1;
+}
+
+static int dial(const struct addr *a)
+{
+	int fd = socket(a->ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	if (fd < 0)
+		return -errno;
+	if (connect(fd, (const struct sockaddr *)&a->ss, a->len) < 0) {
+		int e = errno;
+		close(fd);
+		return -e;
+	}
+	return fd;
+}
+
+static int write_all(int fd, const uint8_t *p, size_t n)
+{
+	while (n) {
+		ssize_t w = write(fd, p, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0)
+			return -errno;
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+static void set_nonblock(int fd)
+{
+	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+}
+
+static int cmd_connect(const struct addr *a)
+{
+	int fd = dial(a);
+
+	if (fd < 0) {
+		say("connect: %s\n", errname(-fd));
+		return 2;
+	}
+	say("connect ok\n");
+	close(fd);
+	return 0;
+}
+
+static int cmd_send(const struct addr *a, uint64_t bytes, uint64_t seed)
+{
+	static uint8_t buf[CHUNK];
+	struct gen g;
+	struct sum s = { 0 };
+	uint64_t done = 0;
+	double t0 = now();
+	char reply[256];
+	ssize_t n;
+	size_t rlen = 0;
+	int fd = dial(a), r;
+
+	if (fd < 0) {
+		say("connect: %s\n", errname(-fd));
+		return 2;
+	}
+	gen_init(&g, seed);
+	while (done < bytes) {
+		size_t len = bytes - done < CHUNK ? (size_t)(bytes - done) : CHUNK;
+		gen_fill(&g, buf, len);
+		sum_update(&s, buf, len);
+		r = write_all(fd, buf, len);
+		if (r < 0) {
+			say("send: %s after %llu bytes\n", errname(-r), (unsigned long long)done);
+			return 3;
+		}
+		done += len;
+	}
+	shutdown(fd, SHUT_WR);
+	say("sent %llu sum %016llx in %.3f s\n", (unsigned long long)done,
+	    (unsigned long long)sum_final(&s), now() - t0);
+	/* The peer's verdict, which also says every byte arrived before we exit. */
+	while (rlen < sizeof(reply) - 1 && (n = read(fd, reply + rlen, sizeof(reply) - 1 - rlen)) > 0)
+		rlen += (size_t)n;
+	reply[rlen] = '\0';
+	say("peer: %s", rlen ? reply : "(nothing)\n");
+	close(fd);
+	return 0;
+}
+
+static int cmd_recv(const struct addr *a, uint64_t limit)
+{
+	static uint8_t buf[CHUNK];
+	struct sum s = { 0 };
+	double t0 = now();
+	int fd = dial(a);
+	ssize_t n;
+
+	if (fd < 0) {
+		say("connect: %s\n", errname(-fd));
+		return 2;
+	}
+	while (!limit || s.n < limit) {
+		size_t want = limit && limit - s.n < CHUNK ? (size_t)(limit - s.n) : CHUNK;
+		n = read(fd, buf, want);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			say("recv: %s after %llu bytes\n", errname(errno), (unsigned long long)s.n);
+			return 3;
+		}
+		if (n == 0)
+			break;
+		sum_update(&s, buf, (size_t)n);
+	}
+	say("recv %llu sum %016llx in %.3f s\n", (unsigned long long)s.n,
+	    (unsigned long long)sum_final(&s), now() - t0);
+	close(fd);
+	return 0;
+}
+
+/* One connection of echo (client) or serve (server). */
+struct peer {
+	int fd;
+	struct gen g;
+	struct sum out, in; /* what we sent / what we got */
+	uint64_t want;      /* bytes to send (client, source) or to read (sink-close) */
+	uint8_t buf[CHUNK];
+	size_t blen, boff;
+	bool in_eof, out_done;
+};
+
+static int cmd_echo(const struct addr *a, unsigned int k, uint64_t bytes)
+{
+	static struct peer p[MAX_CONNS];
+	struct pollfd pfd[MAX_CONNS];
+	unsigned int left = k, bad = 0;
+	double t0 = now();
+
+	for (unsigned int i = 0; i < k; i++) {
+		p[i].fd = dial(a);
+		if (p[i].fd < 0) {
+			say("connect %u: %s\n", i, errname(-p[i].fd));
+			return 2;
+		}
+		set_nonblock(p[i].fd);
+		gen_init(&p[i].g, i + 1);
+		p[i].want = bytes;
+	}
+	while (left) {
+		for (unsigned int i = 0; i < k; i++) {
+			pfd[i].fd = p[i].in_eof ? -1 : p[i].fd;
+			pfd[i].events = POLLIN | (p[i].out_done ? 0 : POLLOUT);
+		}
+		if (poll(pfd, k, 60000) <= 0) {
+			say("echo: stalled (poll)\n");
+			return 3;
+		}
+		for (unsigned int i = 0; i < k; i++) {
+			struct peer *c = &p[i];
+			if (c->in_eof)
+				continue;
+			if (!c->out_done && (pfd[i].revents & POLLOUT)) {
+				if (c->blen == c->boff) {
+					size_t len = c->want - c->out.n < CHUNK
+							     ? (size_t)(c->want - c->out.n) : CHUNK;
+					gen_fill(&c->g, c->buf, len);
+					sum_update(&c->out, c->buf, len);
+					c->blen = len;
+					c->boff = 0;
+				}
+				ssize_t w = write(c->fd, c->buf + c->boff, c->blen - c->boff);
+				if (w < 0 && errno != EAGAIN) {
+					say("echo %u: write: %s\n", i, errname(errno));
+					return 3;
+				}
+				if (w > 0)
+					c->boff += (size_t)w;
+				if (c->boff == c->blen && c->out.n == c->want) {
+					c->out_done = true;
+					shutdown(c->fd, SHUT_WR);
+				}
+			}
+			if (pfd[i].revents & (POLLIN | POLLHUP | POLLERR)) {
+				uint8_t in[CHUNK];
+				ssize_t n = read(c->fd, in, sizeof(in));
+				if (n < 0 && errno != EAGAIN) {
+					say("echo %u: read: %s\n", i, errname(errno));
+					return 3;
+				}
+				if (n > 0)
+					sum_update(&c->in, in, (size_t)n);
+				if (n == 0) {
+					c->in_eof = true;
+					left--;
+					if (c->in.n != c->want ||
+					    sum_final(&c->in) != sum_final(&c->out)) {
+						say("echo %u: got %llu bytes back of %llu, %s\n", i,
+						    (unsigned long long)c->in.n,
+						    (unsigned long long)c->want,
+						    c->in.n == c->want ? "content differs" : "short");
+						bad++;
+					}
+					close(c->fd);
+				}
+			}
+		}
+	}
+	if (bad)
+		return 1;
+	say("echo ok: %u connections x %llu bytes in %.3f s\n", k, (unsigned long long)bytes,
+	    now() - t0);
+	return 0;
+}
+
+static int cmd_conns(const struct addr *a, unsigned int n)
+{
+	double t0 = now();
+	uint8_t b = 'x';
+
+	for (unsigned int i = 0; i < n; i++) {
+		int fd = dial(a);
+		if (fd < 0) {
+			say("connect %u: %s\n", i, errname(-fd));
+			return 2;
+		}
+		if (write(fd, &b, 1) != 1 || read(fd, &b, 1) != 1) {
+			say("conns %u: no echo\n", i);
+			return 3;
+		}
+		close(fd);
+	}
+	say("conns %u in %.3f s\n", n, now() - t0);
+	return 0;
+}
+
+enum mode { ECHO, SINK, SOURCE, SINK_CLOSE };
+
+/* One step of a served connection; true when it is finished. */
+static bool serve_step(struct peer *c, enum mode mode, short revents)
+{
+	char line[128];
+	ssize_t n;
+
+	if (mode == SOURCE) {
+		if (!(revents & (POLLOUT | POLLERR | POLLHUP)))
+			return false;
+		if (c->blen == c->boff) {
+			size_t len = c->want - c->out.n < CHUNK ? (size_t)(c->want - c->out.n) : CHUNK;
+			gen_fill(&c->g, c->buf, len);
+			sum_update(&c->out, c->buf, len);
+			c->blen = len;
+			c->boff = 0;
+		}
+		n = write(c->fd, c->buf + c->boff, c->blen - c->boff);
+		if (n < 0 && errno != EAGAIN) {
+			say("source: %s after %llu bytes\n", errname(errno),
+			    (unsigned long long)(c->out.n - (c->blen - c->boff)));
+			return true;
+		}
+		if (n > 0)
+			c->boff += (size_t)n;
+		if (c->boff == c->blen && c->out.n == c->want) {
+			say("sent %llu sum %016llx\n", (unsigned long long)c->out.n,
+			    (unsigned long long)sum_final(&c->out));
+			return true;
+		}
+		return false;
+	}
+	if (mode == ECHO && c->blen > c->boff) {
+		if (!(revents & (POLLOUT | POLLERR | POLLHUP)))
+			return false;
+		n = write(c->fd, c->buf + c->boff, c->blen - c->boff);
+		if (n < 0 && errno != EAGAIN)
+			return true;
+		if (n > 0)
+			c->boff += (size_t)n;
+		return c->in_eof && c->boff == c->blen;
+	}
+	if (!(revents & (POLLIN | POLLERR | POLLHUP)))
+		return false;
+	n = read(c->fd, c->buf, CHUNK);
+	if (n < 0 && errno == EAGAIN)
+		return false;
+	if (n < 0) {
+		say("serve: read: %s after %llu bytes\n", errname(errno), (unsigned long long)c->in.n);
+		return true;
+	}
+	if (n > 0) {
+		sum_update(&c->in, c->buf, (size_t)n);
+		c->blen = mode == ECHO ? (size_t)n : 0;
+		c->boff = 0;
+		if (mode == SINK_CLOSE && c->in.n >= c->want) {
+			say("closed after %llu bytes\n", (unsigned long long)c->in.n);
+			return true;
+		}
+		return false;
+	}
+	c->in_eof = true;
+	if (mode == SINK) {
+		snprintf(line, sizeof(line), "recv %llu sum %016llx\n", (unsigned long long)c->in.n,
+			 (unsigned long long)sum_final(&c->in));
+		say("%s", line);
+		int fl = fcntl(c->fd, F_GETFL);
+		fcntl(c->fd, F_SETFL, fl & ~O_NONBLOCK);
+		write_all(c->fd, (const uint8_t *)line, strlen(line));
+	}
+	return true;
+}
+
+static int cmd_serve(const struct addr *a, const char *how, unsigned int count, uint64_t bytes)
+{
+	static struct peer p[MAX_CONNS];
+	struct pollfd pfd[MAX_CONNS + 1];
+	enum mode mode;
+	unsigned int accepted = 0, finished = 0, live = 0;
+	int lfd, one = 1;
+
+	if (!strcmp(how, "echo")) mode = ECHO;
+	else if (!strcmp(how, "sink")) mode = SINK;
+	else if (!strcmp(how, "source")) mode = SOURCE;
+	else if (!strcmp(how, "sink-close")) mode = SINK_CLOSE;
+	else return 99;
+	lfd = socket(a->ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (lfd < 0)
+		return 3;
+	setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (bind(lfd, (const struct sockaddr *)&a->ss, a->len) < 0 || listen(lfd, 128) < 0) {
+		say("serve: %s\n", strerror(errno));
+		return 3;
+	}
+	say("LISTENING\n");
+	while (finished < count) {
+		unsigned int n = 0;
+		pfd[n++] = (struct pollfd){ .fd = accepted < count ? lfd : -1, .events = POLLIN };
+		for (unsigned int i = 0; i < live; i++) {
+			bool out = mode == SOURCE || (mode == ECHO && p[i].blen > p[i].boff);
+			pfd[n++] = (struct pollfd){ .fd = p[i].fd, .events = out ? POLLOUT : POLLIN };
+		}
+		if (poll(pfd, n, -1) < 0 && errno != EINTR)
+			return 3;
+		for (unsigned int i = live; i-- > 0;) {
+			if (!serve_step(&p[i], mode, pfd[i + 1].revents))
+				continue;
+			close(p[i].fd);
+			p[i] = p[--live];
+			finished++;
+		}
+		if ((pfd[0].revents & POLLIN) && live < MAX_CONNS) {
+			int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+			if (fd < 0)
+				continue;
+			struct peer *c = &p[live++];
+			memset(c, 0, sizeof(*c));
+			c->fd = fd;
+			c->want = bytes;
+			gen_init(&c->g, accepted + 1);
+			accepted++;
+		}
+	}
+	close(lfd);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct addr a;
+	const char *cmd = argc > 1 ? argv[1] : "";
+	bool listening = !strcmp(cmd, "serve");
+
+	/* A peer that went away is EPIPE for the caller to print, not a signal. */
+	signal(SIGPIPE, SIG_IGN);
+
+	if (argc < 3 || parse_addr(argv[2], listening, &a) < 0) {
+		fprintf(stderr, "usage: see tests/vm/guest/vsock_tool.c\n");
+		return 99;
+	}
+	if (!strcmp(cmd, "connect"))
+		return cmd_connect(&a);
+	if (!strcmp(cmd, "send") && argc > 3)
+		return cmd_send(&a, strtoull(argv[3], NULL, 0),
+				argc > 4 ? strtoull(argv[4], NULL, 0) : 1);
+	if (!strcmp(cmd, "recv"))
+		return cmd_recv(&a, argc > 3 ? strtoull(argv[3], NULL, 0) : 0);
+	if (!strcmp(cmd, "echo") && argc > 4) {
+		unsigned int k = (unsigned int)atoi(argv[3]);
+		return k && k <= MAX_CONNS ? cmd_echo(&a, k, strtoull(argv[4], NULL, 0)) : 99;
+	}
+	if (!strcmp(cmd, "conns") && argc > 3)
+		return cmd_conns(&a, (unsigned int)atoi(argv[3]));
+	if (listening && argc > 4) {
+		unsigned int count = (unsigned int)atoi(argv[4]);
+		return count ? cmd_serve(&a, argv[3], count,
+					 argc > 5 ? strtoull(argv[5], NULL, 0) : 0) : 99;
+	}
+	fprintf(stderr, "usage: see tests/vm/guest/vsock_tool.c\n");
+	return 99;
+}
