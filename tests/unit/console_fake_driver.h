@@ -10,6 +10,7 @@
 #define LIBKRUN_TEST_CONSOLE_FAKE_DRIVER_H
 
 #include "harness.h"
+#include "fake_transport.h"
 
 #include <fcntl.h>
 #include <pthread.h>
@@ -37,16 +38,11 @@
 enum { DEVICE_READY, DEVICE_ADD, DEVICE_REMOVE, PORT_READY, CONSOLE_PORT, RESIZE,
        PORT_OPEN, PORT_NAME };
 
-struct notify {
-	struct virtio_dev *d;
-	uint16_t q;
-};
-
 struct drv {
 	struct gmem mem;
 	struct virtio_dev *d;
 	struct evloop *loop;
-	struct notify n[NQ];
+	struct fake_notify n[NQ];
 	uint16_t avail[NQ], used_seen[NQ], next_desc[NQ];
 };
 
@@ -59,24 +55,12 @@ struct msg {
 
 static inline void mw(struct drv *t, uint64_t off, uint32_t v)
 {
-	virtio_mmio_write(t->d, off, &v, 4);
+	fake_mw(t->d, off, v);
 }
 
 static inline uint32_t mr(struct drv *t, uint64_t off)
 {
-	uint32_t v;
-	virtio_mmio_read(t->d, off, &v, 4);
-	return v;
-}
-
-static inline void on_notify(void *arg, uint32_t events)
-{
-	struct notify *n = arg;
-	uint64_t v;
-
-	(void)events;
-	if (read(n->d->notify_fd[n->q], &v, sizeof(v)) == sizeof(v) && n->d->vq[n->q].active)
-		n->d->ops->queue_notify(n->d, n->q);
+	return fake_mr(t->d, off);
 }
 
 /* Resets the device and brings it up as Linux does: features, NQ queues, DRIVER_OK. */
@@ -123,23 +107,14 @@ static inline void drv_setup(struct drv *t, const struct console_config *cfg)
 	CHECK(t->d);
 	t->d->mem = &t->mem;
 	CHECK_EQ(pthread_mutex_init(&t->d->lock, NULL), 0);
-	for (uint16_t q = 0; q < NQ; q++) {
-		t->d->notify_fd[q] = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-		CHECK(t->d->notify_fd[q] >= 0);
-		t->n[q] = (struct notify){ t->d, q };
-		CHECK_EQ(evloop_add(t->loop, t->d->notify_fd[q], EPOLLIN, on_notify, &t->n[q]), 0);
-	}
+	fake_wire_notifies(t->d, t->loop, t->n, NQ);
 	CHECK_EQ(evloop_start(t->loop), 0);
 	drv_bringup(t);
 }
 
 static inline void drv_teardown(struct drv *t)
 {
-	/* In virtio_bus_destroy's order: notifies gone, then the device. */
-	for (uint16_t q = 0; q < NQ; q++) {
-		evloop_del(t->loop, t->d->notify_fd[q]);
-		close(t->d->notify_fd[q]);
-	}
+	fake_unwire_notifies(t->d, t->loop, NQ);
 	t->d->ops->destroy(t->d);
 	evloop_destroy(t->loop);
 	pthread_mutex_destroy(&t->d->lock);

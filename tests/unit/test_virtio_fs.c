@@ -6,6 +6,7 @@
  * many requests at once, and a reset with requests in flight.
  */
 #include "harness.h"
+#include "fake_transport.h"
 
 #include <errno.h>
 #include <linux/fuse.h>
@@ -25,16 +26,11 @@
 #define BUF(i) (0x100000ULL + (uint64_t)(i) * 0x2000ULL) /* 8 KiB per descriptor */
 #define RAM 0x400000ULL
 
-struct notify {
-	struct virtio_dev *d;
-	uint16_t q;
-};
-
 struct drv {
 	struct gmem mem;
 	struct virtio_dev *d;
 	struct evloop *loop;
-	struct notify n[NQ];
+	struct fake_notify n[NQ];
 	uint16_t avail[NQ], used_seen[NQ];
 	uint16_t next_desc; /* descriptors handed out of BUF space, never reused */
 	char dir[64];
@@ -42,24 +38,12 @@ struct drv {
 
 static void mw(struct drv *t, uint64_t off, uint32_t v)
 {
-	virtio_mmio_write(t->d, off, &v, 4);
+	fake_mw(t->d, off, v);
 }
 
 static uint32_t mr(struct drv *t, uint64_t off)
 {
-	uint32_t v;
-	virtio_mmio_read(t->d, off, &v, 4);
-	return v;
-}
-
-static void on_notify(void *arg, uint32_t events)
-{
-	struct notify *n = arg;
-	uint64_t v;
-
-	(void)events;
-	if (read(n->d->notify_fd[n->q], &v, sizeof(v)) == sizeof(v) && n->d->vq[n->q].active)
-		n->d->ops->queue_notify(n->d, n->q);
+	return fake_mr(t->d, off);
 }
 
 static void bringup(struct drv *t)
@@ -103,22 +87,14 @@ static void setup(struct drv *t, unsigned int workers)
 	CHECK(t->d);
 	t->d->mem = &t->mem;
 	CHECK_EQ(pthread_mutex_init(&t->d->lock, NULL), 0);
-	for (uint16_t q = 0; q < NQ; q++) {
-		t->d->notify_fd[q] = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-		CHECK(t->d->notify_fd[q] >= 0);
-		t->n[q] = (struct notify){ t->d, q };
-		CHECK_EQ(evloop_add(t->loop, t->d->notify_fd[q], EPOLLIN, on_notify, &t->n[q]), 0);
-	}
+	fake_wire_notifies(t->d, t->loop, t->n, NQ);
 	CHECK_EQ(evloop_start(t->loop), 0);
 	bringup(t);
 }
 
 static void teardown(struct drv *t)
 {
-	for (uint16_t q = 0; q < NQ; q++) {
-		evloop_del(t->loop, t->d->notify_fd[q]);
-		close(t->d->notify_fd[q]);
-	}
+	fake_unwire_notifies(t->d, t->loop, NQ);
 	t->d->ops->destroy(t->d);
 	evloop_destroy(t->loop);
 	pthread_mutex_destroy(&t->d->lock);
