@@ -51,7 +51,7 @@ deps-check:
 # ---------------------------------------------------------------------------
 # libkrun.so.1: generic layers, plus the arch layer chosen by directory name.
 LIB_SRCS := $(sort $(wildcard src/api/*.c src/vmm/*.c src/virtio/*.c \
-	src/devices/*.c src/devices/*/*.c src/fs/*.c src/vsock/*.c src/util/*.c \
+	src/devices/*.c src/devices/*/*.c src/fs/*.c src/vsock/*.c src/tsi/*.c src/util/*.c \
 	src/arch/$(ARCH)/*.c))
 LIB_ASM  := $(sort $(wildcard src/*/*.S src/arch/$(ARCH)/*.S))
 LIB_OBJS := $(LIB_SRCS:%.c=$(B)/pic/%.o) $(LIB_ASM:%.S=$(B)/pic/%.o)

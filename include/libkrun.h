@@ -158,9 +158,32 @@ int32_t krun_add_virtiofs2(uint32_t ctx_id, const char *c_tag, const char *c_pat
  * "HOST_PORT:GUEST_PORT" (decimal, 1-65535, each host port once), the array
  * ending with NULL. NULL means every guest listener on the same port (as if
  * never called); an empty array exposes none. Checked now (-EINVAL naming the
- * bad entry). libkrun-c has no TSI yet: the map is stored and not used.
+ * bad entry). The host listener opens when the guest listens and closes with
+ * the guest's listening socket; a guest listener works inside the guest either
+ * way. A guest port mapped twice is exposed on the last entry's host port.
  */
 int32_t krun_set_port_map(uint32_t ctx_id, const char *const port_map[]);
+
+/* ---- Networking (TSI) and the vsock device ------------------------------- */
+
+/*
+ * TSI, transparent socket impersonation: by default the VM has a vsock device
+ * and the guest's TCP sockets (IPv4 and IPv6) are opened on the host by the
+ * VMM: a guest connect() becomes a host connect(), a guest listen() a host
+ * listener (see krun_set_port_map). No NIC, no guest IP configuration. Not
+ * yet carried: UDP (guest UDP sockets stay inside the guest, so DNS needs
+ * "options use-vc" in the guest's resolv.conf) and AF_UNIX.
+ *
+ * krun_disable_implicit_vsock removes that implicit device; krun_add_vsock
+ * then adds one with the TSI features given: 0 (plain vsock, no TSI) or
+ * KRUN_TSI_HIJACK_INET. KRUN_TSI_HIJACK_UNIX is not supported (-ENOTSUP).
+ * krun_add_vsock without krun_disable_implicit_vsock first, or twice: -EINVAL.
+ * Ports of krun_add_vsock_port[2] always get a device.
+ */
+#define KRUN_TSI_HIJACK_INET (1 << 0)
+#define KRUN_TSI_HIJACK_UNIX (1 << 1)
+int32_t krun_disable_implicit_vsock(uint32_t ctx_id);
+int32_t krun_add_vsock(uint32_t ctx_id, uint32_t tsi_features);
 
 /* ---- Workload ------------------------------------------------------------ */
 
@@ -206,8 +229,8 @@ int32_t krun_set_console_output(uint32_t ctx_id, const char *c_filepath);
  * then flow both ways with virtio-vsock's flow control. The guest is CID 3.
  * The path is used as given (relative to the working directory at each
  * connect), shorter than 108 bytes (-ENAMETOOLONG); each port once per context
- * (-EEXIST), at most 64 (-ENOSPC). The vsock device exists only in VMs with at
- * least one port.
+ * (-EEXIST), at most 64 (-ENOSPC). The TSI service uses vsock port
+ * 0x54534900 of the host, which is taken (-EEXIST at start) while TSI is on.
  */
 int32_t krun_add_vsock_port(uint32_t ctx_id, uint32_t port, const char *c_filepath);
 

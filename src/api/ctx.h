@@ -48,6 +48,9 @@ struct krun_ctx {
 
 	struct vsock_port_cfg vsock_ports[KRUN_MAX_VSOCK_PORTS]; /* krun_add_vsock_port[2] */
 	unsigned int nvsock_ports;
+	bool vsock_implicit_off; /* krun_disable_implicit_vsock */
+	bool vsock_added;        /* krun_add_vsock */
+	uint32_t tsi_features;   /* of krun_add_vsock */
 
 	struct krunfw krunfw; /* the bundled kernel, opened at create time */
 };

@@ -1,8 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * krun_set_port_map: "HOST:GUEST" pairs for TSI (issue 8), validated and
- * stored. Until TSI lands nothing reads them: the guest has no network to the
- * host, which README's status table says.
+ * krun_set_port_map: "HOST:GUEST" pairs for TSI, validated here and stored;
+ * the TSI service (src/tsi/service.c) exposes guest listeners by them.
  */
 #include <errno.h>
 #include <stdlib.h>

@@ -233,17 +233,26 @@ static int prepare(struct krun_ctx *ctx, struct start *s, struct vmm_config *cfg
 	cfg->ram_bytes = (uint64_t)ctx->ram_mib << 20;
 	cfg->vsock.ports = ctx->vsock_ports;
 	cfg->vsock.nports = ctx->nvsock_ports;
+	cfg->vsock.tsi = ctx->vsock_added ? (ctx->tsi_features & KRUN_TSI_HIJACK_INET) != 0
+					  : !ctx->vsock_implicit_off;
+	cfg->vsock.present = cfg->vsock.tsi || ctx->vsock_added || ctx->nvsock_ports;
+	cfg->vsock.tsi_cfg = (struct tsi_config){
+		.port_map = (const char *const *)ctx->port_map.v,
+		.port_map_set = ctx->port_map.v != NULL,
+		.policy = { .allow_loopback = true },
+	};
 	if ((r = load_kernel(ctx, s, &cfg->boot)) < 0 ||
 	    (r = setup_stdio(ctx, s, &cfg->console, stdio)) < 0 ||
 	    (r = build_config(ctx, s, stdio)) < 0 || (r = build_initrd(ctx, s, &cfg->boot)) < 0)
 		return r;
-	cmdlen = sizeof(BASE_CMDLINE) + 16 + (ctx->cmdline ? strlen(ctx->cmdline) + 1 : 0);
+	cmdlen = sizeof(BASE_CMDLINE) + 32 + (ctx->cmdline ? strlen(ctx->cmdline) + 1 : 0);
 	s->cmdline = malloc(cmdlen);
 	if (!s->cmdline)
 		return -ENOMEM;
-	snprintf(s->cmdline, cmdlen, "%s%s%s%s", BASE_CMDLINE,
-		 log_get_level() >= LOG_DEBUG ? "" : " quiet", ctx->cmdline ? " " : "",
-		 ctx->cmdline ? ctx->cmdline : "");
+	/* vsock.tsi=1: the bundled kernel's TSI (kernel/patches) carries TCP. */
+	snprintf(s->cmdline, cmdlen, "%s%s%s%s%s", BASE_CMDLINE,
+		 log_get_level() >= LOG_DEBUG ? "" : " quiet", cfg->vsock.tsi ? " vsock.tsi=1" : "",
+		 ctx->cmdline ? " " : "", ctx->cmdline ? ctx->cmdline : "");
 	cfg->boot.cmdline = s->cmdline;
 	cfg->boot_copied = release_boot_sources;
 	cfg->boot_copied_arg = s;

@@ -68,3 +68,36 @@ KRUN_API int32_t krun_add_vsock_port(uint32_t ctx_id, uint32_t port, const char 
 {
 	return krun_add_vsock_port2(ctx_id, port, c_filepath, false);
 }
+
+KRUN_API int32_t krun_disable_implicit_vsock(uint32_t ctx_id)
+{
+	struct krun_ctx *ctx = ctx_get(ctx_id);
+
+	if (!ctx)
+		return -ENOENT;
+	ctx->vsock_implicit_off = true;
+	return 0;
+}
+
+KRUN_API int32_t krun_add_vsock(uint32_t ctx_id, uint32_t tsi_features)
+{
+	struct krun_ctx *ctx = ctx_get(ctx_id);
+
+	if (!ctx)
+		return -ENOENT;
+	if (!ctx->vsock_implicit_off || ctx->vsock_added) {
+		log_error("%s: call krun_disable_implicit_vsock first, and this once", __func__);
+		return -EINVAL;
+	}
+	if (tsi_features & ~(uint32_t)(KRUN_TSI_HIJACK_INET | KRUN_TSI_HIJACK_UNIX)) {
+		log_error("%s: unknown TSI features 0x%x", __func__, tsi_features);
+		return -EINVAL;
+	}
+	if (tsi_features & KRUN_TSI_HIJACK_UNIX) {
+		log_error("%s: KRUN_TSI_HIJACK_UNIX is not supported", __func__);
+		return -ENOTSUP;
+	}
+	ctx->vsock_added = true;
+	ctx->tsi_features = tsi_features;
+	return 0;
+}

@@ -193,9 +193,9 @@ int vmm_run(const struct vmm_config *cfg, int *status)
 	r = virtio_bus_add_balloon(vm);
 	if (r < 0)
 		goto out;
-	/* Only with ports: without one the guest has nobody to reach, so no
-	 * device means no guest-facing surface (TSI, issue 8, will need it always). */
-	if (cfg->vsock.nports) {
+	/* Present unless the API turned off both TSI and ports: then the guest
+	 * has nobody to reach, and no device means no guest-facing surface. */
+	if (cfg->vsock.present) {
 		r = virtio_bus_add_vsock(vm, &cfg->vsock);
 		if (r < 0)
 			goto out;

@@ -53,10 +53,23 @@ uint32_t conn_ephemeral_port(struct vsock_mux *m, uint32_t guest_port)
 	return 0;
 }
 
+bool conn_watch_fd(struct vsock_mux *m, struct vsock_conn *c)
+{
+	struct epoll_event ev = { .events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET,
+				  .data.ptr = &c->watch };
+
+	if (epoll_ctl(m->epfd, EPOLL_CTL_ADD, c->fd, &ev) == 0)
+		return true;
+	log_debug("vsock: cannot watch a host fd: %s", strerror(errno));
+	close(c->fd);
+	c->fd = -1;
+	return false;
+}
+
+/* fd may be -1: a setup stream gets its fd later, or never (a listener's). */
 struct vsock_conn *conn_new(struct vsock_mux *m, uint32_t host_port, uint32_t guest_port,
 			    int fd, enum conn_state state)
 {
-	struct epoll_event ev = { .events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET };
 	struct vsock_conn *c;
 	unsigned int b;
 
@@ -76,11 +89,9 @@ struct vsock_conn *conn_new(struct vsock_mux *m, uint32_t host_port, uint32_t gu
 	/* A connected socket takes bytes at once; a send that cannot clears
 	 * this, and EPOLLOUT (edge) sets it again. A connecting one waits. */
 	c->writable = state != CONN_CONNECTING;
-	ev.data.ptr = &c->watch;
-	if (epoll_ctl(m->epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
-		log_debug("vsock: cannot watch a host fd: %s", strerror(errno));
+	if (fd >= 0 && !conn_watch_fd(m, c)) {
 		free(c);
-		goto err;
+		return NULL;
 	}
 	b = bucket(host_port, guest_port);
 	c->hnext = m->hash[b];
@@ -90,7 +101,8 @@ struct vsock_conn *conn_new(struct vsock_mux *m, uint32_t host_port, uint32_t gu
 	m->stats.live = m->nconns;
 	return c;
 err:
-	close(fd);
+	if (fd >= 0)
+		close(fd);
 	return NULL;
 }
 
@@ -142,9 +154,15 @@ static bool conn_can_read(const struct vsock_conn *c)
 	       !(c->guest_shut & VSOCK_SHUTDOWN_RCV) && conn_peer_credit(c) > 0;
 }
 
+bool conn_prefix_pending(const struct vsock_conn *c)
+{
+	return c->prefix_off < c->prefix_len && c->state != CONN_REQUESTING &&
+	       c->state != CONN_CLOSING && conn_peer_credit(c) > 0;
+}
+
 void conn_update_work(struct vsock_mux *m, struct vsock_conn *c)
 {
-	if (c->owe || conn_can_read(c))
+	if (c->owe || conn_prefix_pending(c) || conn_can_read(c))
 		work_append(m, c);
 	else
 		work_remove(m, c);
@@ -158,6 +176,10 @@ void conn_requeue(struct vsock_mux *m, struct vsock_conn *c)
 
 static void conn_close_fd(struct vsock_mux *m, struct vsock_conn *c)
 {
+	if (c->listener) {
+		mux_listener_remove(m, c->listener);
+		c->listener = NULL;
+	}
 	if (c->fd < 0)
 		return;
 	/* Our own epoll set: removal is immediate, no handler to wait for. */

@@ -141,7 +141,7 @@ void conn_io_after_guest_shutdown(struct vsock_conn *c)
 	/* §5.10.6.6: SEND means no more bytes come: the host reader sees EOF once
 	 * every byte before it was written. */
 	if ((c->guest_shut & VSOCK_SHUTDOWN_SEND) && !c->wr_shut) {
-		if (shutdown(c->fd, SHUT_WR) < 0)
+		if (c->fd >= 0 && shutdown(c->fd, SHUT_WR) < 0)
 			log_debug("vsock: shutdown of the host socket of port %u: %s",
 				  c->host_port, strerror(errno));
 		c->wr_shut = true;

@@ -80,7 +80,8 @@ void vsock_mux_destroy(struct vsock_mux *m)
 	pthread_mutex_lock(&m->lock);
 	conn_free_all(m);
 	for (unsigned int i = 0; i < m->nlisteners; i++) {
-		close(m->listeners[i]->fd);
+		if (m->listeners[i]->fd >= 0)
+			close(m->listeners[i]->fd);
 		free(m->listeners[i]);
 	}
 	free(m->listeners);
@@ -104,6 +105,10 @@ int vsock_mux_add_service(struct vsock_mux *m, uint32_t port, const struct vsock
 	int r = 0;
 
 	pthread_mutex_lock(&m->lock);
+	if (ops->setup && (ops->setup_len == 0 || ops->setup_len > VSOCK_SETUP_MAX)) {
+		r = -EINVAL;
+		goto out;
+	}
 	if (mux_has_service(m, port)) {
 		r = -EEXIST;
 		goto out;
@@ -122,18 +127,20 @@ out:
 	return r;
 }
 
-int vsock_mux_add_listener(struct vsock_mux *m, int fd, uint32_t guest_port)
+/* Adds a listener; closes fd on error. Lock held. */
+static int listener_add(struct vsock_mux *m, int fd, uint32_t guest_port, struct mux_listener **out)
 {
-	struct mux_listener *l = calloc(1, sizeof(*l)), **grown;
+	struct mux_listener *l = NULL, **grown = NULL;
 	struct epoll_event ev = { .events = 0 }; /* mux_listeners_update turns it on */
-	int r = 0;
+	int r = -ENOBUFS;
 
-	pthread_mutex_lock(&m->lock);
+	if (m->nlisteners >= VSOCK_MUX_MAX_LISTENERS)
+		goto err;
+	r = -ENOMEM;
+	l = calloc(1, sizeof(*l));
 	grown = l ? realloc(m->listeners, (m->nlisteners + 1) * sizeof(*grown)) : NULL;
-	if (!grown) {
-		r = -ENOMEM;
-		goto out;
-	}
+	if (!grown)
+		goto err;
 	m->listeners = grown;
 	l->watch.kind = WATCH_LISTENER;
 	l->mux = m;
@@ -142,19 +149,70 @@ int vsock_mux_add_listener(struct vsock_mux *m, int fd, uint32_t guest_port)
 	ev.data.ptr = &l->watch;
 	if (epoll_ctl(m->epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
 		r = -errno;
-		goto out;
+		goto err;
 	}
 	m->listeners[m->nlisteners++] = l;
 	mux_listeners_update(m);
-out:
+	*out = l;
+	return 0;
+err:
+	log_error("vsock: cannot add a listener for guest port %u: %s", guest_port, strerror(-r));
+	free(l);
+	close(fd);
+	return r;
+}
+
+int vsock_mux_add_listener(struct vsock_mux *m, int fd, uint32_t guest_port)
+{
+	struct mux_listener *l;
+	int r;
+
+	pthread_mutex_lock(&m->lock);
+	r = listener_add(m, fd, guest_port, &l);
 	pthread_mutex_unlock(&m->lock);
-	if (r < 0) {
-		log_error("vsock: cannot add a listener for guest port %u: %s", guest_port,
-			  strerror(-r));
-		free(l);
-		close(fd);
+	return r;
+}
+
+int mux_listener_add_owned(struct vsock_mux *m, int fd, uint32_t guest_port,
+			   struct vsock_conn *c,
+			   size_t (*peer_prefix)(const void *sockaddr, uint32_t len, uint8_t *out))
+{
+	struct mux_listener *l;
+	int r = listener_add(m, fd, guest_port, &l);
+
+	if (r == 0) {
+		l->owner = c;
+		l->peer_prefix = peer_prefix;
+		c->listener = l;
 	}
 	return r;
+}
+
+/* Closed now, freed by listeners_sweep: the epoll batch being served may
+ * still hold a pointer to it. */
+void mux_listener_remove(struct vsock_mux *m, struct mux_listener *l)
+{
+	epoll_ctl(m->epfd, EPOLL_CTL_DEL, l->fd, NULL);
+	close(l->fd);
+	l->fd = -1;
+	l->owner = NULL;
+	m->listeners_dead = true;
+}
+
+static void listeners_sweep(struct vsock_mux *m)
+{
+	unsigned int n = 0;
+
+	if (!m->listeners_dead)
+		return;
+	for (unsigned int i = 0; i < m->nlisteners; i++) {
+		if (m->listeners[i]->fd < 0)
+			free(m->listeners[i]);
+		else
+			m->listeners[n++] = m->listeners[i];
+	}
+	m->nlisteners = n;
+	m->listeners_dead = false;
 }
 
 void mux_listeners_update(struct vsock_mux *m)
@@ -165,7 +223,7 @@ void mux_listeners_update(struct vsock_mux *m)
 		struct mux_listener *l = m->listeners[i];
 		struct epoll_event ev = { .events = want ? EPOLLIN : 0, .data.ptr = &l->watch };
 
-		if (l->watched == want)
+		if (l->watched == want || l->fd < 0)
 			continue;
 		/* Level-triggered: clients left in the backlog show up again. */
 		if (epoll_ctl(m->epfd, EPOLL_CTL_MOD, l->fd, &ev) == 0)
@@ -176,8 +234,12 @@ void mux_listeners_update(struct vsock_mux *m)
 /* Host clients become REQUESTs to the listener's guest port. */
 static void listener_accept(struct vsock_mux *m, struct mux_listener *l)
 {
+	if (l->fd < 0)
+		return; /* removed in this batch */
 	while (m->active && m->nconns < VSOCK_MUX_MAX_CONNS) {
-		int fd = accept4(l->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		struct sockaddr_storage sa;
+		socklen_t salen = sizeof(sa);
+		int fd = accept4(l->fd, (struct sockaddr *)&sa, &salen, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		struct vsock_conn *c;
 		uint32_t port;
 
@@ -197,6 +259,8 @@ static void listener_accept(struct vsock_mux *m, struct mux_listener *l)
 			break;
 		}
 		c->owe = OWE_REQUEST;
+		if (l->peer_prefix)
+			c->prefix_len = (uint8_t)l->peer_prefix(&sa, salen, c->prefix);
 		conn_update_work(m, c);
 	}
 	mux_listeners_update(m);
@@ -212,6 +276,10 @@ static void conn_connected(struct vsock_mux *m, struct vsock_conn *c)
 		err = errno;
 	if (err == EINPROGRESS || err == EALREADY)
 		return;
+	if (c->svc && c->svc->setup) {
+		mux_setup_connected(c, err);
+		return;
+	}
 	if (err) {
 		log_debug("vsock: connecting host port %u for guest port %u: %s", c->host_port,
 			  c->guest_port, strerror(err));
@@ -277,6 +345,7 @@ static void mux_run(struct vsock_mux *m)
 	    write(m->kickfd, &one, sizeof(one)) < 0 && errno != EAGAIN)
 		log_debug("vsock: kick: %s", strerror(errno));
 	m->ops->notify(m->opaque);
+	listeners_sweep(m);
 }
 
 void vsock_mux_poll(struct vsock_mux *m)

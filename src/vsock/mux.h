@@ -11,12 +11,14 @@
  * a REQUEST to the listener's guest port from a fresh host port). Either way
  * the bytes then flow between the guest and that one fd.
  *
- * How TSI plugs in (issue 8): a TCP proxy is a service whose connect() opens an
- * AF_INET/AF_INET6 socket (in_progress = true: EINPROGRESS is waited for with
- * EPOLLOUT, then RESPONSE or RST); a guest listen() becomes a listener added at
- * run time; its control messages on reserved ports and UDP over SEQPACKET are
- * new packet kinds, dispatched where vsock_mux_guest_tx meets an unknown
- * connection (mux_guest.c, guest_unknown), next to REQUEST.
+ * A setup service (TSI, src/tsi/) answers the guest's REQUEST at once and
+ * reads a fixed-size setup header as the stream's first bytes; its setup()
+ * then opens a host fd (a connect, maybe in progress) or a listener. The
+ * stream back starts with an 8-byte status, struct vsock_setup_status, sent
+ * once the host connect finished; a failed setup sends the status with the
+ * errno and then RST. A listener made so lives as long as the stream that
+ * asked for it, and each of its clients' streams starts with a prefix the
+ * service makes from the client's address.
  *
  * Bounds against a hostile guest (every one counted in struct vsock_mux_stats):
  * - at most VSOCK_MUX_MAX_CONNS connections; a REQUEST beyond gets RST;
@@ -83,12 +85,40 @@ struct vsock_guest_ops {
 	void (*notify)(void *opaque);
 };
 
+#define VSOCK_SETUP_MAX 64  /* bytes of a setup header */
+#define VSOCK_PREFIX_MAX 32 /* bytes sent before a host fd's own */
+#define VSOCK_MUX_MAX_LISTENERS 256
+
+/* The first bytes back on a setup service's stream (little endian). */
+struct vsock_setup_status {
+	uint32_t err;   /* 0 or a positive errno */
+	uint32_t value; /* connect: the host socket's local port; listen: the host port */
+};
+
+/* What a setup service's setup() made of a header. */
+struct vsock_setup {
+	int fd;           /* a connected or connecting non-blocking socket, or -1 */
+	bool in_progress; /* fd's connect completes later (EPOLLOUT + SO_ERROR) */
+	int listen_fd;    /* or a listening non-blocking socket, or -1 */
+	uint32_t listen_guest_port; /* where its clients go in the guest */
+	uint32_t value;   /* listen: the status's value */
+	/* listen: the first bytes of each client's stream, from its address;
+	 * returns their number (<= VSOCK_PREFIX_MAX). */
+	size_t (*peer_prefix)(const void *sockaddr, uint32_t len, uint8_t *out);
+};
+
+struct sockaddr;
+
 /* A host port the guest can connect to. */
 struct vsock_service_ops {
 	/* A guest at guest_port connects: returns a non-blocking host fd (the
 	 * muxer owns it), with *in_progress set if its connect completes later
 	 * (EPOLLOUT + SO_ERROR); or -errno, and the guest gets RST. */
 	int (*connect)(void *arg, uint32_t guest_port, bool *in_progress);
+	/* Or, with setup_len (1..VSOCK_SETUP_MAX): the header's bytes; fills
+	 * *out (the muxer owns its fds) or returns -errno for the status. */
+	size_t setup_len;
+	int (*setup)(void *arg, uint32_t guest_port, const uint8_t *hdr, struct vsock_setup *out);
 	void (*release)(void *arg); /* at destroy; may be NULL */
 };
 
@@ -100,6 +130,7 @@ struct vsock_mux_stats {
 	uint64_t credit;           /* guests sending past their credit */
 	uint64_t rst_sent, rst_lost;
 	uint64_t opened, closed, live;
+	uint64_t setups, setup_failed; /* setup headers handled, failed (status errno) */
 	uint64_t to_host, to_guest; /* payload bytes */
 };
 

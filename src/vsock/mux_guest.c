@@ -32,36 +32,42 @@ static const struct mux_service *find_service(const struct vsock_mux *m, uint32_
 static void guest_request(struct vsock_mux *m, const struct vsock_hdr *h)
 {
 	const struct mux_service *s = find_service(m, h->dst_port);
-	struct vsock_conn *c;
+	struct vsock_conn *c = NULL;
 	bool in_progress = false;
-	int fd;
+	int fd = -1;
 
 	if (!s || m->nconns >= VSOCK_MUX_MAX_CONNS) {
-		m->stats.refused++;
 		log_pkt(s ? "connection table full" : "no service on that port", h);
-		mux_rst_reply(m, h);
-		return;
+		goto refuse;
 	}
-	fd = s->ops->connect(s->arg, h->src_port, &in_progress);
-	if (fd < 0) {
-		m->stats.refused++;
-		log_debug("vsock: guest port %u to host port %u: %s", h->src_port, h->dst_port,
-			  strerror(-fd));
-		mux_rst_reply(m, h);
-		return;
+	if (s->ops->setup) {
+		/* Answered at once; the header comes as the stream's first bytes. */
+		c = conn_new(m, h->dst_port, h->src_port, -1, CONN_SETUP);
+		if (c) {
+			c->svc = s->ops;
+			c->svc_arg = s->arg;
+		}
+	} else {
+		fd = s->ops->connect(s->arg, h->src_port, &in_progress);
+		if (fd < 0) {
+			log_debug("vsock: guest port %u to host port %u: %s", h->src_port,
+				  h->dst_port, strerror(-fd));
+			goto refuse;
+		}
+		c = conn_new(m, h->dst_port, h->src_port, fd,
+			     in_progress ? CONN_CONNECTING : CONN_ESTABLISHED);
 	}
-	c = conn_new(m, h->dst_port, h->src_port, fd,
-		     in_progress ? CONN_CONNECTING : CONN_ESTABLISHED);
-	if (!c) {
-		m->stats.refused++;
-		mux_rst_reply(m, h);
-		return;
-	}
+	if (!c)
+		goto refuse;
 	c->peer_buf_alloc = h->buf_alloc;
 	c->peer_fwd_cnt = h->fwd_cnt;
 	if (!in_progress)
 		c->owe |= OWE_RESPONSE;
 	conn_update_work(m, c);
+	return;
+refuse:
+	m->stats.refused++;
+	mux_rst_reply(m, h);
 }
 
 /* A packet with no connection behind it. */
@@ -94,7 +100,8 @@ static void guest_rw(struct vsock_conn *c, const struct vsock_hdr *h, const stru
 {
 	struct vsock_mux *m = c->mux;
 
-	if (c->state != CONN_ESTABLISHED || (c->guest_shut & VSOCK_SHUTDOWN_SEND)) {
+	if ((c->state != CONN_ESTABLISHED && c->state != CONN_SETUP) ||
+	    (c->guest_shut & VSOCK_SHUTDOWN_SEND)) {
 		m->stats.protocol++;
 		log_pkt("data on a connection not open for it", h);
 		conn_reset(c);
@@ -119,6 +126,14 @@ static void guest_rw(struct vsock_conn *c, const struct vsock_hdr *h, const stru
 			iov[n].iov_len = left;
 		left -= iov[n].iov_len;
 		n++;
+	}
+	if (c->state == CONN_SETUP) {
+		if (!mux_setup_bytes(c, iov, n, h->len)) {
+			m->stats.protocol++;
+			log_pkt("bytes beyond the setup header", h);
+			conn_reset(c);
+		}
+		return;
 	}
 	if (!conn_io_write(c, iov, n, h->len)) {
 		conn_reset(c);

@@ -31,6 +31,7 @@ struct mux_watch {
 };
 
 enum conn_state {
+	CONN_SETUP,       /* a setup service's header is being read; no fd */
 	CONN_CONNECTING,  /* the service's connect completes later */
 	CONN_REQUESTING,  /* REQUEST owed/sent to the guest, no RESPONSE yet */
 	CONN_ESTABLISHED,
@@ -72,6 +73,17 @@ struct vsock_conn {
 	/* Host -> guest; the guest is the receiver. */
 	uint32_t tx_cnt;
 	uint32_t peer_buf_alloc, peer_fwd_cnt;
+
+	/* Setup services (mux.h): the header read so far, the bytes owed before
+	 * the fd's own (status or client prefix), and an owned listener. */
+	const struct vsock_service_ops *svc;
+	void *svc_arg;
+	uint8_t setup[VSOCK_SETUP_MAX];
+	uint8_t setup_got;
+	uint8_t prefix[VSOCK_PREFIX_MAX];
+	uint8_t prefix_len, prefix_off;
+	bool reset_after_prefix;
+	struct mux_listener *listener;
 };
 
 struct mux_service {
@@ -86,6 +98,8 @@ struct mux_listener {
 	int fd;
 	uint32_t guest_port;
 	bool watched; /* EPOLLIN on; off while inactive or the table is full */
+	struct vsock_conn *owner; /* a setup stream's listener ends with it */
+	size_t (*peer_prefix)(const void *sockaddr, uint32_t len, uint8_t *out);
 };
 
 struct vsock_mux {
@@ -111,6 +125,7 @@ struct vsock_mux {
 	unsigned int nservices;
 	struct mux_listener **listeners;
 	unsigned int nlisteners;
+	bool listeners_dead; /* some have fd -1: freed at the end of a run */
 
 	struct vsock_mux_stats stats;
 	struct vsock_txpkt txpkt; /* scratch for the packet being handled */
@@ -160,5 +175,22 @@ unsigned int mux_rx_pump(struct vsock_mux *m, unsigned int budget);
 
 /* mux.c: listeners resume once the table has room. */
 void mux_listeners_update(struct vsock_mux *m);
+/* A listener owned by c (a setup stream); closes fd on error. 0 or -errno. */
+int mux_listener_add_owned(struct vsock_mux *m, int fd, uint32_t guest_port,
+			   struct vsock_conn *c,
+			   size_t (*peer_prefix)(const void *sockaddr, uint32_t len, uint8_t *out));
+/* Closes and forgets l (its owner ended). */
+void mux_listener_remove(struct vsock_mux *m, struct mux_listener *l);
+
+/* mux_setup.c: setup services. */
+/* Guest bytes of a CONN_SETUP stream; false when c must be reset. */
+bool mux_setup_bytes(struct vsock_conn *c, const struct iovec *iov, unsigned int niov,
+		     uint32_t len);
+/* The host connect of a setup stream finished with err (0: connected). */
+void mux_setup_connected(struct vsock_conn *c, int err);
+/* Starts watching c->fd; false (fd closed) on error. */
+bool conn_watch_fd(struct vsock_mux *m, struct vsock_conn *c);
+/* Whether c owes prefix bytes that can go now. */
+bool conn_prefix_pending(const struct vsock_conn *c);
 
 #endif

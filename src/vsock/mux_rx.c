@@ -127,6 +127,30 @@ static unsigned int rx_slice(const struct vsock_rxbuf *b, size_t off, size_t len
 	return n;
 }
 
+/* The bytes owed before the fd's own (mux.h, setup services) into b. */
+static bool rx_send_prefix(struct vsock_mux *m, struct vsock_conn *c, struct vsock_rxbuf *b)
+{
+	size_t n = (size_t)(c->prefix_len - c->prefix_off);
+	size_t room = conn_peer_credit(c);
+	struct vsock_hdr h;
+
+	if (!conn_prefix_pending(c))
+		return false;
+	if (n > room)
+		n = room;
+	if (n > b->cap - VSOCK_HDR_SIZE)
+		n = b->cap - VSOCK_HDR_SIZE;
+	rx_copy(b, VSOCK_HDR_SIZE, c->prefix + c->prefix_off, n);
+	h = conn_hdr(c, VSOCK_OP_RW);
+	h.len = (uint32_t)n;
+	rx_send_hdr(m, b, &h);
+	c->tx_cnt += (uint32_t)n;
+	c->prefix_off = (uint8_t)(c->prefix_off + n);
+	if (c->prefix_off == c->prefix_len && c->reset_after_prefix)
+		conn_reset(c);
+	return true;
+}
+
 /* Host bytes into b; true when a packet went out. */
 static bool rx_send_data(struct vsock_mux *m, struct vsock_conn *c, struct vsock_rxbuf *b)
 {
@@ -135,6 +159,9 @@ static bool rx_send_data(struct vsock_mux *m, struct vsock_conn *c, struct vsock
 	struct vsock_hdr h;
 	unsigned int n;
 	ssize_t r;
+
+	if (c->prefix_off < c->prefix_len)
+		return rx_send_prefix(m, c, b);
 
 	if (room > b->cap - VSOCK_HDR_SIZE)
 		room = b->cap - VSOCK_HDR_SIZE;

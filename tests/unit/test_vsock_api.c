@@ -72,3 +72,21 @@ TEST(vsock_api_has_room_for_64_ports)
 	CHECK_EQ(krun_free_ctx(ctx), 0); /* LeakSanitizer: every path freed */
 	krun_set_log_level(KRUN_LOG_LEVEL_WARN);
 }
+
+TEST(vsock_api_implicit_device_and_tsi_features)
+{
+	uint32_t ctx;
+
+	krun_set_log_level(KRUN_LOG_LEVEL_OFF);
+	CHECK_EQ(krun_disable_implicit_vsock(999), -ENOENT);
+	CHECK_EQ(krun_add_vsock(999, 0), -ENOENT);
+	ctx = new_ctx();
+	CHECK_EQ(krun_add_vsock(ctx, KRUN_TSI_HIJACK_INET), -EINVAL); /* implicit one still on */
+	CHECK_EQ(krun_disable_implicit_vsock(ctx), 0);
+	CHECK_EQ(krun_add_vsock(ctx, 1u << 5), -EINVAL);
+	CHECK_EQ(krun_add_vsock(ctx, KRUN_TSI_HIJACK_UNIX), -ENOTSUP);
+	CHECK_EQ(krun_add_vsock(ctx, KRUN_TSI_HIJACK_INET), 0);
+	CHECK_EQ(krun_add_vsock(ctx, 0), -EINVAL); /* once */
+	CHECK_EQ(krun_free_ctx(ctx), 0);
+	krun_set_log_level(KRUN_LOG_LEVEL_WARN);
+}

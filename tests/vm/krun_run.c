@@ -21,6 +21,8 @@
  *                                /.krun_config.json says what to run); no EXEC
  *     --vsock-port PORT:PATH     krun_add_vsock_port (repeatable)
  *     --vsock-listen PORT:PATH   krun_add_vsock_port2 with listen (repeatable)
+ *     --no-implicit-vsock        krun_disable_implicit_vsock
+ *     --add-vsock FEATURES       krun_add_vsock (KRUN_TSI_HIJACK_* bits)
  *     --log-level N
  * Exits with krun_start_enter's process status, or 100 + -errno of the first
  * failing call (printed).
@@ -73,6 +75,7 @@ int main(int argc, char **argv)
 	int nrl = 0, nenv = 0, nargs = 0, format = KRUN_KERNEL_FORMAT_ELF;
 	int cpus = 0, mem = 0, log_level = KRUN_LOG_LEVEL_WARN;
 	int env_mode = 0; /* 0 inherit, 1 list */
+	int no_implicit_vsock = 0, add_vsock = -1; /* TSI features, -1: no call */
 	int i;
 
 	for (i = 1; i < argc; i++) {
@@ -93,6 +96,10 @@ int main(int argc, char **argv)
 		}
 		if (!strcmp(a, "--no-exec")) {
 			no_exec = 1;
+			continue;
+		}
+		if (!strcmp(a, "--no-implicit-vsock")) {
+			no_implicit_vsock = 1;
 			continue;
 		}
 		if (!v) {
@@ -120,6 +127,7 @@ int main(int argc, char **argv)
 			vsock[nvsock++] = v;
 		}
 		else if (!strcmp(a, "--virtiofs") && nfs < 63) virtiofs[nfs++] = v;
+		else if (!strcmp(a, "--add-vsock")) add_vsock = atoi(v);
 		else if (!strcmp(a, "--port-map") && nports < 63) {
 			port_map_set = 1;
 			port_map[nports++] = v;
@@ -187,6 +195,10 @@ int main(int argc, char **argv)
 	}
 	if (port_map_set)
 		check("krun_set_port_map", krun_set_port_map((uint32_t)ctx, port_map));
+	if (no_implicit_vsock)
+		check("krun_disable_implicit_vsock", krun_disable_implicit_vsock((uint32_t)ctx));
+	if (add_vsock >= 0)
+		check("krun_add_vsock", krun_add_vsock((uint32_t)ctx, (uint32_t)add_vsock));
 	if (!no_exec)
 		check("krun_set_exec", krun_set_exec((uint32_t)ctx, exec, args,
 						     env_mode ? env : NULL));

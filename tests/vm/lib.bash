@@ -70,3 +70,49 @@ host_serve() {
 	done
 	fail "the host server on $path did not start: $(cat "$path.out")"
 }
+
+# TSI tests: the VMM runs in a network namespace joined by a veth pair to this
+# one, which holds the test hosts 10.77.0.1/24 and fd77::1/64 (the namespace's
+# end is 10.77.0.2 and fd77::2); traffic goes only to servers the test starts
+# there. Skips (77) where namespaces or veth are missing.
+TSI_NS=tsi-$$
+tsi_net_up() {
+	local h=tsih$$ g=tsig$$
+	[ "$(id -u)" = 0 ] || { echo "SKIP: network namespaces need root"; exit 77; }
+	ip netns add "$TSI_NS" 2>/dev/null || { echo "SKIP: no network namespaces"; exit 77; }
+	if ! ip link add "$h" type veth peer name "$g" 2>/dev/null; then
+		ip netns del "$TSI_NS"
+		echo "SKIP: no veth"
+		exit 77
+	fi
+	ip link set "$g" netns "$TSI_NS" &&
+		ip addr add 10.77.0.1/24 dev "$h" &&
+		ip -6 addr add fd77::1/64 dev "$h" nodad &&
+		ip link set "$h" up &&
+		ip netns exec "$TSI_NS" sh -c "ip addr add 10.77.0.2/24 dev $g &&
+			ip -6 addr add fd77::2/64 dev $g nodad && ip link set $g up &&
+			ip link set lo up" || fail "cannot set up the test network"
+}
+tsi_net_down() {
+	ip netns del "$TSI_NS" 2>/dev/null
+	ip link del "tsih$$" 2>/dev/null
+	true
+}
+# vm_run inside the test namespace.
+vm_run_ns() {
+	[ -f "$TEST_TMP/initramfs.cpio" ] || make_initramfs "$TEST_TMP/initramfs.cpio"
+	ip netns exec "$TSI_NS" "$KRUN_RUN" --kernel "$KERNEL" --format 1 \
+		--initramfs "$TEST_TMP/initramfs.cpio" "$@"
+}
+# host_tcp_serve NAME ADDR MODE COUNT [BYTES]: vsock_tool serve in the
+# background, output in $TEST_TMP/NAME.out; returns once it listens.
+host_tcp_serve() {
+	local name=$1 i
+	shift
+	"$VSOCK_TOOL" serve "$@" >"$TEST_TMP/$name.out" 2>&1 &
+	for i in $(seq 100); do
+		grep -q LISTENING "$TEST_TMP/$name.out" 2>/dev/null && return 0
+		sleep 0.1
+	done
+	fail "the host server $name did not start: $(cat "$TEST_TMP/$name.out")"
+}

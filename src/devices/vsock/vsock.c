@@ -226,6 +226,8 @@ int vsock_create(const struct vsock_config *cfg, struct evloop *loop, struct vir
 		goto err;
 	}
 	r = vsock_unix_add_ports(v->mux, cfg->ports, cfg->nports);
+	if (r == 0 && cfg->tsi)
+		r = tsi_service_add(v->mux, &cfg->tsi_cfg);
 	if (r < 0)
 		goto err;
 	*out = d;

@@ -17,6 +17,7 @@
 #define LIBKRUN_DEVICES_VSOCK_H
 
 #include "virtio/mmio.h"
+#include "tsi/tsi.h"
 #include "vsock/unix.h"
 
 #define VSOCK_RXQ 0
@@ -28,8 +29,11 @@
 struct evloop;
 
 struct vsock_config {
+	bool present; /* the device exists */
 	const struct vsock_port_cfg *ports;
 	unsigned int nports;
+	bool tsi;     /* the TSI service (src/tsi/tsi.h) on the muxer */
+	struct tsi_config tsi_cfg;
 };
 
 /* Creates the device with its muxer and ports (listen paths are bound now).

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * A stream peer for the vsock VM tests and bench. Static: it runs in the guest
- * (AF_VSOCK; busybox has no vsock) and on the host (AF_UNIX) alike.
+ * A stream peer for the vsock and TSI VM tests and bench. Static: it runs in
+ * the guest (AF_VSOCK; busybox has no vsock) and on the host (AF_UNIX) alike,
+ * and over TCP on both.
  *
  *   vsock_tool connect ADDR                 connect only: "connect ok" | "connect: ERRNO"
  *   vsock_tool send ADDR BYTES [SEED]       send BYTES, half-close, print the peer's reply
@@ -15,12 +16,19 @@
  *       MODE echo: echo to EOF; sink: read to EOF, print and reply "recv N sum X";
  *       source: write BYTES and close; sink-close: read BYTES, then close.
  *
- * ADDR: vsock:PORT (connect: CID 2; listen: any CID), vsock:CID:PORT, unix:PATH.
+ *   vsock_tool nbconnect ADDR [SECONDS]
+ *       non-blocking connect with epoll registered first: prints
+ *       "nbconnect: <connect's errno> then <events> so_error=<errno>"
+ *
+ * ADDR: vsock:PORT (connect: CID 2; listen: any CID), vsock:CID:PORT, unix:PATH,
+ * tcp:IPV4:PORT, tcp6:IPV6:PORT (the port after the last colon). serve prints
+ * "LISTENING port=N" (the port bound) and, for TCP, "PEER ADDR PORT" per client.
  * "sum" is a 64-bit checksum of the byte stream (order-sensitive), data is a
  * seeded xorshift stream, so two ends compare lines instead of files. Timings
  * ("in N.NNN s") are for the bench. Exit: 0 ok, 1 data mismatch, 2 connect
  * failed, 3 I/O error, 99 usage.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/vm_sockets.h>
@@ -32,6 +40,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <time.h>
@@ -174,6 +183,27 @@ static int parse_addr(const char *s, bool listening, struct addr *a)
 		a->len = sizeof(*un);
 		return 0;
 	}
+	if (!strncmp(s, "tcp:", 4) || !strncmp(s, "tcp6:", 5)) {
+		bool v6 = s[3] == '6';
+		char host[64];
+		const char *p = s + (v6 ? 5 : 4), *colon = strrchr(p, ':');
+		if (!colon || (size_t)(colon - p) >= sizeof(host))
+			return -1;
+		memcpy(host, p, (size_t)(colon - p));
+		host[colon - p] = 0;
+		if (v6) {
+			struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&a->ss;
+			in6->sin6_family = AF_INET6;
+			in6->sin6_port = htons((uint16_t)atoi(colon + 1));
+			a->len = sizeof(*in6);
+			return inet_pton(AF_INET6, host, &in6->sin6_addr) == 1 ? 0 : -1;
+		}
+		struct sockaddr_in *in = (struct sockaddr_in *)&a->ss;
+		in->sin_family = AF_INET;
+		in->sin_port = htons((uint16_t)atoi(colon + 1));
+		a->len = sizeof(*in);
+		return inet_pton(AF_INET, host, &in->sin_addr) == 1 ? 0 : -1;
+	}
 	if (!strncmp(s, "vsock:", 6)) {
 		struct sockaddr_vm *vm = (struct sockaddr_vm *)&a->ss;
 		const char *colon = strchr(s + 6, ':');
@@ -232,6 +262,64 @@ static int cmd_connect(const struct addr *a)
 	say("connect ok\n");
 	close(fd);
 	return 0;
+}
+
+/* An address and port as text. */
+static const char *addr_text(const struct sockaddr_storage *ss, char *buf, size_t len)
+{
+	char ip[INET6_ADDRSTRLEN] = "?";
+	unsigned int port = 0;
+
+	if (ss->ss_family == AF_INET) {
+		const struct sockaddr_in *in = (const void *)ss;
+		inet_ntop(AF_INET, &in->sin_addr, ip, sizeof(ip));
+		port = ntohs(in->sin_port);
+	} else if (ss->ss_family == AF_INET6) {
+		const struct sockaddr_in6 *in6 = (const void *)ss;
+		inet_ntop(AF_INET6, &in6->sin6_addr, ip, sizeof(ip));
+		port = ntohs(in6->sin6_port);
+	}
+	snprintf(buf, len, "%s %u", ip, port);
+	return buf;
+}
+
+static const char *events_text(uint32_t ev, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s%s%s%s", ev & EPOLLOUT ? "EPOLLOUT" : "",
+		 ev & EPOLLIN ? "|EPOLLIN" : "", ev & EPOLLERR ? "|EPOLLERR" : "",
+		 ev & EPOLLHUP ? "|EPOLLHUP" : "");
+	return buf[0] ? buf : "none";
+}
+
+/* Non-blocking connect, epoll registered before it (edge-triggered, as event
+ * loops do), then the outcome as epoll and SO_ERROR tell it. */
+static int cmd_nbconnect(const struct addr *a, int seconds)
+{
+	int fd = socket(a->ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	int ep = epoll_create1(EPOLL_CLOEXEC), r, err = 0;
+	struct epoll_event ev = { .events = EPOLLOUT | EPOLLET };
+	socklen_t elen = sizeof(err);
+	char evbuf[64];
+
+	if (fd < 0 || ep < 0)
+		return 3;
+	epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev);
+	r = connect(fd, (const struct sockaddr *)&a->ss, a->len) < 0 ? errno : 0;
+	if (r && r != EINPROGRESS) {
+		say("nbconnect: %s\n", errname(r));
+		return 2;
+	}
+	memset(&ev, 0, sizeof(ev));
+	if (epoll_wait(ep, &ev, 1, seconds * 1000) < 1) {
+		say("nbconnect: %s then no event in %d s\n", r ? "EINPROGRESS" : "0", seconds);
+		return 2;
+	}
+	getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &elen);
+	say("nbconnect: %s then %s so_error=%s\n", r ? "EINPROGRESS" : "0",
+	    events_text(ev.events, evbuf, sizeof(evbuf)), err ? errname(err) : "0");
+	close(fd);
+	close(ep);
+	return err ? 2 : 0;
 }
 
 static int cmd_send(const struct addr *a, uint64_t bytes, uint64_t seed)
@@ -515,7 +603,14 @@ static int cmd_serve(const struct addr *a, const char *how, unsigned int count, 
 		say("serve: %s\n", strerror(errno));
 		return 3;
 	}
-	say("LISTENING\n");
+	{
+		struct sockaddr_storage me;
+		socklen_t mlen = sizeof(me);
+		getsockname(lfd, (struct sockaddr *)&me, &mlen);
+		say("LISTENING port=%u\n", me.ss_family == AF_INET6
+			? ntohs(((struct sockaddr_in6 *)&me)->sin6_port)
+			: me.ss_family == AF_INET ? ntohs(((struct sockaddr_in *)&me)->sin_port) : 0);
+	}
 	while (finished < count) {
 		unsigned int n = 0;
 		pfd[n++] = (struct pollfd){ .fd = accepted < count ? lfd : -1, .events = POLLIN };
@@ -533,9 +628,15 @@ static int cmd_serve(const struct addr *a, const char *how, unsigned int count, 
 			finished++;
 		}
 		if ((pfd[0].revents & POLLIN) && live < MAX_CONNS) {
-			int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+			struct sockaddr_storage peer;
+			socklen_t plen = sizeof(peer);
+			char text[80];
+			int fd = accept4(lfd, (struct sockaddr *)&peer, &plen,
+					 SOCK_CLOEXEC | SOCK_NONBLOCK);
 			if (fd < 0)
 				continue;
+			if (peer.ss_family == AF_INET || peer.ss_family == AF_INET6)
+				say("PEER %s\n", addr_text(&peer, text, sizeof(text)));
 			struct peer *c = &p[live++];
 			memset(c, 0, sizeof(*c));
 			c->fd = fd;
@@ -572,6 +673,8 @@ int main(int argc, char **argv)
 		unsigned int k = (unsigned int)atoi(argv[3]);
 		return k && k <= MAX_CONNS ? cmd_echo(&a, k, strtoull(argv[4], NULL, 0)) : 99;
 	}
+	if (!strcmp(cmd, "nbconnect"))
+		return cmd_nbconnect(&a, argc > 3 ? atoi(argv[3]) : 30);
 	if (!strcmp(cmd, "conns") && argc > 3)
 		return cmd_conns(&a, (unsigned int)atoi(argv[3]));
 	if (listening && argc > 4) {

@@ -1,0 +1,192 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The TSI service on the vsock muxer; contract in tsi.h. */
+#include "tsi/tsi.h"
+
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "tsi/wire.h"
+#include "util/log.h"
+#include "vsock/mux.h"
+
+struct tsi_service {
+	bool mapped;        /* a port map was given (maybe empty) */
+	uint16_t *host_of;  /* mapped: host port of each guest port, 0 = none */
+	struct tsi_policy policy;
+};
+
+static bool ipv4_loopback(const struct in_addr *a)
+{
+	return (ntohl(a->s_addr) >> 24) == 127;
+}
+
+bool tsi_policy_allows(const struct tsi_policy *policy, const struct sockaddr *addr)
+{
+	bool loopback = false;
+
+	if (addr->sa_family == AF_INET) {
+		loopback = ipv4_loopback(&((const struct sockaddr_in *)addr)->sin_addr);
+	} else if (addr->sa_family == AF_INET6) {
+		const struct in6_addr *a = &((const struct sockaddr_in6 *)addr)->sin6_addr;
+
+		loopback = IN6_IS_ADDR_LOOPBACK(a) ||
+			   (IN6_IS_ADDR_V4MAPPED(a) && a->s6_addr[12] == 127);
+	} else {
+		return false;
+	}
+	return !loopback || policy->allow_loopback;
+}
+
+static char *sa_str(const struct sockaddr *sa, char *buf, size_t len)
+{
+	char ip[INET6_ADDRSTRLEN] = "?";
+	unsigned int port = 0;
+
+	if (sa->sa_family == AF_INET) {
+		const struct sockaddr_in *sin = (const void *)sa;
+		inet_ntop(AF_INET, &sin->sin_addr, ip, sizeof(ip));
+		port = ntohs(sin->sin_port);
+	} else if (sa->sa_family == AF_INET6) {
+		const struct sockaddr_in6 *sin6 = (const void *)sa;
+		inet_ntop(AF_INET6, &sin6->sin6_addr, ip, sizeof(ip));
+		port = ntohs(sin6->sin6_port);
+	}
+	snprintf(buf, len, "%s port %u", ip, port);
+	return buf;
+}
+
+static int tsi_connect(struct tsi_service *s, uint32_t guest_port, const struct tsi_setup *req,
+		       struct vsock_setup *out)
+{
+	const struct sockaddr *sa = (const struct sockaddr *)&req->addr;
+	char name[80];
+	int fd, one = 1;
+
+	if (!tsi_policy_allows(&s->policy, sa)) {
+		log_debug("tsi: guest port %u: %s denied by the egress policy", guest_port,
+			  sa_str(sa, name, sizeof(name)));
+		return -EACCES;
+	}
+	fd = socket(sa->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	/* The guest's writes arrive already coalesced by vsock: no Nagle here. */
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	if (connect(fd, sa, req->addr_len) == 0) {
+		out->fd = fd;
+		return 0;
+	}
+	if (errno == EINPROGRESS) {
+		out->fd = fd;
+		out->in_progress = true;
+		return 0;
+	}
+	int r = -errno;
+	log_debug("tsi: guest port %u: connect to %s: %s", guest_port,
+		  sa_str(sa, name, sizeof(name)), strerror(-r));
+	close(fd);
+	return r;
+}
+
+static int tsi_listen(struct tsi_service *s, const struct tsi_setup *req, struct vsock_setup *out)
+{
+	struct sockaddr_storage addr = req->addr;
+	struct sockaddr_in *sin = (struct sockaddr_in *)&addr;
+	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&addr;
+	uint16_t *portp = addr.ss_family == AF_INET ? &sin->sin_port : &sin6->sin6_port;
+	uint16_t guest = ntohs(*portp), host = guest;
+	socklen_t len = req->addr_len;
+	int fd, one = 1, r;
+	char name[80];
+
+	if (guest == 0)
+		return -EINVAL;
+	if (s->mapped)
+		host = s->host_of[guest];
+	if (host == 0)
+		return -EACCES; /* not in the port map */
+	*portp = htons(host);
+	fd = socket(addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (bind(fd, (struct sockaddr *)&addr, len) < 0 || listen(fd, (int)req->backlog) < 0 ||
+	    getsockname(fd, (struct sockaddr *)&addr, &len) < 0) {
+		r = -errno;
+		log_warn("tsi: cannot expose guest port %u on the host's %s: %s", guest,
+			 sa_str((struct sockaddr *)&addr, name, sizeof(name)), strerror(-r));
+		close(fd);
+		return r;
+	}
+	log_debug("tsi: guest port %u listens on the host's %s", guest,
+		  sa_str((struct sockaddr *)&addr, name, sizeof(name)));
+	out->listen_fd = fd;
+	out->listen_guest_port = req->vsock_port;
+	out->value = ntohs(*portp);
+	out->peer_prefix = tsi_wire_inbound;
+	return 0;
+}
+
+static int tsi_setup(void *arg, uint32_t guest_port, const uint8_t *hdr, struct vsock_setup *out)
+{
+	struct tsi_service *s = arg;
+	struct tsi_setup req;
+	int r = tsi_wire_parse_setup(hdr, &req);
+
+	if (r < 0) {
+		log_debug("tsi: guest port %u: bad setup header: %s", guest_port, strerror(-r));
+		return r;
+	}
+	return req.op == TSI_OP_CONNECT ? tsi_connect(s, guest_port, &req, out)
+					: tsi_listen(s, &req, out);
+}
+
+static void tsi_release(void *arg)
+{
+	struct tsi_service *s = arg;
+
+	free(s->host_of);
+	free(s);
+}
+
+static const struct vsock_service_ops tsi_ops = {
+	.setup_len = TSI_SETUP_SIZE,
+	.setup = tsi_setup,
+	.release = tsi_release,
+};
+
+int tsi_service_add(struct vsock_mux *m, const struct tsi_config *cfg)
+{
+	struct tsi_service *s = calloc(1, sizeof(*s));
+	int r;
+
+	if (!s)
+		return -ENOMEM;
+	s->policy = cfg->policy;
+	if (cfg->port_map_set) {
+		s->mapped = true;
+		s->host_of = calloc(65536, sizeof(*s->host_of));
+		if (!s->host_of) {
+			free(s);
+			return -ENOMEM;
+		}
+		for (size_t i = 0; cfg->port_map && cfg->port_map[i]; i++) {
+			unsigned int host, guest;
+
+			/* Checked by krun_set_port_map: "HOST:GUEST", both 1-65535. */
+			if (sscanf(cfg->port_map[i], "%u:%u", &host, &guest) == 2 && host &&
+			    host < 65536 && guest && guest < 65536)
+				s->host_of[guest] = (uint16_t)host;
+		}
+	}
+	r = vsock_mux_add_service(m, TSI_VSOCK_PORT, &tsi_ops, s);
+	if (r < 0)
+		log_error("tsi: cannot add the TSI service: %s", strerror(-r));
+	return r;
+}

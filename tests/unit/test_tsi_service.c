@@ -1,0 +1,437 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The TSI service (src/tsi/) on the vsock muxer, without a VM: the fake guest
+ * of vsock_fake_guest.h speaks the guest kernel's side of the protocol (setup
+ * header, status, inbound header) to real TCP sockets on 127.0.0.1 and ::1,
+ * and sends headers that are wrong, split, followed by bytes it must not
+ * send yet, or random.
+ */
+#include "harness.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
+#include "tsi/tsi.h"
+#include "tsi/wire.h"
+#include "vsock_fake_guest.h"
+
+#define GPORT 1500
+
+static void put_le32(uint8_t *p, uint32_t v)
+{
+	for (int i = 0; i < 4; i++)
+		p[i] = (uint8_t)(v >> (8 * i));
+}
+
+static uint32_t get_le32(const uint8_t *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+/* A setup header; addr is 4 or 16 bytes by family. */
+static void mk_setup(uint8_t *h, uint8_t op, uint8_t family, const void *addr, uint16_t port,
+		     uint32_t vsock_port)
+{
+	uint16_t be = htons(port);
+
+	memset(h, 0, TSI_SETUP_SIZE);
+	put_le32(h, TSI_MAGIC);
+	h[4] = op;
+	h[5] = family;
+	memcpy(h + 6, &be, 2);
+	memcpy(h + 8, addr, family == 4 ? 4 : 16);
+	put_le32(h + 24, vsock_port);
+	put_le32(h + 28, 16);
+}
+
+static struct fake *tsi_fake(const struct tsi_config *cfg)
+{
+	struct fake *f = fake_new();
+
+	CHECK_EQ(tsi_service_add(f->m, cfg), 0);
+	give_rx(f, 64);
+	return f;
+}
+
+static const struct tsi_config open_cfg = { .policy = { .allow_loopback = true } };
+
+/* REQUEST to the TSI port, RESPONSE back, then the header in chunks of at
+ * most chunk bytes. */
+static void tsi_open(struct fake *f, uint32_t gport, const uint8_t *hdr, size_t chunk)
+{
+	unsigned int before = f->ngot;
+
+	send_pkt(f, &(struct pkt){ .op = VSOCK_OP_REQUEST, .src_port = gport,
+				   .dst_port = TSI_VSOCK_PORT, .buf_alloc = 65536 });
+	CHECK_EQ(f->ngot, before + 1);
+	CHECK_EQ(last(f)->h.op, VSOCK_OP_RESPONSE);
+	for (size_t off = 0; off < TSI_SETUP_SIZE; off += chunk) {
+		size_t n = TSI_SETUP_SIZE - off < chunk ? TSI_SETUP_SIZE - off : chunk;
+		send_pkt(f, &(struct pkt){ .op = VSOCK_OP_RW, .src_port = gport,
+					   .dst_port = TSI_VSOCK_PORT, .buf_alloc = 65536,
+					   .len = (uint32_t)n, .data = hdr + off, .data_len = n });
+	}
+}
+
+/* The newest RW to gport: its 8-byte status, err returned, value in *value. */
+static int status_of(struct fake *f, uint32_t gport, unsigned int from, uint32_t *value)
+{
+	for (unsigned int i = from; i < f->ngot; i++) {
+		const struct got *g = &f->got[i % MAX_GOT];
+		if (g->h.op == VSOCK_OP_RW && g->h.dst_port == gport) {
+			CHECK_EQ(g->h.len, 8);
+			if (value)
+				*value = get_le32(g->data + 4);
+			return (int)get_le32(g->data);
+		}
+	}
+	harness_fail(__FILE__, __LINE__, "no status for guest port %u", gport);
+}
+
+/* A TCP listener on the loopback of family; its port in *port. */
+static int tcp_listener(int family, uint16_t *port)
+{
+	struct sockaddr_in6 a6 = { .sin6_family = AF_INET6, .sin6_addr = IN6ADDR_LOOPBACK_INIT };
+	struct sockaddr_in a4 = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	struct sockaddr_storage got;
+	socklen_t len = sizeof(got);
+	int fd = socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	CHECK(fd >= 0);
+	if (family == AF_INET)
+		CHECK_EQ(bind(fd, (struct sockaddr *)&a4, sizeof(a4)), 0);
+	else
+		CHECK_EQ(bind(fd, (struct sockaddr *)&a6, sizeof(a6)), 0);
+	CHECK_EQ(listen(fd, 8), 0);
+	CHECK_EQ(getsockname(fd, (struct sockaddr *)&got, &len), 0);
+	*port = ntohs(family == AF_INET ? ((struct sockaddr_in *)&got)->sin_port
+					: ((struct sockaddr_in6 *)&got)->sin6_port);
+	return fd;
+}
+
+/* A port with no listener behind it on 127.0.0.1. */
+static uint16_t closed_port(void)
+{
+	uint16_t port;
+	int fd = tcp_listener(AF_INET, &port);
+
+	close(fd);
+	return port;
+}
+
+static const uint8_t lo4[4] = { 127, 0, 0, 1 };
+static const uint8_t lo6[16] = { [15] = 1 };
+
+static void connect_and_stream(int family)
+{
+	struct fake *f = tsi_fake(&open_cfg);
+	uint8_t hdr[TSI_SETUP_SIZE], buf[64];
+	uint16_t port;
+	uint32_t value = 0;
+	int lfd = tcp_listener(family, &port), cfd;
+	struct sockaddr_storage peer;
+	socklen_t plen = sizeof(peer);
+
+	mk_setup(hdr, TSI_OP_CONNECT, family == AF_INET ? 4 : 6, family == AF_INET ? lo4 : lo6,
+		 port, 0);
+	tsi_open(f, GPORT, hdr, TSI_SETUP_SIZE);
+	serve(f, 200);
+	cfd = accept(lfd, (struct sockaddr *)&peer, &plen);
+	CHECK(cfd >= 0);
+	serve(f, 100);
+	CHECK_EQ(status_of(f, GPORT, 0, &value), 0);
+	/* The status names the host socket's port: the accepted peer's. */
+	CHECK_EQ(value, ntohs(family == AF_INET ? ((struct sockaddr_in *)&peer)->sin_port
+					       : ((struct sockaddr_in6 *)&peer)->sin6_port));
+	send_pkt(f, &(struct pkt){ .op = VSOCK_OP_RW, .src_port = GPORT, .dst_port = TSI_VSOCK_PORT,
+				   .buf_alloc = 65536, .len = 5, .data = "hello", .data_len = 5 });
+	CHECK_EQ(read(cfd, buf, sizeof(buf)), 5);
+	CHECK(!memcmp(buf, "hello", 5));
+	CHECK_EQ(write(cfd, "world", 5), 5);
+	serve(f, 100);
+	CHECK_EQ(last(f)->h.op, VSOCK_OP_RW);
+	CHECK_EQ(last(f)->h.len, 5);
+	CHECK(!memcmp(last(f)->data, "world", 5));
+	close(cfd);
+	close(lfd);
+	fake_free(f);
+}
+
+TEST(tsi_connect_ipv4_gets_status_then_streams_both_ways)
+{
+	connect_and_stream(AF_INET);
+}
+
+TEST(tsi_connect_ipv6_gets_status_then_streams_both_ways)
+{
+	int probe = socket(AF_INET6, SOCK_STREAM, 0);
+	struct sockaddr_in6 a = { .sin6_family = AF_INET6, .sin6_addr = IN6ADDR_LOOPBACK_INIT };
+
+	if (probe < 0 || bind(probe, (struct sockaddr *)&a, sizeof(a)) < 0) {
+		if (probe >= 0)
+			close(probe);
+		SKIP("no IPv6 loopback here");
+	}
+	close(probe);
+	connect_and_stream(AF_INET6);
+}
+
+TEST(tsi_header_split_over_packets_is_assembled)
+{
+	struct fake *f = tsi_fake(&open_cfg);
+	uint8_t hdr[TSI_SETUP_SIZE];
+	uint16_t port;
+	int lfd = tcp_listener(AF_INET, &port), cfd;
+
+	mk_setup(hdr, TSI_OP_CONNECT, 4, lo4, port, 0);
+	tsi_open(f, GPORT, hdr, 3);
+	serve(f, 200);
+	cfd = accept(lfd, NULL, NULL);
+	CHECK(cfd >= 0);
+	serve(f, 100);
+	CHECK_EQ(status_of(f, GPORT, 0, NULL), 0);
+	close(cfd);
+	close(lfd);
+	fake_free(f);
+}
+
+TEST(tsi_refused_connect_sends_the_errno_then_rst)
+{
+	struct fake *f = tsi_fake(&open_cfg);
+	uint8_t hdr[TSI_SETUP_SIZE];
+	struct vsock_mux_stats st;
+
+	mk_setup(hdr, TSI_OP_CONNECT, 4, lo4, closed_port(), 0);
+	tsi_open(f, GPORT, hdr, TSI_SETUP_SIZE);
+	serve(f, 300);
+	CHECK_EQ(status_of(f, GPORT, 0, NULL), ECONNREFUSED);
+	CHECK_EQ(last(f)->h.op, VSOCK_OP_RST);
+	vsock_mux_get_stats(f->m, &st);
+	CHECK_EQ(st.setup_failed, 1);
+	CHECK_EQ(st.live, 0);
+	fake_free(f);
+}
+
+TEST(tsi_bad_headers_get_an_errno_status_and_rst)
+{
+	struct fake *f = tsi_fake(&open_cfg);
+	uint8_t hdr[TSI_SETUP_SIZE];
+	struct {
+		int offset, value, err;
+	} cases[] = {
+		{ 0, 'X', EPROTO },       /* magic */
+		{ 4, 0, EPROTO },         /* op */
+		{ 4, 9, EPROTO },
+		{ 5, 5, EAFNOSUPPORT },   /* family */
+		{ 6, 0, EINVAL },         /* port 0 (both bytes below) */
+		{ 20, 1, EINVAL },        /* IPv4 with bytes past its 4 */
+	};
+
+	for (unsigned int i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		unsigned int before = f->ngot;
+
+		mk_setup(hdr, TSI_OP_CONNECT, 4, lo4, 9, 0);
+		hdr[cases[i].offset] = (uint8_t)cases[i].value;
+		if (cases[i].offset == 6)
+			hdr[7] = 0;
+		tsi_open(f, GPORT + i, hdr, TSI_SETUP_SIZE);
+		CHECK_EQ(status_of(f, GPORT + i, before, NULL), cases[i].err);
+		CHECK_EQ(last(f)->h.op, VSOCK_OP_RST);
+		CHECK_EQ(last(f)->h.dst_port, GPORT + i);
+	}
+	fake_free(f);
+}
+
+TEST(tsi_bytes_before_the_status_reset_only_that_stream)
+{
+	struct fake *f = tsi_fake(&open_cfg);
+	uint8_t hdr[TSI_SETUP_SIZE + 1];
+	uint16_t port;
+	int lfd = tcp_listener(AF_INET, &port);
+	struct vsock_mux_stats st;
+
+	mk_setup(hdr, TSI_OP_CONNECT, 4, lo4, port, 0);
+	hdr[TSI_SETUP_SIZE] = 'x';
+	send_pkt(f, &(struct pkt){ .op = VSOCK_OP_REQUEST, .src_port = GPORT,
+				   .dst_port = TSI_VSOCK_PORT, .buf_alloc = 65536 });
+	send_pkt(f, &(struct pkt){ .op = VSOCK_OP_RW, .src_port = GPORT, .dst_port = TSI_VSOCK_PORT,
+				   .buf_alloc = 65536, .len = sizeof(hdr), .data = hdr,
+				   .data_len = sizeof(hdr) });
+	CHECK_EQ(last(f)->h.op, VSOCK_OP_RST);
+	vsock_mux_get_stats(f->m, &st);
+	CHECK_EQ(st.live, 0);
+	CHECK_EQ(st.setups, 0);
+	/* Another stream is unaffected. */
+	mk_setup(hdr, TSI_OP_CONNECT, 4, lo4, port, 0);
+	tsi_open(f, GPORT + 1, hdr, TSI_SETUP_SIZE);
+	serve(f, 200);
+	int cfd = accept(lfd, NULL, NULL);
+	CHECK(cfd >= 0);
+	serve(f, 100);
+	CHECK_EQ(status_of(f, GPORT + 1, 0, NULL), 0);
+	close(cfd);
+	close(lfd);
+	fake_free(f);
+}
+
+TEST(tsi_egress_policy_can_deny_host_loopback)
+{
+	const struct tsi_config cfg = { .policy = { .allow_loopback = false } };
+	struct fake *f = tsi_fake(&cfg);
+	uint8_t hdr[TSI_SETUP_SIZE];
+	struct sockaddr_in6 m6 = { .sin6_family = AF_INET6 };
+	struct sockaddr_in a4 = { .sin_family = AF_INET };
+
+	mk_setup(hdr, TSI_OP_CONNECT, 4, lo4, 80, 0);
+	tsi_open(f, GPORT, hdr, TSI_SETUP_SIZE);
+	CHECK_EQ(status_of(f, GPORT, 0, NULL), EACCES);
+	fake_free(f);
+
+	inet_pton(AF_INET6, "::ffff:127.1.2.3", &m6.sin6_addr);
+	CHECK(!tsi_policy_allows(&cfg.policy, (struct sockaddr *)&m6));
+	inet_pton(AF_INET6, "::1", &m6.sin6_addr);
+	CHECK(!tsi_policy_allows(&cfg.policy, (struct sockaddr *)&m6));
+	inet_pton(AF_INET6, "fd77::1", &m6.sin6_addr);
+	CHECK(tsi_policy_allows(&cfg.policy, (struct sockaddr *)&m6));
+	inet_pton(AF_INET, "10.77.0.1", &a4.sin_addr);
+	CHECK(tsi_policy_allows(&cfg.policy, (struct sockaddr *)&a4));
+	CHECK(tsi_policy_allows(&open_cfg.policy, (struct sockaddr *)&m6));
+}
+
+/* LISTEN for guest port gport_listen (exposed per cfg), control stream from
+ * guest port GPORT; returns the status's errno, the host port in *host. */
+static int tsi_listen(struct fake *f, uint16_t guest_listen_port, uint32_t *host)
+{
+	uint8_t hdr[TSI_SETUP_SIZE];
+	unsigned int before = f->ngot;
+
+	mk_setup(hdr, TSI_OP_LISTEN, 4, lo4, guest_listen_port, 7000);
+	tsi_open(f, GPORT, hdr, TSI_SETUP_SIZE);
+	return status_of(f, GPORT, before, host);
+}
+
+TEST(tsi_listen_exposes_the_port_and_names_each_client)
+{
+	struct fake *f = tsi_fake(&open_cfg);
+	uint16_t port = closed_port();
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(port),
+				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) }, me;
+	socklen_t mlen = sizeof(me);
+	uint32_t host = 0;
+	int cfd;
+
+	CHECK_EQ(tsi_listen(f, port, &host), 0);
+	CHECK_EQ(host, port); /* no port map: the same port */
+	cfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	CHECK_EQ(connect(cfd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	CHECK_EQ(getsockname(cfd, (struct sockaddr *)&me, &mlen), 0);
+	serve(f, 200);
+	const struct vsock_hdr req = last(f)->h;
+	CHECK_EQ(req.op, VSOCK_OP_REQUEST);
+	CHECK_EQ(req.dst_port, 7000);
+	send_pkt(f, &(struct pkt){ .op = VSOCK_OP_RESPONSE, .src_port = 7000,
+				   .dst_port = req.src_port, .buf_alloc = 65536 });
+	serve(f, 100);
+	/* The inbound header: magic, family 4, the client's port and address. */
+	CHECK_EQ(last(f)->h.op, VSOCK_OP_RW);
+	CHECK_EQ(last(f)->h.len, TSI_INBOUND_SIZE);
+	CHECK_EQ(get_le32(last(f)->data), TSI_MAGIC);
+	CHECK_EQ(last(f)->data[4], 4);
+	CHECK(!memcmp(last(f)->data + 6, &me.sin_port, 2));
+	CHECK(!memcmp(last(f)->data + 8, lo4, 4));
+	CHECK_EQ(write(cfd, "ping", 4), 4);
+	serve(f, 100);
+	CHECK_EQ(last(f)->h.len, 4);
+	CHECK(!memcmp(last(f)->data, "ping", 4));
+	close(cfd);
+	/* The guest closes its listening socket: the host listener goes too. */
+	send_pkt(f, &(struct pkt){ .op = VSOCK_OP_RST, .src_port = GPORT,
+				   .dst_port = TSI_VSOCK_PORT });
+	serve(f, 50);
+	cfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	CHECK(connect(cfd, (struct sockaddr *)&sa, sizeof(sa)) < 0 && errno == ECONNREFUSED);
+	close(cfd);
+	fake_free(f);
+}
+
+TEST(tsi_port_map_decides_what_is_exposed)
+{
+	uint16_t hp = closed_port();
+	char entry[16];
+	const char *map[] = { entry, NULL }, *empty[] = { NULL };
+	struct tsi_config cfg = { .port_map = map, .port_map_set = true,
+				  .policy = { .allow_loopback = true } };
+	struct fake *f;
+	uint32_t host = 0;
+
+	snprintf(entry, sizeof(entry), "%u:80", hp);
+	f = tsi_fake(&cfg);
+	CHECK_EQ(tsi_listen(f, 80, &host), 0);
+	CHECK_EQ(host, hp);
+	send_pkt(f, &(struct pkt){ .op = VSOCK_OP_RST, .src_port = GPORT,
+				   .dst_port = TSI_VSOCK_PORT });
+	CHECK_EQ(tsi_listen(f, 81, NULL), EACCES); /* not in the map */
+	fake_free(f);
+
+	cfg.port_map = empty;
+	f = tsi_fake(&cfg);
+	CHECK_EQ(tsi_listen(f, 80, NULL), EACCES);
+	fake_free(f);
+}
+
+TEST(tsi_parser_random_headers_never_yield_bad_requests)
+{
+	uint8_t h[TSI_SETUP_SIZE];
+	struct tsi_setup s;
+	unsigned int ok = 0;
+
+	srand(8);
+	for (int i = 0; i < 200000; i++) {
+		for (int j = 0; j < TSI_SETUP_SIZE; j++)
+			h[j] = (uint8_t)rand();
+		if (i % 2) { /* half with a valid magic, op and family */
+			put_le32(h, TSI_MAGIC);
+			h[4] = (uint8_t)(1 + i % 2);
+			h[5] = i % 4 < 2 ? 4 : 6;
+			if (h[5] == 4)
+				memset(h + 12, 0, 12);
+		}
+		if (tsi_wire_parse_setup(h, &s) < 0)
+			continue;
+		ok++;
+		CHECK(s.op == TSI_OP_CONNECT || s.op == TSI_OP_LISTEN);
+		CHECK(s.addr.ss_family == AF_INET || s.addr.ss_family == AF_INET6);
+		CHECK_EQ(s.addr_len, s.addr.ss_family == AF_INET ? sizeof(struct sockaddr_in)
+								 : sizeof(struct sockaddr_in6));
+		CHECK(s.backlog >= 1 && s.backlog <= 4096);
+	}
+	CHECK(ok > 50000);
+}
+
+TEST(tsi_random_bytes_on_tsi_streams_never_connect_or_crash)
+{
+	struct fake *f = tsi_fake(&open_cfg);
+	struct vsock_mux_stats st;
+	uint8_t junk[64];
+
+	srand(9);
+	for (uint32_t i = 0; i < 300; i++) {
+		/* A whole header or more: each stream is answered or reset. */
+		size_t n = TSI_SETUP_SIZE + (size_t)rand() % (sizeof(junk) - TSI_SETUP_SIZE + 1);
+		for (size_t j = 0; j < n; j++)
+			junk[j] = (uint8_t)rand();
+		junk[0] = 'Z'; /* never the magic: no host socket is ever opened */
+		send_pkt(f, &(struct pkt){ .op = VSOCK_OP_REQUEST, .src_port = 2000 + i,
+					   .dst_port = TSI_VSOCK_PORT, .buf_alloc = 65536 });
+		send_pkt(f, &(struct pkt){ .op = VSOCK_OP_RW, .src_port = 2000 + i,
+					   .dst_port = TSI_VSOCK_PORT, .buf_alloc = 65536,
+					   .len = (uint32_t)n, .data = junk, .data_len = n });
+		give_rx(f, 4);
+	}
+	serve(f, 50);
+	vsock_mux_get_stats(f->m, &st);
+	CHECK_EQ(st.live, 0); /* every stream was answered and reset */
+	CHECK_EQ(st.setups, st.setup_failed); /* and none reached a host socket */
+	CHECK(st.setup_failed > 0);
+	fake_free(f);
+}
