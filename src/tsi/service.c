@@ -11,15 +11,11 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "tsi/priv.h"
 #include "tsi/wire.h"
 #include "util/log.h"
 #include "vsock/mux.h"
 
-struct tsi_service {
-	bool mapped;        /* a port map was given (maybe empty) */
-	uint16_t *host_of;  /* mapped: host port of each guest port, 0 = none */
-	struct tsi_policy policy;
-};
 
 static bool ipv4_loopback(const struct in_addr *a)
 {
@@ -43,7 +39,7 @@ bool tsi_policy_allows(const struct tsi_policy *policy, const struct sockaddr *a
 	return !loopback || policy->allow_loopback;
 }
 
-static char *sa_str(const struct sockaddr *sa, char *buf, size_t len)
+char *tsi_sa_str(const struct sockaddr *sa, char *buf, size_t len)
 {
 	char ip[INET6_ADDRSTRLEN] = "?";
 	unsigned int port = 0;
@@ -70,7 +66,7 @@ static int tsi_connect(struct tsi_service *s, uint32_t guest_port, const struct 
 
 	if (!tsi_policy_allows(&s->policy, sa)) {
 		log_debug("tsi: guest port %u: %s denied by the egress policy", guest_port,
-			  sa_str(sa, name, sizeof(name)));
+			  tsi_sa_str(sa, name, sizeof(name)));
 		return -EACCES;
 	}
 	fd = socket(sa->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -89,7 +85,7 @@ static int tsi_connect(struct tsi_service *s, uint32_t guest_port, const struct 
 	}
 	int r = -errno;
 	log_debug("tsi: guest port %u: connect to %s: %s", guest_port,
-		  sa_str(sa, name, sizeof(name)), strerror(-r));
+		  tsi_sa_str(sa, name, sizeof(name)), strerror(-r));
 	close(fd);
 	return r;
 }
@@ -107,8 +103,7 @@ static int tsi_listen(struct tsi_service *s, const struct tsi_setup *req, struct
 
 	if (guest == 0)
 		return -EINVAL;
-	if (s->mapped)
-		host = s->host_of[guest];
+	host = tsi_host_port(s, guest);
 	if (host == 0)
 		return -EACCES; /* not in the port map */
 	*portp = htons(host);
@@ -120,12 +115,12 @@ static int tsi_listen(struct tsi_service *s, const struct tsi_setup *req, struct
 	    getsockname(fd, (struct sockaddr *)&addr, &len) < 0) {
 		r = -errno;
 		log_warn("tsi: cannot expose guest port %u on the host's %s: %s", guest,
-			 sa_str((struct sockaddr *)&addr, name, sizeof(name)), strerror(-r));
+			 tsi_sa_str((struct sockaddr *)&addr, name, sizeof(name)), strerror(-r));
 		close(fd);
 		return r;
 	}
 	log_debug("tsi: guest port %u listens on the host's %s", guest,
-		  sa_str((struct sockaddr *)&addr, name, sizeof(name)));
+		  tsi_sa_str((struct sockaddr *)&addr, name, sizeof(name)));
 	out->listen_fd = fd;
 	out->listen_guest_port = req->vsock_port;
 	out->value = ntohs(*portp);
@@ -139,6 +134,8 @@ static int tsi_setup(void *arg, uint32_t guest_port, const uint8_t *hdr, struct 
 	struct tsi_setup req;
 	int r = tsi_wire_parse_setup(hdr, &req);
 
+	if (r == 0 && req.op == TSI_OP_UDP)
+		r = -EPROTO; /* UDP comes on its own port, as SEQPACKET */
 	if (r < 0) {
 		log_debug("tsi: guest port %u: bad setup header: %s", guest_port, strerror(-r));
 		return r;
@@ -149,44 +146,66 @@ static int tsi_setup(void *arg, uint32_t guest_port, const uint8_t *hdr, struct 
 
 static void tsi_release(void *arg)
 {
-	struct tsi_service *s = arg;
-
-	free(s->host_of);
-	free(s);
+	free(arg);
 }
 
-static const struct vsock_service_ops tsi_ops = {
+static const struct vsock_service_ops tsi_tcp_ops = {
 	.setup_len = TSI_SETUP_SIZE,
 	.setup = tsi_setup,
 	.release = tsi_release,
 };
 
+uint16_t tsi_host_port(const struct tsi_service *s, uint16_t guest)
+{
+	if (!s->mapped)
+		return guest;
+	/* The last entry for a guest port wins (tsi.h). */
+	for (unsigned int i = s->nmap; i-- > 0;)
+		if (s->map[i].guest == guest)
+			return s->map[i].host;
+	return 0;
+}
+
+/* A service's state: the policy and the parsed port map. */
+static struct tsi_service *service_new(const struct tsi_config *cfg)
+{
+	size_t n = 0;
+	struct tsi_service *s;
+
+	while (cfg->port_map_set && cfg->port_map && cfg->port_map[n])
+		n++;
+	s = calloc(1, sizeof(*s) + n * sizeof(s->map[0]));
+	if (!s)
+		return NULL;
+	s->policy = cfg->policy;
+	s->mapped = cfg->port_map_set;
+	for (size_t i = 0; i < n; i++) {
+		unsigned int host, guest;
+
+		/* Checked by krun_set_port_map: "HOST:GUEST", both 1-65535. */
+		if (sscanf(cfg->port_map[i], "%u:%u", &host, &guest) == 2 && host &&
+		    host < 65536 && guest && guest < 65536)
+			s->map[s->nmap++] = (struct tsi_map_entry){ (uint16_t)guest, (uint16_t)host };
+	}
+	return s;
+}
+
 int tsi_service_add(struct vsock_mux *m, const struct tsi_config *cfg)
 {
-	struct tsi_service *s = calloc(1, sizeof(*s));
+	struct tsi_service *tcp = service_new(cfg), *udp = service_new(cfg);
 	int r;
 
-	if (!s)
+	if (!tcp || !udp) {
+		free(tcp);
+		free(udp);
 		return -ENOMEM;
-	s->policy = cfg->policy;
-	if (cfg->port_map_set) {
-		s->mapped = true;
-		s->host_of = calloc(65536, sizeof(*s->host_of));
-		if (!s->host_of) {
-			free(s);
-			return -ENOMEM;
-		}
-		for (size_t i = 0; cfg->port_map && cfg->port_map[i]; i++) {
-			unsigned int host, guest;
-
-			/* Checked by krun_set_port_map: "HOST:GUEST", both 1-65535. */
-			if (sscanf(cfg->port_map[i], "%u:%u", &host, &guest) == 2 && host &&
-			    host < 65536 && guest && guest < 65536)
-				s->host_of[guest] = (uint16_t)host;
-		}
 	}
-	r = vsock_mux_add_service(m, TSI_VSOCK_PORT, &tsi_ops, s);
+	r = vsock_mux_add_service(m, TSI_VSOCK_PORT, &tsi_tcp_ops, tcp);
+	if (r == 0)
+		r = vsock_mux_add_service(m, TSI_UDP_VSOCK_PORT, &tsi_udp_ops, udp);
+	else
+		free(udp);
 	if (r < 0)
-		log_error("tsi: cannot add the TSI service: %s", strerror(-r));
+		log_error("tsi: cannot add the TSI services: %s", strerror(-r));
 	return r;
 }

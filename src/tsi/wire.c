@@ -3,6 +3,7 @@
 #include "tsi/wire.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <netinet/in.h>
 #include <string.h>
 
@@ -19,10 +20,44 @@ static void put_le32(uint8_t *p, uint32_t v)
 	p[3] = (uint8_t)(v >> 24);
 }
 
+/* Family byte fam, then the port and address at offsets 6 and 8 of b (both
+ * headers put them there), as a sockaddr; port 0 only when any_port. */
+static int wire_addr(uint8_t fam, const uint8_t *b, bool any_port, struct sockaddr_storage *sa,
+		     socklen_t *salen)
+{
+	uint16_t port_be;
+
+	memset(sa, 0, sizeof(*sa));
+	memcpy(&port_be, b + 6, 2);
+	if (!any_port && port_be == 0)
+		return -EINVAL;
+	if (fam == 4) {
+		struct sockaddr_in *sin = (struct sockaddr_in *)sa;
+
+		for (int i = 12; i < 24; i++)
+			if (b[i])
+				return -EINVAL;
+		sin->sin_family = AF_INET;
+		sin->sin_port = port_be;
+		memcpy(&sin->sin_addr, b + 8, 4);
+		*salen = sizeof(*sin);
+	} else if (fam == 6) {
+		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)sa;
+
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_port = port_be;
+		memcpy(&sin6->sin6_addr, b + 8, 16);
+		*salen = sizeof(*sin6);
+	} else {
+		return -EAFNOSUPPORT;
+	}
+	return 0;
+}
+
 /*
  * Setup header, 32 bytes:
  *   0  le32 magic "TSI1"
- *   4  u8   op (1 connect, 2 listen)
+ *   4  u8   op (1 connect, 2 listen, 3 UDP socket)
  *   5  u8   family (4 or 6)
  *   6  be16 port
  *   8  16   address (IPv4 in the first 4 bytes, the rest zero)
@@ -31,37 +66,17 @@ static void put_le32(uint8_t *p, uint32_t v)
  */
 int tsi_wire_parse_setup(const uint8_t *b, struct tsi_setup *out)
 {
-	uint16_t port_be;
+	int r;
 
 	memset(out, 0, sizeof(*out));
 	if (get_le32(b) != TSI_MAGIC)
 		return -EPROTO;
-	if (b[4] != TSI_OP_CONNECT && b[4] != TSI_OP_LISTEN)
+	if (b[4] != TSI_OP_CONNECT && b[4] != TSI_OP_LISTEN && b[4] != TSI_OP_UDP)
 		return -EPROTO;
 	out->op = (enum tsi_op)b[4];
-	memcpy(&port_be, b + 6, 2);
-	if (out->op == TSI_OP_CONNECT && port_be == 0)
-		return -EINVAL;
-	if (b[5] == 4) {
-		struct sockaddr_in *sin = (struct sockaddr_in *)&out->addr;
-
-		for (int i = 12; i < 24; i++)
-			if (b[i])
-				return -EINVAL;
-		sin->sin_family = AF_INET;
-		sin->sin_port = port_be;
-		memcpy(&sin->sin_addr, b + 8, 4);
-		out->addr_len = sizeof(*sin);
-	} else if (b[5] == 6) {
-		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&out->addr;
-
-		sin6->sin6_family = AF_INET6;
-		sin6->sin6_port = port_be;
-		memcpy(&sin6->sin6_addr, b + 8, 16);
-		out->addr_len = sizeof(*sin6);
-	} else {
-		return -EAFNOSUPPORT;
-	}
+	r = wire_addr(b[5], b, out->op != TSI_OP_CONNECT, &out->addr, &out->addr_len);
+	if (r < 0)
+		return r;
 	out->vsock_port = get_le32(b + 24);
 	out->backlog = get_le32(b + 28);
 	if (out->backlog < 1)
@@ -69,6 +84,14 @@ int tsi_wire_parse_setup(const uint8_t *b, struct tsi_setup *out)
 	if (out->backlog > 4096)
 		out->backlog = 4096;
 	return 0;
+}
+
+int tsi_wire_parse_dgram(const uint8_t *b, size_t len, struct sockaddr_storage *sa,
+			 socklen_t *salen)
+{
+	if (len < TSI_DGRAM_HDR_SIZE || get_le32(b) != TSI_MAGIC)
+		return -EPROTO;
+	return wire_addr(b[4], b, false, sa, salen);
 }
 
 /*

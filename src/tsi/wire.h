@@ -12,14 +12,19 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
-#define TSI_VSOCK_PORT 0x54534900u /* the VMM's TSI service ("TSI\0") */
+#define TSI_VSOCK_PORT 0x54534900u     /* TCP: streams ("TSI\0") */
+#define TSI_UDP_VSOCK_PORT 0x54534901u /* UDP: SEQPACKET connections */
 #define TSI_MAGIC 0x31495354u      /* "TSI1" */
 #define TSI_SETUP_SIZE 32          /* guest -> VMM, first bytes of a stream */
 #define TSI_INBOUND_SIZE 24        /* VMM -> guest, first bytes of a host client */
+#define TSI_DGRAM_HDR_SIZE 24      /* before each UDP payload, both ways */
+#define TSI_UDP_PAYLOAD_MAX 65535
+#define TSI_UDP_MSG_MAX (TSI_DGRAM_HDR_SIZE + TSI_UDP_PAYLOAD_MAX)
 
 enum tsi_op {
 	TSI_OP_CONNECT = 1,
 	TSI_OP_LISTEN = 2,
+	TSI_OP_UDP = 3, /* open a UDP socket, bound to the address given */
 };
 
 /* A checked setup header. */
@@ -36,7 +41,14 @@ struct tsi_setup {
 int tsi_wire_parse_setup(const uint8_t *b, struct tsi_setup *out);
 
 /* The first bytes of a host client's stream, naming its address: the
- * number written, TSI_INBOUND_SIZE (0.0.0.0:0 for an address that is not IP). */
+ * number written, TSI_INBOUND_SIZE (0.0.0.0:0 for an address that is not IP).
+ * The same 24 bytes name a UDP datagram's source (VMM -> guest) or
+ * destination (guest -> VMM) before its payload. */
 size_t tsi_wire_inbound(const void *sockaddr, uint32_t len, uint8_t *out);
+
+/* Parses the address header of a guest's UDP message (len bytes in all):
+ * 0, -EPROTO (short, magic), -EAFNOSUPPORT, -EINVAL (port 0, IPv4 tail). */
+int tsi_wire_parse_dgram(const uint8_t *b, size_t len, struct sockaddr_storage *sa,
+			 socklen_t *salen);
 
 #endif

@@ -86,6 +86,7 @@ struct vsock_conn *conn_new(struct vsock_mux *m, uint32_t host_port, uint32_t gu
 	c->guest_port = guest_port;
 	c->fd = fd;
 	c->state = state;
+	c->type = VSOCK_TYPE_STREAM;
 	/* A connected socket takes bytes at once; a send that cannot clears
 	 * this, and EPOLLOUT (edge) sets it again. A connecting one waits. */
 	c->writable = state != CONN_CONNECTING;
@@ -150,6 +151,8 @@ uint32_t conn_peer_credit(const struct vsock_conn *c)
 /* Whether host bytes can go to the guest now (RX space aside). */
 static bool conn_can_read(const struct vsock_conn *c)
 {
+	if (c->type == VSOCK_TYPE_SEQPACKET)
+		return mux_seq_can_read(c);
 	return c->state == CONN_ESTABLISHED && c->readable && !c->host_eof &&
 	       !(c->guest_shut & VSOCK_SHUTDOWN_RCV) && conn_peer_credit(c) > 0;
 }
@@ -201,6 +204,7 @@ void conn_free(struct vsock_conn *c)
 		*pp = c->hnext;
 	work_remove(m, c);
 	conn_close_fd(m, c);
+	mux_seq_free(c);
 	free(c);
 	m->nconns--;
 	m->stats.closed++;

@@ -119,6 +119,17 @@ struct vsock_service_ops {
 	 * *out (the muxer owns its fds) or returns -errno for the status. */
 	size_t setup_len;
 	int (*setup)(void *arg, uint32_t guest_port, const uint8_t *hdr, struct vsock_setup *out);
+	/* A SEQPACKET setup service (TSI's UDP): the guest's first message is
+	 * the setup header, setup() gives a datagram socket (never in progress),
+	 * and the status is a message. Then each guest message of at most
+	 * msg_max bytes goes to send_msg (a failure drops it, as UDP would), and
+	 * recv_msg turns what fd has into the next message to the guest (length,
+	 * -EAGAIN when none); it is called only while the guest has credit for
+	 * msg_max bytes, so a guest that does not read leaves datagrams in fd. */
+	bool seqpacket;
+	size_t msg_max;
+	int (*send_msg)(void *arg, int fd, const uint8_t *msg, size_t len);
+	long (*recv_msg)(void *arg, int fd, uint8_t *buf, size_t cap);
 	void (*release)(void *arg); /* at destroy; may be NULL */
 };
 
@@ -131,6 +142,7 @@ struct vsock_mux_stats {
 	uint64_t rst_sent, rst_lost;
 	uint64_t opened, closed, live;
 	uint64_t setups, setup_failed; /* setup headers handled, failed (status errno) */
+	uint64_t msgs_to_host, msgs_to_guest, msgs_dropped; /* SEQPACKET services */
 	uint64_t to_host, to_guest; /* payload bytes */
 };
 

@@ -40,12 +40,17 @@ static void guest_request(struct vsock_mux *m, const struct vsock_hdr *h)
 		log_pkt(s ? "connection table full" : "no service on that port", h);
 		goto refuse;
 	}
+	if ((h->type == VSOCK_TYPE_SEQPACKET) != s->ops->seqpacket) {
+		log_pkt("socket type not served on that port", h);
+		goto refuse;
+	}
 	if (s->ops->setup) {
 		/* Answered at once; the header comes as the stream's first bytes. */
 		c = conn_new(m, h->dst_port, h->src_port, -1, CONN_SETUP);
 		if (c) {
 			c->svc = s->ops;
 			c->svc_arg = s->arg;
+			c->type = h->type;
 		}
 	} else {
 		fd = s->ops->connect(s->arg, h->src_port, &in_progress);
@@ -127,6 +132,14 @@ static void guest_rw(struct vsock_conn *c, const struct vsock_hdr *h, const stru
 		left -= iov[n].iov_len;
 		n++;
 	}
+	if (c->type == VSOCK_TYPE_SEQPACKET) {
+		if (!mux_seq_rw(c, h, iov, n)) {
+			m->stats.protocol++;
+			log_pkt("a message that does not fit", h);
+			conn_reset(c);
+		}
+		return;
+	}
 	if (c->state == CONN_SETUP) {
 		if (!mux_setup_bytes(c, iov, n, h->len)) {
 			m->stats.protocol++;
@@ -154,6 +167,8 @@ static void guest_known(struct vsock_conn *c, const struct vsock_hdr *h,
 	}
 	if (c->state == CONN_CLOSING)
 		return; /* our RST is on its way */
+	if (h->type != c->type)
+		goto protocol;
 	if (!take_credit(c, h)) {
 		m->stats.credit++;
 		log_pkt("fwd_cnt outside what was sent", h);

@@ -84,6 +84,14 @@ struct vsock_conn {
 	uint8_t prefix_len, prefix_off;
 	bool reset_after_prefix;
 	struct mux_listener *listener;
+
+	/* SEQPACKET (mux_seq.c): type, the guest's message being assembled and
+	 * the one going to the guest. */
+	uint16_t type;
+	uint8_t *msg_in;
+	uint32_t msg_in_len;
+	uint8_t *msg_out;
+	uint32_t msg_out_len, msg_out_off;
 };
 
 struct mux_service {
@@ -170,6 +178,10 @@ void mux_guest_packet(struct vsock_mux *m, const struct vsock_txpkt *p);
 /* mux_rx.c */
 /* Queues an RST answering h (src/dst swapped); counted as lost when the ring is full. */
 void mux_rst_reply(struct vsock_mux *m, const struct vsock_hdr *h);
+/* Writes len bytes of src at offset off of b's segments. */
+void mux_rx_copy(const struct vsock_rxbuf *b, size_t off, const void *src, size_t len);
+/* Puts h (its len payload bytes already after it) in b and gives b back. */
+void mux_rx_send_hdr(struct vsock_mux *m, struct vsock_rxbuf *b, const struct vsock_hdr *h);
 /* Fills RX buffers; returns how many packets went to the guest. */
 unsigned int mux_rx_pump(struct vsock_mux *m, unsigned int budget);
 
@@ -186,11 +198,23 @@ void mux_listener_remove(struct vsock_mux *m, struct mux_listener *l);
 /* Guest bytes of a CONN_SETUP stream; false when c must be reset. */
 bool mux_setup_bytes(struct vsock_conn *c, const struct iovec *iov, unsigned int niov,
 		     uint32_t len);
+/* The whole header is in c->setup: asks the service, owes the status. */
+void mux_setup_run(struct vsock_conn *c);
 /* The host connect of a setup stream finished with err (0: connected). */
 void mux_setup_connected(struct vsock_conn *c, int err);
 /* Starts watching c->fd; false (fd closed) on error. */
 bool conn_watch_fd(struct vsock_mux *m, struct vsock_conn *c);
 /* Whether c owes prefix bytes that can go now. */
 bool conn_prefix_pending(const struct vsock_conn *c);
+
+/* mux_seq.c: SEQPACKET setup services. */
+/* An RW of a SEQPACKET stream; false when c must be reset. */
+bool mux_seq_rw(struct vsock_conn *c, const struct vsock_hdr *h, const struct iovec *iov,
+		unsigned int niov);
+/* Whether c can take the next message from its fd now. */
+bool mux_seq_can_read(const struct vsock_conn *c);
+/* The next piece of a message to the guest into b; true when one went out. */
+bool mux_seq_send(struct vsock_mux *m, struct vsock_conn *c, struct vsock_rxbuf *b);
+void mux_seq_free(struct vsock_conn *c);
 
 #endif

@@ -34,7 +34,7 @@ void mux_rst_reply(struct vsock_mux *m, const struct vsock_hdr *h)
 }
 
 /* Writes len bytes of src at offset off of the buffer's segments. */
-static void rx_copy(const struct vsock_rxbuf *b, size_t off, const void *src, size_t len)
+void mux_rx_copy(const struct vsock_rxbuf *b, size_t off, const void *src, size_t len)
 {
 	const uint8_t *s = src;
 
@@ -53,12 +53,12 @@ static void rx_copy(const struct vsock_rxbuf *b, size_t off, const void *src, si
 	}
 }
 
-static void rx_send_hdr(struct vsock_mux *m, struct vsock_rxbuf *b, const struct vsock_hdr *h)
+void mux_rx_send_hdr(struct vsock_mux *m, struct vsock_rxbuf *b, const struct vsock_hdr *h)
 {
 	uint8_t raw[VSOCK_HDR_SIZE];
 
 	vsock_pkt_encode(h, raw);
-	rx_copy(b, 0, raw, sizeof(raw));
+	mux_rx_copy(b, 0, raw, sizeof(raw));
 	m->ops->rx_push(m->opaque, VSOCK_HDR_SIZE + h->len);
 }
 
@@ -69,7 +69,7 @@ static struct vsock_hdr conn_hdr(struct vsock_conn *c, uint16_t op)
 	return (struct vsock_hdr){
 		.src_cid = VSOCK_HOST_CID, .src_port = c->host_port,
 		.dst_cid = VSOCK_GUEST_CID, .dst_port = c->guest_port,
-		.type = VSOCK_TYPE_STREAM, .op = op,
+		.type = c->type, .op = op,
 		.buf_alloc = VSOCK_BUF_ALLOC, .fwd_cnt = c->fwd_cnt,
 	};
 }
@@ -81,7 +81,7 @@ static void rx_send_owed(struct vsock_mux *m, struct vsock_conn *c, struct vsock
 
 	if (c->owe & OWE_RST) {
 		h = conn_hdr(c, VSOCK_OP_RST);
-		rx_send_hdr(m, b, &h);
+		mux_rx_send_hdr(m, b, &h);
 		m->stats.rst_sent++;
 		conn_free(c);
 		return;
@@ -102,7 +102,7 @@ static void rx_send_owed(struct vsock_mux *m, struct vsock_conn *c, struct vsock
 	}
 	/* Any header tells the credit: one pending update is now redundant. */
 	c->owe &= ~OWE_CREDIT;
-	rx_send_hdr(m, b, &h);
+	mux_rx_send_hdr(m, b, &h);
 }
 
 /* The writable bytes of b from off on, at most len, as iovecs; how many. */
@@ -140,10 +140,12 @@ static bool rx_send_prefix(struct vsock_mux *m, struct vsock_conn *c, struct vso
 		n = room;
 	if (n > b->cap - VSOCK_HDR_SIZE)
 		n = b->cap - VSOCK_HDR_SIZE;
-	rx_copy(b, VSOCK_HDR_SIZE, c->prefix + c->prefix_off, n);
+	mux_rx_copy(b, VSOCK_HDR_SIZE, c->prefix + c->prefix_off, n);
 	h = conn_hdr(c, VSOCK_OP_RW);
 	h.len = (uint32_t)n;
-	rx_send_hdr(m, b, &h);
+	if (c->type == VSOCK_TYPE_SEQPACKET && c->prefix_off + n == c->prefix_len)
+		h.flags = VSOCK_SEQ_EOM | VSOCK_SEQ_EOR; /* the prefix is one message */
+	mux_rx_send_hdr(m, b, &h);
 	c->tx_cnt += (uint32_t)n;
 	c->prefix_off = (uint8_t)(c->prefix_off + n);
 	if (c->prefix_off == c->prefix_len && c->reset_after_prefix)
@@ -162,6 +164,8 @@ static bool rx_send_data(struct vsock_mux *m, struct vsock_conn *c, struct vsock
 
 	if (c->prefix_off < c->prefix_len)
 		return rx_send_prefix(m, c, b);
+	if (c->type == VSOCK_TYPE_SEQPACKET)
+		return mux_seq_send(m, c, b);
 
 	if (room > b->cap - VSOCK_HDR_SIZE)
 		room = b->cap - VSOCK_HDR_SIZE;
@@ -175,7 +179,7 @@ static bool rx_send_data(struct vsock_mux *m, struct vsock_conn *c, struct vsock
 		h = conn_hdr(c, VSOCK_OP_RW);
 		h.len = (uint32_t)r;
 		c->owe &= ~OWE_CREDIT;
-		rx_send_hdr(m, b, &h);
+		mux_rx_send_hdr(m, b, &h);
 		c->tx_cnt += (uint32_t)r;
 		m->stats.to_guest += (uint64_t)r;
 		return true;
@@ -206,7 +210,7 @@ unsigned int mux_rx_pump(struct vsock_mux *m, unsigned int budget)
 		if (!m->ops->rx_peek(m->opaque, &b))
 			break; /* the guest's next RX kick resumes */
 		if (m->rst_len) {
-			rx_send_hdr(m, b, &m->rst[m->rst_head]);
+			mux_rx_send_hdr(m, b, &m->rst[m->rst_head]);
 			m->rst_head = (m->rst_head + 1) % VSOCK_RST_RING;
 			m->rst_len--;
 			m->stats.rst_sent++;

@@ -52,7 +52,7 @@ static uint32_t local_port(int fd)
 	return 0;
 }
 
-static void setup_run(struct vsock_conn *c)
+void mux_setup_run(struct vsock_conn *c)
 {
 	struct vsock_mux *m = c->mux;
 	struct vsock_setup out = { .fd = -1, .listen_fd = -1 };
@@ -85,6 +85,10 @@ static void setup_run(struct vsock_conn *c)
 		setup_status(c, EIO, 0);
 		return;
 	}
+	if (out.in_progress && c->type == VSOCK_TYPE_SEQPACKET) {
+		setup_status(c, EIO, 0); /* a datagram socket never connects later */
+		return;
+	}
 	if (out.in_progress) {
 		c->state = CONN_CONNECTING;
 		c->writable = false;
@@ -110,7 +114,7 @@ bool mux_setup_bytes(struct vsock_conn *c, const struct iovec *iov, unsigned int
 	c->rx_cnt += len;
 	c->fwd_cnt += len;
 	if (c->setup_got == c->svc->setup_len)
-		setup_run(c);
+		mux_setup_run(c);
 	return true;
 }
 

@@ -88,7 +88,7 @@ enum vsock_pkt_verdict vsock_pkt_parse(const void *raw, size_t raw_len, size_t p
 	/* §5.10.6.1: the device checks src_cid, so a guest cannot speak for another. */
 	if (h->src_cid != VSOCK_GUEST_CID)
 		return VSOCK_PKT_SPOOFED;
-	if (h->type != VSOCK_TYPE_STREAM)
+	if (h->type != VSOCK_TYPE_STREAM && h->type != VSOCK_TYPE_SEQPACKET)
 		return VSOCK_PKT_BAD_TYPE;
 	if (h->op == VSOCK_OP_INVALID || h->op > VSOCK_OP_CREDIT_REQUEST)
 		return VSOCK_PKT_BAD_OP;

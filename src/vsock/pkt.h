@@ -39,6 +39,9 @@ enum vsock_op {
 #define VSOCK_SHUTDOWN_RCV 1
 #define VSOCK_SHUTDOWN_SEND 2
 #define VSOCK_SHUTDOWN_BOTH (VSOCK_SHUTDOWN_RCV | VSOCK_SHUTDOWN_SEND)
+/* §5.10.6.3: flags of a SEQPACKET RW: the last packet of a message / record. */
+#define VSOCK_SEQ_EOM 1
+#define VSOCK_SEQ_EOR 2
 
 struct vsock_hdr {
 	uint64_t src_cid, dst_cid;
@@ -56,7 +59,7 @@ enum vsock_pkt_verdict {
 	VSOCK_PKT_OK = 0,
 	VSOCK_PKT_SHORT,       /* fewer than 44 header bytes: not even an address */
 	VSOCK_PKT_SPOOFED,     /* src_cid is not the guest's CID */
-	VSOCK_PKT_BAD_TYPE,    /* not STREAM (SEQPACKET is not offered) */
+	VSOCK_PKT_BAD_TYPE,    /* neither STREAM nor SEQPACKET */
 	VSOCK_PKT_BAD_OP,      /* op unknown */
 	VSOCK_PKT_BAD_LEN,     /* len > VSOCK_MAX_PAYLOAD, > the bytes given, or != 0 off RW */
 	VSOCK_PKT_BAD_DST,     /* dst_cid is not the host */

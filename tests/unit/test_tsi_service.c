@@ -435,3 +435,213 @@ TEST(tsi_random_bytes_on_tsi_streams_never_connect_or_crash)
 	CHECK(st.setup_failed > 0);
 	fake_free(f);
 }
+
+/* ---- UDP over SEQPACKET ---- */
+
+#define SEQ VSOCK_TYPE_SEQPACKET
+
+/* One guest message to the UDP service from gport, in pieces of chunk bytes. */
+static void udp_msg(struct fake *f, uint32_t gport, const uint8_t *msg, size_t len, size_t chunk)
+{
+	for (size_t off = 0; off < len; off += chunk) {
+		size_t n = len - off < chunk ? len - off : chunk;
+		send_pkt(f, &(struct pkt){ .op = VSOCK_OP_RW, .type = SEQ, .src_port = gport,
+					   .dst_port = TSI_UDP_VSOCK_PORT, .buf_alloc = 262144,
+					   .len = (uint32_t)n, .data = msg + off, .data_len = n,
+					   .flags = off + n == len ? VSOCK_SEQ_EOM : 0 });
+	}
+}
+
+/* Opens a UDP channel bound to 127.0.0.1:port; returns the status errno and
+ * the host port in *host. */
+static int udp_open(struct fake *f, uint32_t gport, uint16_t port, uint32_t *host)
+{
+	uint8_t hdr[TSI_SETUP_SIZE];
+	unsigned int before = f->ngot;
+
+	send_pkt(f, &(struct pkt){ .op = VSOCK_OP_REQUEST, .type = SEQ, .src_port = gport,
+				   .dst_port = TSI_UDP_VSOCK_PORT, .buf_alloc = 262144 });
+	CHECK_EQ(last(f)->h.op, VSOCK_OP_RESPONSE);
+	CHECK_EQ(last(f)->h.type, SEQ);
+	mk_setup(hdr, TSI_OP_UDP, 4, lo4, port, 0);
+	udp_msg(f, gport, hdr, sizeof(hdr), sizeof(hdr));
+	CHECK(last(f)->h.flags & VSOCK_SEQ_EOM); /* the status is one message */
+	return status_of(f, gport, before, host);
+}
+
+static int udp_socket(uint16_t *port)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t len = sizeof(a);
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+	CHECK(fd >= 0);
+	CHECK_EQ(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+	CHECK_EQ(getsockname(fd, (struct sockaddr *)&a, &len), 0);
+	*port = ntohs(a.sin_port);
+	return fd;
+}
+
+/* A datagram header + payload to 127.0.0.1:port. */
+static size_t mk_dgram(uint8_t *b, uint16_t port, const void *payload, size_t len)
+{
+	uint16_t be = htons(port);
+
+	memset(b, 0, TSI_DGRAM_HDR_SIZE);
+	put_le32(b, TSI_MAGIC);
+	b[4] = 4;
+	memcpy(b + 6, &be, 2);
+	memcpy(b + 8, lo4, 4);
+	memcpy(b + TSI_DGRAM_HDR_SIZE, payload, len);
+	return TSI_DGRAM_HDR_SIZE + len;
+}
+
+TEST(tsi_udp_one_socket_talks_to_two_peers_with_their_addresses)
+{
+	struct fake *f = tsi_fake(&open_cfg);
+	uint16_t p1, p2;
+	int s1 = udp_socket(&p1), s2 = udp_socket(&p2);
+	uint8_t msg[128], buf[64];
+	struct sockaddr_in from;
+	socklen_t flen = sizeof(from);
+	uint32_t host = 0;
+
+	CHECK_EQ(udp_open(f, GPORT, 0, &host), 0);
+	CHECK(host != 0);
+	udp_msg(f, GPORT, msg, mk_dgram(msg, p1, "to-one", 6), 512);
+	udp_msg(f, GPORT, msg, mk_dgram(msg, p2, "to-two", 6), 7); /* in pieces */
+	CHECK_EQ(recvfrom(s1, buf, sizeof(buf), 0, (struct sockaddr *)&from, &flen), 6);
+	CHECK(!memcmp(buf, "to-one", 6));
+	CHECK_EQ(ntohs(from.sin_port), host); /* from the host socket the status named */
+	CHECK_EQ(recv(s2, buf, sizeof(buf), 0), 6);
+	CHECK(!memcmp(buf, "to-two", 6));
+	/* Replies come back as messages naming their source. */
+	CHECK_EQ(sendto(s2, "back2", 5, 0, (struct sockaddr *)&from, sizeof(from)), 5);
+	serve(f, 100);
+	CHECK_EQ(last(f)->h.type, SEQ);
+	CHECK(last(f)->h.flags & VSOCK_SEQ_EOM);
+	CHECK_EQ(last(f)->h.len, TSI_DGRAM_HDR_SIZE + 5);
+	uint16_t be = htons(p2);
+	CHECK(!memcmp(last(f)->data + 6, &be, 2));
+	CHECK(!memcmp(last(f)->data + TSI_DGRAM_HDR_SIZE, "back2", 5));
+	close(s1);
+	close(s2);
+	fake_free(f);
+}
+
+TEST(tsi_udp_64k_datagram_crosses_in_pieces_both_ways)
+{
+	struct fake *f = tsi_fake(&open_cfg);
+	static uint8_t msg[TSI_UDP_MSG_MAX], payload[65000], got[65536];
+	uint16_t port;
+	int s = udp_socket(&port), sz = 1 << 20;
+	struct sockaddr_in from;
+	socklen_t flen = sizeof(from);
+	size_t total = 0;
+
+	setsockopt(s, SOL_SOCKET, SO_RCVBUF, &sz, sizeof(sz));
+	for (size_t i = 0; i < sizeof(payload); i++)
+		payload[i] = (uint8_t)(i * 7);
+	CHECK_EQ(udp_open(f, GPORT, 0, NULL), 0);
+	udp_msg(f, GPORT, msg, mk_dgram(msg, port, payload, sizeof(payload)), 4096);
+	CHECK_EQ(recvfrom(s, got, sizeof(got), 0, (struct sockaddr *)&from, &flen),
+		 (ssize_t)sizeof(payload));
+	CHECK(!memcmp(got, payload, sizeof(payload)));
+	CHECK_EQ(sendto(s, payload, sizeof(payload), 0, (struct sockaddr *)&from, flen),
+		 (ssize_t)sizeof(payload));
+	unsigned int from_i = f->ngot;
+	give_rx(f, 64);
+	serve(f, 100);
+	for (unsigned int i = from_i; i < f->ngot; i++) {
+		const struct got *g = &f->got[i % MAX_GOT];
+		if (g->h.op != VSOCK_OP_RW)
+			continue;
+		if (total >= TSI_DGRAM_HDR_SIZE)
+			CHECK(!memcmp(g->data, payload + total - TSI_DGRAM_HDR_SIZE, g->h.len));
+		total += g->h.len;
+		CHECK_EQ(!!(g->h.flags & VSOCK_SEQ_EOM), total == TSI_DGRAM_HDR_SIZE + sizeof(payload));
+	}
+	CHECK_EQ(total, TSI_DGRAM_HDR_SIZE + sizeof(payload));
+	close(s);
+	fake_free(f);
+}
+
+TEST(tsi_udp_flood_without_a_guest_reader_stays_in_the_host_socket)
+{
+	struct fake *f = tsi_fake(&open_cfg);
+	uint8_t payload[1000] = { 0 };
+	struct sockaddr_in to = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	struct vsock_mux_stats st;
+	uint32_t host = 0;
+	uint16_t p;
+	int s = udp_socket(&p);
+
+	CHECK_EQ(udp_open(f, GPORT, 0, &host), 0);
+	to.sin_port = htons((uint16_t)host);
+	for (int i = 0; i < 5000; i++)
+		sendto(s, payload, sizeof(payload), MSG_DONTWAIT, (struct sockaddr *)&to, sizeof(to));
+	give_rx(f, 4096);
+	serve(f, 200);
+	vsock_mux_get_stats(f->m, &st);
+	/* The guest (buf_alloc 256 KiB, fwd_cnt never moving) has room for at
+	 * most 256 KiB of messages; the rest waits in (or is dropped by) the host
+	 * socket, never in the VMM. */
+	CHECK(st.msgs_to_guest > 0);
+	CHECK(st.msgs_to_guest * (TSI_DGRAM_HDR_SIZE + sizeof(payload)) <= 262144);
+	close(s);
+	fake_free(f);
+}
+
+TEST(tsi_udp_hostile_messages_are_dropped_or_reset)
+{
+	struct fake *f = tsi_fake(&open_cfg);
+	uint8_t msg[TSI_DGRAM_HDR_SIZE + 8];
+	struct vsock_mux_stats st;
+	static uint8_t big[TSI_UDP_MSG_MAX + 1];
+
+	CHECK_EQ(udp_open(f, GPORT, 0, NULL), 0);
+	mk_dgram(msg, 9, "x", 1);
+	msg[0] = 'Z'; /* bad magic: dropped, the socket lives on */
+	udp_msg(f, GPORT, msg, TSI_DGRAM_HDR_SIZE + 1, 64);
+	mk_dgram(msg, 9, "x", 1);
+	msg[4] = 7; /* bad family */
+	udp_msg(f, GPORT, msg, TSI_DGRAM_HDR_SIZE + 1, 64);
+	udp_msg(f, GPORT, msg, 3, 64); /* shorter than a header */
+	vsock_mux_get_stats(f->m, &st);
+	CHECK_EQ(st.msgs_dropped, 3);
+	CHECK_EQ(st.live, 1);
+	/* A message over the maximum resets only that connection. */
+	udp_msg(f, GPORT, big, sizeof(big), 65536);
+	CHECK_EQ(last(f)->h.op, VSOCK_OP_RST);
+	/* A STREAM request to the UDP port, a SEQPACKET one to the TCP port: RST. */
+	send_pkt(f, &(struct pkt){ .op = VSOCK_OP_REQUEST, .src_port = 3001,
+				   .dst_port = TSI_UDP_VSOCK_PORT, .buf_alloc = 4096 });
+	CHECK_EQ(last(f)->h.op, VSOCK_OP_RST);
+	send_pkt(f, &(struct pkt){ .op = VSOCK_OP_REQUEST, .type = SEQ, .src_port = 3002,
+				   .dst_port = TSI_VSOCK_PORT, .buf_alloc = 4096 });
+	CHECK_EQ(last(f)->h.op, VSOCK_OP_RST);
+	vsock_mux_get_stats(f->m, &st);
+	CHECK_EQ(st.live, 0);
+	fake_free(f);
+}
+
+TEST(tsi_udp_bound_exposed_port_uses_the_mapped_host_port)
+{
+	uint16_t hp;
+	int probe = udp_socket(&hp);
+	char entry[16];
+	const char *map[] = { entry, NULL };
+	struct tsi_config cfg = { .port_map = map, .port_map_set = true,
+				  .policy = { .allow_loopback = true } };
+	struct fake *f;
+	uint32_t host = 0;
+
+	close(probe);
+	snprintf(entry, sizeof(entry), "%u:53", hp);
+	f = tsi_fake(&cfg);
+	CHECK_EQ(udp_open(f, GPORT, 53, &host), 0);
+	CHECK_EQ(host, hp);
+	CHECK_EQ(udp_open(f, GPORT + 1, 54, &host), 0); /* not mapped: an ephemeral port */
+	CHECK(host != 54 && host != hp && host != 0);
+	fake_free(f);
+}

@@ -63,7 +63,11 @@ TEST(vsock_pkt_type_op_and_destination_are_checked)
 {
 	struct vsock_hdr in = good(VSOCK_OP_REQUEST, 0), out;
 
-	in.type = VSOCK_TYPE_SEQPACKET;
+	in.type = VSOCK_TYPE_SEQPACKET; /* well formed; whether served is the muxer's call */
+	CHECK_EQ(parse(&in, 0, &out), VSOCK_PKT_OK);
+	in.type = 3;
+	CHECK_EQ(parse(&in, 0, &out), VSOCK_PKT_BAD_TYPE);
+	in.type = 0;
 	CHECK_EQ(parse(&in, 0, &out), VSOCK_PKT_BAD_TYPE);
 	in = good(VSOCK_OP_INVALID, 0);
 	CHECK_EQ(parse(&in, 0, &out), VSOCK_PKT_BAD_OP);

@@ -189,6 +189,7 @@ struct pkt {
 	uint32_t len;        /* header's len field */
 	const void *data;
 	size_t data_len;     /* bytes actually given */
+	uint16_t type;       /* 0: STREAM */
 };
 
 static inline void queue_pkt(struct fake *f, const struct pkt *p)
@@ -196,7 +197,7 @@ static inline void queue_pkt(struct fake *f, const struct pkt *p)
 	struct vsock_hdr h = {
 		.src_cid = VSOCK_GUEST_CID, .dst_cid = VSOCK_HOST_CID,
 		.src_port = p->src_port, .dst_port = p->dst_port, .len = p->len,
-		.type = VSOCK_TYPE_STREAM, .op = p->op, .flags = p->flags,
+		.type = p->type ? p->type : VSOCK_TYPE_STREAM, .op = p->op, .flags = p->flags,
 		.buf_alloc = p->buf_alloc, .fwd_cnt = p->fwd_cnt,
 	};
 	uint8_t *b = malloc(VSOCK_HDR_SIZE + p->data_len);

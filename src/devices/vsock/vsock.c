@@ -123,10 +123,13 @@ static const struct vsock_guest_ops vsock_guest_ops = {
 	.notify = vsock_notify,
 };
 
+#define VIRTIO_VSOCK_F_SEQPACKET 1 /* virtio 1.2 §5.10.3 */
+
 static uint64_t vsock_features(struct virtio_dev *d)
 {
 	(void)d;
-	return 0;
+	/* SEQPACKET carries TSI's UDP; only services that ask for it take it. */
+	return 1ull << VIRTIO_VSOCK_F_SEQPACKET;
 }
 
 static void vsock_config_read(struct virtio_dev *d, uint32_t off, void *data, uint32_t len)
