@@ -168,11 +168,11 @@ int32_t krun_set_port_map(uint32_t ctx_id, const char *const port_map[]);
 
 /*
  * TSI, transparent socket impersonation: by default the VM has a vsock device
- * and the guest's TCP sockets (IPv4 and IPv6) are opened on the host by the
- * VMM: a guest connect() becomes a host connect(), a guest listen() a host
- * listener (see krun_set_port_map). No NIC, no guest IP configuration. Not
- * yet carried: UDP (guest UDP sockets stay inside the guest, so DNS needs
- * "options use-vc" in the guest's resolv.conf) and AF_UNIX.
+ * and the guest's TCP and UDP sockets (IPv4 and IPv6) are opened on the host
+ * by the VMM: a guest connect() becomes a host connect(), a guest listen() a
+ * host listener (see krun_set_port_map), a guest UDP socket a host UDP socket.
+ * No NIC, no guest IP configuration; DNS works with the guest's resolv.conf.
+ * Traffic between guest sockets stays in the guest. Not carried: AF_UNIX.
  *
  * krun_disable_implicit_vsock removes that implicit device; krun_add_vsock
  * then adds one with the TSI features given: 0 (plain vsock, no TSI) or

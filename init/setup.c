@@ -11,6 +11,10 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <net/if.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -88,6 +92,61 @@ void setup_hostname(const struct config *cfg)
 		init_log("cannot set the hostname: %m");
 }
 
+static bool tsi_enabled(void)
+{
+	char c = 0;
+	int fd = open("/sys/module/vsock/parameters/tsi", O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return false;
+	if (read(fd, &c, 1) != 1)
+		c = 0;
+	close(fd);
+	return c == 'Y' || c == '1';
+}
+
+/* linux/ipv6.h's struct in6_ifreq, which clashes with netinet/in.h. */
+struct lo_in6_ifreq {
+	struct in6_addr addr;
+	uint32_t prefixlen;
+	int ifindex;
+};
+
+/*
+ * With TSI the guest reaches the network without an interface, but glibc's
+ * getaddrinfo with AI_ADDRCONFIG (its default with no hints) finds nothing
+ * unless some address other than 127.0.0.1 and ::1 exists (check_pf.c). So
+ * lo gets 127.0.0.2/8, inside the loopback net it routes already, and the
+ * link-local fe80::1/64, which is scoped to lo: neither can take traffic
+ * that TSI would carry. UDP sockets: their ioctls reach inet (TSI keeps them
+ * real sockets).
+ */
+static void tsi_addresses(void)
+{
+	struct sockaddr_in *sin;
+	struct lo_in6_ifreq r6 = { .prefixlen = 64, .ifindex = (int)if_nametoindex("lo") };
+	struct ifreq ifr;
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), fd6;
+
+	memset(&ifr, 0, sizeof(ifr));
+	memcpy(ifr.ifr_name, "lo:tsi", 7);
+	sin = (struct sockaddr_in *)&ifr.ifr_addr;
+	sin->sin_family = AF_INET;
+	sin->sin_addr.s_addr = htonl(0x7f000002);
+	if (fd < 0 || ioctl(fd, SIOCSIFADDR, &ifr) < 0)
+		init_log("cannot add 127.0.0.2 to lo: %m");
+	if (fd >= 0)
+		close(fd);
+	fd6 = socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	r6.addr.s6_addr[0] = 0xfe;
+	r6.addr.s6_addr[1] = 0x80;
+	r6.addr.s6_addr[15] = 1;
+	if (fd6 < 0 || ioctl(fd6, SIOCSIFADDR, &r6) < 0)
+		init_log("cannot add fe80::1 to lo: %m");
+	if (fd6 >= 0)
+		close(fd6);
+}
+
 /* Loopback up, as `ip link set lo up` would do, with the classic ioctl
  * (netdevice(7)): nothing else in the guest configures it. */
 void setup_loopback(void)
@@ -109,6 +168,8 @@ void setup_loopback(void)
 			init_log("cannot bring lo up: %m");
 	}
 	close(fd);
+	if (tsi_enabled())
+		tsi_addresses();
 }
 
 /*

@@ -7,7 +7,7 @@ set -euo pipefail
 
 build_pkgs=(gcc make libc6-dev binutils cpio xz-utils
 	linux-source-6.1 bc bison flex libelf-dev libssl-dev dwarves)
-check_pkgs=("${build_pkgs[@]}" qemu-system-x86 busybox-static iproute2)
+check_pkgs=("${build_pkgs[@]}" qemu-system-x86 busybox-static iproute2 dnsmasq-base)
 demo_pkgs=("${check_pkgs[@]}")
 bench_pkgs=("${check_pkgs[@]}")
 

@@ -16,12 +16,18 @@
  *       MODE echo: echo to EOF; sink: read to EOF, print and reply "recv N sum X";
  *       source: write BYTES and close; sink-close: read BYTES, then close.
  *
+ *   vsock_tool udpecho ADDR COUNT    UDP: bind, print LISTENING, send COUNT
+ *                                    datagrams back to their senders, exit
+ *   vsock_tool udp ADDR1 ADDR2 SIZE  UDP: one socket sends SIZE bytes to each
+ *                                    address and checks that each reply comes
+ *                                    back whole from the address it was sent to
  *   vsock_tool nbconnect ADDR [SECONDS]
  *       non-blocking connect with epoll registered first: prints
  *       "nbconnect: <connect's errno> then <events> so_error=<errno>"
  *
  * ADDR: vsock:PORT (connect: CID 2; listen: any CID), vsock:CID:PORT, unix:PATH,
- * tcp:IPV4:PORT, tcp6:IPV6:PORT (the port after the last colon). serve prints
+ * tcp:IPV4:PORT, tcp6:IPV6:PORT (the port after the last colon; udp: and udp6:
+ * are the same, for UDP commands). serve prints
  * "LISTENING port=N" (the port bound) and, for TCP, "PEER ADDR PORT" per client.
  * "sum" is a 64-bit checksum of the byte stream (order-sensitive), data is a
  * seeded xorshift stream, so two ends compare lines instead of files. Timings
@@ -35,6 +41,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <sys/time.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -183,7 +190,8 @@ static int parse_addr(const char *s, bool listening, struct addr *a)
 		a->len = sizeof(*un);
 		return 0;
 	}
-	if (!strncmp(s, "tcp:", 4) || !strncmp(s, "tcp6:", 5)) {
+	if (!strncmp(s, "tcp:", 4) || !strncmp(s, "tcp6:", 5) || !strncmp(s, "udp:", 4) ||
+	    !strncmp(s, "udp6:", 5)) {
 		bool v6 = s[3] == '6';
 		char host[64];
 		const char *p = s + (v6 ? 5 : 4), *colon = strrchr(p, ':');
@@ -320,6 +328,87 @@ static int cmd_nbconnect(const struct addr *a, int seconds)
 	close(fd);
 	close(ep);
 	return err ? 2 : 0;
+}
+
+static int cmd_udpecho(const struct addr *a, unsigned int count)
+{
+	static uint8_t buf[65536];
+	struct sockaddr_storage me, peer;
+	socklen_t mlen = sizeof(me);
+	int fd = socket(a->ss.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+	if (fd < 0 || bind(fd, (const struct sockaddr *)&a->ss, a->len) < 0) {
+		say("udpecho: %s\n", strerror(errno));
+		return 3;
+	}
+	getsockname(fd, (struct sockaddr *)&me, &mlen);
+	say("LISTENING port=%u\n", ntohs(me.ss_family == AF_INET6
+		? ((struct sockaddr_in6 *)&me)->sin6_port : ((struct sockaddr_in *)&me)->sin_port));
+	for (unsigned int i = 0; i < count; i++) {
+		socklen_t plen = sizeof(peer);
+		ssize_t n = recvfrom(fd, buf, sizeof(buf), 0, (struct sockaddr *)&peer, &plen);
+		char text[80];
+		if (n < 0)
+			return 3;
+		say("UDP %zd from %s\n", n, addr_text(&peer, text, sizeof(text)));
+		sendto(fd, buf, (size_t)n, 0, (struct sockaddr *)&peer, plen);
+	}
+	close(fd);
+	return 0;
+}
+
+static bool same_addr(const struct sockaddr_storage *x, const struct addr *y)
+{
+	if (x->ss_family != y->ss.ss_family)
+		return false;
+	if (x->ss_family == AF_INET) {
+		const struct sockaddr_in *p = (const void *)x, *q = (const void *)&y->ss;
+		return p->sin_port == q->sin_port && p->sin_addr.s_addr == q->sin_addr.s_addr;
+	}
+	const struct sockaddr_in6 *p = (const void *)x, *q = (const void *)&y->ss;
+	return p->sin6_port == q->sin6_port && !memcmp(&p->sin6_addr, &q->sin6_addr, 16);
+}
+
+static int cmd_udp(const struct addr *a1, const struct addr *a2, size_t size)
+{
+	static uint8_t out[65536], in[65536];
+	const struct addr *to[2] = { a1, a2 };
+	bool got[2] = { false, false };
+	struct gen g;
+	int fd = socket(a1->ss.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	struct timeval tv = { .tv_sec = 20 };
+
+	if (fd < 0 || size > sizeof(out))
+		return 3;
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	gen_init(&g, 7);
+	gen_fill(&g, out, size);
+	for (int i = 0; i < 2; i++)
+		if (sendto(fd, out, size, 0, (const struct sockaddr *)&to[i]->ss, to[i]->len) !=
+		    (ssize_t)size) {
+			say("udp: sendto: %s\n", strerror(errno));
+			return 3;
+		}
+	for (int n = 0; n < 2; n++) {
+		struct sockaddr_storage from;
+		socklen_t flen = sizeof(from);
+		ssize_t r = recvfrom(fd, in, sizeof(in), 0, (struct sockaddr *)&from, &flen);
+		char text[80];
+		if (r < 0) {
+			say("udp: recvfrom: %s\n", strerror(errno));
+			return 3;
+		}
+		int i = same_addr(&from, to[0]) ? 0 : same_addr(&from, to[1]) ? 1 : -1;
+		if (i < 0 || got[i] || (size_t)r != size || memcmp(in, out, size)) {
+			say("udp: unexpected reply of %zd bytes from %s\n", r,
+			    addr_text(&from, text, sizeof(text)));
+			return 1;
+		}
+		got[i] = true;
+	}
+	say("udp ok: 2 peers, %zu bytes\n", size);
+	close(fd);
+	return 0;
 }
 
 static int cmd_send(const struct addr *a, uint64_t bytes, uint64_t seed)
@@ -672,6 +761,14 @@ int main(int argc, char **argv)
 	if (!strcmp(cmd, "echo") && argc > 4) {
 		unsigned int k = (unsigned int)atoi(argv[3]);
 		return k && k <= MAX_CONNS ? cmd_echo(&a, k, strtoull(argv[4], NULL, 0)) : 99;
+	}
+	if (!strcmp(cmd, "udpecho") && argc > 3)
+		return cmd_udpecho(&a, (unsigned int)atoi(argv[3]));
+	if (!strcmp(cmd, "udp") && argc > 4) {
+		struct addr a2;
+		if (parse_addr(argv[3], false, &a2) < 0)
+			return 99;
+		return cmd_udp(&a, &a2, strtoull(argv[4], NULL, 0));
 	}
 	if (!strcmp(cmd, "nbconnect"))
 		return cmd_nbconnect(&a, argc > 3 ? atoi(argv[3]) : 30);
