@@ -21,6 +21,9 @@
  *   vsock_tool udp ADDR1 ADDR2 SIZE  UDP: one socket sends SIZE bytes to each
  *                                    address and checks that each reply comes
  *                                    back whole from the address it was sent to
+ *   vsock_tool tcpsem ADDR           TCP semantics against an echo server at ADDR
+ *                                    and a local listener: options, names,
+ *                                    FIONREAD, accept4 O_NONBLOCK; "tcpsem ok"
  *   vsock_tool nbconnect ADDR [SECONDS]
  *       non-blocking connect with epoll registered first: prints
  *       "nbconnect: <connect's errno> then <events> so_error=<errno>"
@@ -47,7 +50,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/epoll.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <time.h>
@@ -411,6 +417,85 @@ static int cmd_udp(const struct addr *a1, const struct addr *a2, size_t size)
 	return 0;
 }
 
+#define SEM(cond)                                                           \
+	do {                                                                \
+		if (!(cond)) {                                              \
+			say("tcpsem: failed: %s (errno %s)\n", #cond, strerror(errno)); \
+			return 1;                                           \
+		}                                                           \
+	} while (0)
+
+static int cmd_tcpsem(const struct addr *a)
+{
+	struct sockaddr_storage me, peer, lme;
+	socklen_t len;
+	struct sockaddr_in lo = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	struct pollfd p;
+	char buf[16];
+	int fd, lfd, cfd, afd, v, n;
+	struct timespec t0, t1;
+
+	fd = socket(a->ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	SEM(fd >= 0);
+	v = 1;
+	SEM(setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &v, sizeof(v)) == 0);
+	len = sizeof(v);
+	SEM(getsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &v, &len) == 0 && v == 1);
+	len = sizeof(v);
+	SEM(getsockopt(fd, SOL_SOCKET, SO_TYPE, &v, &len) == 0 && v == SOCK_STREAM);
+	v = 65536;
+	SEM(setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &v, sizeof(v)) == 0);
+	SEM(connect(fd, (const struct sockaddr *)&a->ss, a->len) == 0);
+	len = sizeof(peer);
+	SEM(getpeername(fd, (struct sockaddr *)&peer, &len) == 0 && len == a->len &&
+	    !memcmp(&peer, &a->ss, a->len));
+	len = sizeof(me);
+	SEM(getsockname(fd, (struct sockaddr *)&me, &len) == 0 && me.ss_family == a->ss.ss_family);
+	len = sizeof(v);
+	SEM(getsockopt(fd, SOL_SOCKET, SO_ERROR, &v, &len) == 0 && v == 0);
+	SEM(write(fd, "hello", 5) == 5);
+	p = (struct pollfd){ .fd = fd, .events = POLLIN };
+	SEM(poll(&p, 1, 10000) == 1 && (p.revents & POLLIN));
+	for (int i = 0; i < 100 && (ioctl(fd, FIONREAD, &n) < 0 || n < 5); i++)
+		usleep(10000);
+	SEM(ioctl(fd, FIONREAD, &n) == 0 && n == 5);
+	SEM(read(fd, buf, sizeof(buf)) == 5 && !memcmp(buf, "hello", 5));
+	SEM(shutdown(fd, SHUT_WR) == 0);
+	SEM(read(fd, buf, sizeof(buf)) == 0); /* the echo server closes after EOF */
+	close(fd);
+
+	/* A guest listener: bind(0) gives a port; accept4(O_NONBLOCK) never
+	 * blocks; a guest-local client is named on both ends. */
+	lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	SEM(lfd >= 0 && bind(lfd, (struct sockaddr *)&lo, sizeof(lo)) == 0 && listen(lfd, 4) == 0);
+	len = sizeof(lme);
+	SEM(getsockname(lfd, (struct sockaddr *)&lme, &len) == 0 &&
+	    ((struct sockaddr_in *)&lme)->sin_port != 0);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	fcntl(lfd, F_SETFL, O_NONBLOCK);
+	SEM(accept4(lfd, NULL, NULL, SOCK_NONBLOCK) < 0 && (errno == EAGAIN || errno == EWOULDBLOCK));
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	SEM(t1.tv_sec - t0.tv_sec < 2);
+	cfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	SEM(connect(cfd, (struct sockaddr *)&lme, sizeof(struct sockaddr_in)) == 0);
+	p = (struct pollfd){ .fd = lfd, .events = POLLIN };
+	SEM(poll(&p, 1, 10000) == 1);
+	len = sizeof(peer);
+	afd = accept4(lfd, (struct sockaddr *)&peer, &len, SOCK_NONBLOCK);
+	SEM(afd >= 0 && (fcntl(afd, F_GETFL) & O_NONBLOCK));
+	len = sizeof(me);
+	SEM(getsockname(cfd, (struct sockaddr *)&me, &len) == 0 &&
+	    ((struct sockaddr_in *)&me)->sin_port == ((struct sockaddr_in *)&peer)->sin_port);
+	SEM(write(cfd, "x", 1) == 1);
+	p = (struct pollfd){ .fd = afd, .events = POLLIN };
+	SEM(poll(&p, 1, 10000) == 1 && read(afd, buf, 1) == 1 && buf[0] == 'x');
+	close(afd);
+	close(cfd);
+	close(lfd);
+	say("tcpsem ok\n");
+	return 0;
+}
+
 static int cmd_send(const struct addr *a, uint64_t bytes, uint64_t seed)
 {
 	static uint8_t buf[CHUNK];
@@ -770,6 +855,8 @@ int main(int argc, char **argv)
 			return 99;
 		return cmd_udp(&a, &a2, strtoull(argv[4], NULL, 0));
 	}
+	if (!strcmp(cmd, "tcpsem"))
+		return cmd_tcpsem(&a);
 	if (!strcmp(cmd, "nbconnect"))
 		return cmd_nbconnect(&a, argc > 3 ? atoi(argv[3]) : 30);
 	if (!strcmp(cmd, "conns") && argc > 3)
