@@ -78,7 +78,8 @@ wait $(jobs -p) 2>/dev/null
 
 # figures FILE: "g2h_MBps h2g_MBps g2h_conns_per_s h2g_conns_per_s".
 figures() {
-	cat "$1" "$1.h" 2>/dev/null | tr -d '\r' | awk -v mib="$MIB" -v n="$CONNS" '
+	# The console file may end without a newline: one between the files.
+	{ cat "$1"; echo; cat "$1.h"; } 2>/dev/null | tr -d '\r' | awk -v mib="$MIB" -v n="$CONNS" '
 		/^sent [0-9]+ sum .* in / { g2h = mib * 1.048576 / $6 }
 		/^recv [0-9]+ sum .* in / { h2g = mib * 1.048576 / $6 }
 		/^conns [0-9]+ in / { if (c++) hc = n / $4; else gc = n / $4 }
@@ -101,3 +102,7 @@ printf '  %-26s %12s %12s %14s %14s\n' "ratio libkrun-c / QEMU" "$(ratio "$og" "
 grep -q '^conns' "$tmp/ours.out" || { echo "  our run did not finish:"; tail -n 5 "$tmp/ours.out"; }
 grep -q '^conns' "$tmp/peer.out" ||
 	{ echo "  QEMU's run did not finish:"; tail -n 5 "$tmp/qemu.log" "$tmp/peer.out"; }
+for f in ours peer; do
+	grep -q '^conns' "$tmp/$f.out.h" 2>/dev/null ||
+		{ echo "  host->guest connections ($f):"; tail -n 3 "$tmp/$f.out.h" 2>/dev/null; }
+done

@@ -4,7 +4,8 @@
 # 100 MiB from a host source with matching checksums; busybox wget of an HTTP
 # file (sha256); a closed port gives ECONNREFUSED blocking and non-blocking
 # (epoll registered before connect: EINPROGRESS, then EPOLLOUT|EPOLLERR with
-# SO_ERROR); an unreachable host fails; 200 connections at once.
+# SO_ERROR); an unreachable host fails; 200 connections at once, after which
+# the VMM holds as many fds as before.
 # timeout: 600
 . "$SRC/tests/vm/lib.bash"
 trap 'kill $(jobs -p) 2>/dev/null; tsi_net_down' EXIT
@@ -20,6 +21,7 @@ busybox httpd -f -p 10.77.0.1:7080 -h "$TEST_TMP/www" &
 want_sha=$(sha256sum <"$TEST_TMP/www/blob" | cut -d' ' -f1)
 
 vm_run_ns --mem 512 -- /bin/sh -c '
+	echo BASE; sleep 2
 	vsock_tool echo tcp:10.77.0.1:7001 1 1024
 	vsock_tool echo tcp6:fd77::1:7001 1 1024
 	vsock_tool recv tcp:10.77.0.1:7002
@@ -28,12 +30,26 @@ vm_run_ns --mem 512 -- /bin/sh -c '
 	vsock_tool nbconnect tcp:10.77.0.1:7009 30
 	vsock_tool nbconnect tcp:10.77.0.1:7001 30
 	vsock_tool echo tcp:10.77.0.1:7003 200 10000
+	echo AFTER; sleep 3
 	vsock_tool nbconnect tcp:10.77.0.99:7001 60
-	true' >"$TEST_TMP/vm.out" 2>&1
-rc=$?
-cat "$TEST_TMP/vm.out"
-[ $rc = 0 ] || fail "the VM exited $rc"
+	true' >"$TEST_TMP/vm.out" 2>&1 &
+vm_pid=$!
 out=$TEST_TMP/vm.out
+# The VMM's open fds before any connection and after 200 at once have closed.
+for _ in $(seq 300); do grep -q '^BASE' "$out" 2>/dev/null && break; sleep 0.1; done
+kpid=$(pgrep -P "$vm_pid" | head -n 1) # vm_run_ns's subshell; ip netns exec execs krun_run
+fds() { ls "/proc/$kpid/fd" 2>/dev/null | wc -l; }
+sleep 1
+base=$(fds)
+for _ in $(seq 3000); do grep -q '^AFTER' "$out" 2>/dev/null && break; sleep 0.1; done
+sleep 1.5
+after=$(fds)
+wait "$vm_pid"
+rc=$?
+cat "$out"
+[ $rc = 0 ] || fail "the VM exited $rc"
+echo "VMM fds: $base before, $after after 200 connections"
+[ "$base" -gt 0 ] && [ "$after" = "$base" ] || fail "VMM fds $base before, $after after"
 [ "$(grep -c '^echo ok: 1 connections x 1024 bytes' "$out")" = 2 ] || fail "IPv4/IPv6 echo"
 got=$(sed -n 's/^recv 104857600 sum \([0-9a-f]*\).*/\1/p' "$out")
 sent=$(sed -n 's/^sent 104857600 sum \([0-9a-f]*\).*/\1/p' "$TEST_TMP/source.out")
