@@ -102,7 +102,7 @@ printf '  %-26s %12s %12s %14s %14s\n' "ratio libkrun-c / QEMU" "$(ratio "$og" "
 grep -q '^conns' "$tmp/ours.out" || { echo "  our run did not finish:"; tail -n 5 "$tmp/ours.out"; }
 grep -q '^conns' "$tmp/peer.out" ||
 	{ echo "  QEMU's run did not finish:"; tail -n 5 "$tmp/qemu.log" "$tmp/peer.out"; }
-for f in ours peer; do
-	grep -q '^conns' "$tmp/$f.out.h" 2>/dev/null ||
-		{ echo "  host->guest connections ($f):"; tail -n 3 "$tmp/$f.out.h" 2>/dev/null; }
+for f in ours peer; do # the raw lines behind the figures
+	echo "  $f: $({ cat "$tmp/$f.out"; echo; cat "$tmp/$f.out.h"; } 2>/dev/null | tr -d '\r' |
+		grep -E '^(sent|recv|conns)' | tr '\n' ';')"
 done
