@@ -172,18 +172,33 @@ int32_t krun_set_port_map(uint32_t ctx_id, const char *const port_map[]);
  * by the VMM: a guest connect() becomes a host connect(), a guest listen() a
  * host listener (see krun_set_port_map), a guest UDP socket a host UDP socket.
  * No NIC, no guest IP configuration; DNS works with the guest's resolv.conf.
- * Traffic between guest sockets stays in the guest. Not carried: AF_UNIX.
+ * Traffic between guest sockets stays in the guest.
+ *
+ * AF_UNIX: a guest stream connect() reaches a host UNIX socket only for the
+ * exact host paths given to krun_allow_tsi_unix_path (none by default; every
+ * other path, and every other UNIX socket use, stays in the guest).
  *
  * krun_disable_implicit_vsock removes that implicit device; krun_add_vsock
- * then adds one with the TSI features given: 0 (plain vsock, no TSI) or
- * KRUN_TSI_HIJACK_INET. KRUN_TSI_HIJACK_UNIX is not supported (-ENOTSUP).
- * krun_add_vsock without krun_disable_implicit_vsock first, or twice: -EINVAL.
- * Ports of krun_add_vsock_port[2] always get a device.
+ * then adds one with the TSI features given: 0 (plain vsock, no TSI),
+ * KRUN_TSI_HIJACK_INET (TCP, UDP), KRUN_TSI_HIJACK_UNIX (the allow-listed
+ * paths). krun_add_vsock without krun_disable_implicit_vsock first, or twice,
+ * or with unknown bits: -EINVAL. Ports of krun_add_vsock_port[2] always get a
+ * device.
  */
 #define KRUN_TSI_HIJACK_INET (1 << 0)
 #define KRUN_TSI_HIJACK_UNIX (1 << 1)
 int32_t krun_disable_implicit_vsock(uint32_t ctx_id);
 int32_t krun_add_vsock(uint32_t ctx_id, uint32_t tsi_features);
+
+/*
+ * libkrun-c's own: allows guest AF_UNIX stream connects to c_host_path (an
+ * absolute path shorter than 108 bytes, without commas, blanks or quotes:
+ * -EINVAL / -ENAMETOOLONG) to reach the host UNIX socket there. The guest
+ * names the same path. Each path once (-EEXIST), at most
+ * KRUN_MAX_TSI_UNIX_PATHS (-ENOSPC).
+ */
+#define KRUN_MAX_TSI_UNIX_PATHS 16
+int32_t krun_allow_tsi_unix_path(uint32_t ctx_id, const char *c_host_path);
 
 /* ---- Workload ------------------------------------------------------------ */
 

@@ -72,6 +72,8 @@ void ctx_destroy(struct krun_ctx *ctx)
 	strv_free(&ctx->port_map);
 	for (unsigned int i = 0; i < ctx->nvsock_ports; i++)
 		free(ctx->vsock_ports[i].path);
+	for (unsigned int i = 0; i < ctx->ntsi_unix_paths; i++)
+		free(ctx->tsi_unix_paths[i]);
 	krunfw_close(&ctx->krunfw);
 	free(ctx);
 }

@@ -51,6 +51,8 @@ struct krun_ctx {
 	bool vsock_implicit_off; /* krun_disable_implicit_vsock */
 	bool vsock_added;        /* krun_add_vsock */
 	uint32_t tsi_features;   /* of krun_add_vsock */
+	char *tsi_unix_paths[KRUN_MAX_TSI_UNIX_PATHS]; /* krun_allow_tsi_unix_path */
+	unsigned int ntsi_unix_paths;
 
 	struct krunfw krunfw; /* the bundled kernel, opened at create time */
 };

@@ -34,6 +34,7 @@ struct start {
 	struct buf config;
 	struct cpio cpio;
 	char *cmdline;
+	char *tsi_args; /* " vsock.tsi=1 vsock.tsi_unix=..." or "" */
 	int console_file, null_fd;
 	const struct krunfw *krunfw; /* the bundled kernel, when it is the one booted */
 };
@@ -60,10 +61,31 @@ static void start_release(struct start *s)
 	buf_release(&s->config);
 	cpio_release(&s->cpio);
 	free(s->cmdline);
+	free(s->tsi_args);
 	if (s->console_file >= 0)
 		close(s->console_file);
 	if (s->null_fd >= 0)
 		close(s->null_fd);
+}
+
+/* The bundled kernel's TSI switches (kernel/patches): vsock.tsi=1 carries TCP
+ * and UDP, vsock.tsi_unix lists the host paths a guest AF_UNIX connect may
+ * reach (checked by krun_allow_tsi_unix_path: no commas, no blanks). */
+static int tsi_cmdline(const struct krun_ctx *ctx, bool inet, bool unix_on, char **out)
+{
+	size_t len = 32;
+	char *p;
+
+	for (unsigned int i = 0; unix_on && i < ctx->ntsi_unix_paths; i++)
+		len += strlen(ctx->tsi_unix_paths[i]) + 1;
+	p = malloc(len);
+	if (!p)
+		return -ENOMEM;
+	*out = p;
+	p += sprintf(p, "%s", inet ? " vsock.tsi=1" : "");
+	for (unsigned int i = 0; unix_on && i < ctx->ntsi_unix_paths; i++)
+		p += sprintf(p, "%s%s", i ? "," : " vsock.tsi_unix=", ctx->tsi_unix_paths[i]);
+	return 0;
 }
 
 static int load_kernel(struct krun_ctx *ctx, struct start *s, struct boot_spec *b)
@@ -233,25 +255,36 @@ static int prepare(struct krun_ctx *ctx, struct start *s, struct vmm_config *cfg
 	cfg->ram_bytes = (uint64_t)ctx->ram_mib << 20;
 	cfg->vsock.ports = ctx->vsock_ports;
 	cfg->vsock.nports = ctx->nvsock_ports;
-	cfg->vsock.tsi = ctx->vsock_added ? (ctx->tsi_features & KRUN_TSI_HIJACK_INET) != 0
-					  : !ctx->vsock_implicit_off;
+	/* The implicit device has both TSI features; krun_add_vsock's, those asked. */
+	bool inet = ctx->vsock_added ? (ctx->tsi_features & KRUN_TSI_HIJACK_INET) != 0
+				     : !ctx->vsock_implicit_off;
+	bool unix_on = ctx->ntsi_unix_paths &&
+		       (ctx->vsock_added ? (ctx->tsi_features & KRUN_TSI_HIJACK_UNIX) != 0
+					 : !ctx->vsock_implicit_off);
+	cfg->vsock.tsi = inet || unix_on;
 	cfg->vsock.present = cfg->vsock.tsi || ctx->vsock_added || ctx->nvsock_ports;
 	cfg->vsock.tsi_cfg = (struct tsi_config){
+		.inet = inet,
 		.port_map = (const char *const *)ctx->port_map.v,
 		.port_map_set = ctx->port_map.v != NULL,
 		.policy = { .allow_loopback = true },
+		.unix_paths = (const char *const *)ctx->tsi_unix_paths,
+		.nunix_paths = unix_on ? ctx->ntsi_unix_paths : 0,
 	};
 	if ((r = load_kernel(ctx, s, &cfg->boot)) < 0 ||
 	    (r = setup_stdio(ctx, s, &cfg->console, stdio)) < 0 ||
 	    (r = build_config(ctx, s, stdio)) < 0 || (r = build_initrd(ctx, s, &cfg->boot)) < 0)
 		return r;
-	cmdlen = sizeof(BASE_CMDLINE) + 32 + (ctx->cmdline ? strlen(ctx->cmdline) + 1 : 0);
+	r = tsi_cmdline(ctx, inet, unix_on, &s->tsi_args);
+	if (r < 0)
+		return r;
+	cmdlen = sizeof(BASE_CMDLINE) + 16 + strlen(s->tsi_args) +
+		 (ctx->cmdline ? strlen(ctx->cmdline) + 1 : 0);
 	s->cmdline = malloc(cmdlen);
 	if (!s->cmdline)
 		return -ENOMEM;
-	/* vsock.tsi=1: the bundled kernel's TSI (kernel/patches) carries TCP. */
 	snprintf(s->cmdline, cmdlen, "%s%s%s%s%s", BASE_CMDLINE,
-		 log_get_level() >= LOG_DEBUG ? "" : " quiet", cfg->vsock.tsi ? " vsock.tsi=1" : "",
+		 log_get_level() >= LOG_DEBUG ? "" : " quiet", s->tsi_args,
 		 ctx->cmdline ? " " : "", ctx->cmdline ? ctx->cmdline : "");
 	cfg->boot.cmdline = s->cmdline;
 	cfg->boot_copied = release_boot_sources;

@@ -93,11 +93,42 @@ KRUN_API int32_t krun_add_vsock(uint32_t ctx_id, uint32_t tsi_features)
 		log_error("%s: unknown TSI features 0x%x", __func__, tsi_features);
 		return -EINVAL;
 	}
-	if (tsi_features & KRUN_TSI_HIJACK_UNIX) {
-		log_error("%s: KRUN_TSI_HIJACK_UNIX is not supported", __func__);
-		return -ENOTSUP;
-	}
 	ctx->vsock_added = true;
 	ctx->tsi_features = tsi_features;
+	return 0;
+}
+
+KRUN_API int32_t krun_allow_tsi_unix_path(uint32_t ctx_id, const char *c_host_path)
+{
+	struct krun_ctx *ctx = ctx_get(ctx_id);
+	struct sockaddr_un sa;
+	char *path;
+
+	if (!ctx)
+		return -ENOENT;
+	if (!c_host_path || c_host_path[0] != '/' || strpbrk(c_host_path, ", \t\n\"")) {
+		log_error("%s: want an absolute path without commas, blanks or quotes: %s",
+			  __func__, c_host_path ? c_host_path : "(null)");
+		return -EINVAL;
+	}
+	if (strlen(c_host_path) >= sizeof(sa.sun_path)) {
+		log_error("%s: path longer than %zu bytes: %s", __func__, sizeof(sa.sun_path) - 1,
+			  c_host_path);
+		return -ENAMETOOLONG;
+	}
+	for (unsigned int i = 0; i < ctx->ntsi_unix_paths; i++) {
+		if (!strcmp(ctx->tsi_unix_paths[i], c_host_path)) {
+			log_error("%s: %s is allowed already", __func__, c_host_path);
+			return -EEXIST;
+		}
+	}
+	if (ctx->ntsi_unix_paths == KRUN_MAX_TSI_UNIX_PATHS) {
+		log_error("%s: at most %d paths", __func__, KRUN_MAX_TSI_UNIX_PATHS);
+		return -ENOSPC;
+	}
+	path = strdup(c_host_path);
+	if (!path)
+		return -ENOMEM;
+	ctx->tsi_unix_paths[ctx->ntsi_unix_paths++] = path;
 	return 0;
 }

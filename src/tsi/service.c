@@ -192,8 +192,20 @@ static struct tsi_service *service_new(const struct tsi_config *cfg)
 
 int tsi_service_add(struct vsock_mux *m, const struct tsi_config *cfg)
 {
-	struct tsi_service *tcp = service_new(cfg), *udp = service_new(cfg);
+	struct tsi_service *tcp, *udp;
 	int r;
+
+	if (cfg->nunix_paths) {
+		r = tsi_unix_service_add(m, cfg->unix_paths, cfg->nunix_paths);
+		if (r < 0) {
+			log_error("tsi: cannot add the UNIX service: %s", strerror(-r));
+			return r;
+		}
+	}
+	if (!cfg->inet)
+		return 0;
+	tcp = service_new(cfg);
+	udp = service_new(cfg);
 
 	if (!tcp || !udp) {
 		free(tcp);

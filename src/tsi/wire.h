@@ -14,6 +14,9 @@
 
 #define TSI_VSOCK_PORT 0x54534900u     /* TCP: streams ("TSI\0") */
 #define TSI_UDP_VSOCK_PORT 0x54534901u /* UDP: SEQPACKET connections */
+#define TSI_UNIX_VSOCK_PORT 0x54534902u /* AF_UNIX streams to allow-listed paths */
+#define TSI_UNIX_SETUP_SIZE 128         /* magic, op 4, 3 zero bytes, path */
+#define TSI_UNIX_PATH_MAX 108           /* sun_path, NUL included */
 #define TSI_MAGIC 0x31495354u      /* "TSI1" */
 #define TSI_SETUP_SIZE 32          /* guest -> VMM, first bytes of a stream */
 #define TSI_INBOUND_SIZE 24        /* VMM -> guest, first bytes of a host client */
@@ -25,6 +28,7 @@ enum tsi_op {
 	TSI_OP_CONNECT = 1,
 	TSI_OP_LISTEN = 2,
 	TSI_OP_UDP = 3, /* open a UDP socket, bound to the address given */
+	TSI_OP_UNIX = 4, /* connect an allow-listed host UNIX socket (unix.c) */
 };
 
 /* A checked setup header. */

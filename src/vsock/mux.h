@@ -85,7 +85,7 @@ struct vsock_guest_ops {
 	void (*notify)(void *opaque);
 };
 
-#define VSOCK_SETUP_MAX 64  /* bytes of a setup header */
+#define VSOCK_SETUP_MAX 128 /* bytes of a setup header */
 #define VSOCK_PREFIX_MAX 32 /* bytes sent before a host fd's own */
 #define VSOCK_MUX_MAX_LISTENERS 256
 

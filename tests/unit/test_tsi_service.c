@@ -10,6 +10,7 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <sys/un.h>
 
 #include "tsi/tsi.h"
 #include "tsi/wire.h"
@@ -53,7 +54,7 @@ static struct fake *tsi_fake(const struct tsi_config *cfg)
 	return f;
 }
 
-static const struct tsi_config open_cfg = { .policy = { .allow_loopback = true } };
+static const struct tsi_config open_cfg = { .inet = true, .policy = { .allow_loopback = true } };
 
 /* REQUEST to the TSI port, RESPONSE back, then the header in chunks of at
  * most chunk bytes. */
@@ -276,7 +277,7 @@ TEST(tsi_bytes_before_the_status_reset_only_that_stream)
 
 TEST(tsi_egress_policy_can_deny_host_loopback)
 {
-	const struct tsi_config cfg = { .policy = { .allow_loopback = false } };
+	const struct tsi_config cfg = { .inet = true, .policy = { .allow_loopback = false } };
 	struct fake *f = tsi_fake(&cfg);
 	uint8_t hdr[TSI_SETUP_SIZE];
 	struct sockaddr_in6 m6 = { .sin6_family = AF_INET6 };
@@ -359,7 +360,7 @@ TEST(tsi_port_map_decides_what_is_exposed)
 	uint16_t hp = closed_port();
 	char entry[16];
 	const char *map[] = { entry, NULL }, *empty[] = { NULL };
-	struct tsi_config cfg = { .port_map = map, .port_map_set = true,
+	struct tsi_config cfg = { .inet = true, .port_map = map, .port_map_set = true,
 				  .policy = { .allow_loopback = true } };
 	struct fake *f;
 	uint32_t host = 0;
@@ -631,7 +632,7 @@ TEST(tsi_udp_bound_exposed_port_uses_the_mapped_host_port)
 	int probe = udp_socket(&hp);
 	char entry[16];
 	const char *map[] = { entry, NULL };
-	struct tsi_config cfg = { .port_map = map, .port_map_set = true,
+	struct tsi_config cfg = { .inet = true, .port_map = map, .port_map_set = true,
 				  .policy = { .allow_loopback = true } };
 	struct fake *f;
 	uint32_t host = 0;
@@ -644,4 +645,87 @@ TEST(tsi_udp_bound_exposed_port_uses_the_mapped_host_port)
 	CHECK_EQ(udp_open(f, GPORT + 1, 54, &host), 0); /* not mapped: an ephemeral port */
 	CHECK(host != 54 && host != hp && host != 0);
 	fake_free(f);
+}
+
+/* ---- AF_UNIX to allow-listed host paths ---- */
+
+static void mk_unix_setup(uint8_t *h, const char *path)
+{
+	memset(h, 0, TSI_UNIX_SETUP_SIZE);
+	put_le32(h, TSI_MAGIC);
+	h[4] = TSI_OP_UNIX;
+	strncpy((char *)h + 8, path, TSI_UNIX_SETUP_SIZE - 9);
+}
+
+/* REQUEST to the UNIX service, then the 128-byte header; the status errno. */
+static int unix_open(struct fake *f, uint32_t gport, const uint8_t *hdr)
+{
+	unsigned int before = f->ngot;
+
+	send_pkt(f, &(struct pkt){ .op = VSOCK_OP_REQUEST, .src_port = gport,
+				   .dst_port = TSI_UNIX_VSOCK_PORT, .buf_alloc = 65536 });
+	CHECK_EQ(last(f)->h.op, VSOCK_OP_RESPONSE);
+	send_pkt(f, &(struct pkt){ .op = VSOCK_OP_RW, .src_port = gport,
+				   .dst_port = TSI_UNIX_VSOCK_PORT, .buf_alloc = 65536,
+				   .len = TSI_UNIX_SETUP_SIZE, .data = hdr,
+				   .data_len = TSI_UNIX_SETUP_SIZE });
+	return status_of(f, gport, before, NULL);
+}
+
+TEST(tsi_unix_reaches_only_allow_listed_paths)
+{
+	char dir[] = "/tmp/tsi-unix-XXXXXX", ok[128], other[128];
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	const char *paths[1] = { ok };
+	struct tsi_config cfg = { .unix_paths = paths, .nunix_paths = 1 };
+	uint8_t hdr[TSI_UNIX_SETUP_SIZE], buf[8];
+	struct vsock_mux_stats st;
+	struct fake *f;
+	int l1, l2, c;
+
+	CHECK(mkdtemp(dir));
+	snprintf(ok, sizeof(ok), "%s/ok.sock", dir);
+	snprintf(other, sizeof(other), "%s/other.sock", dir);
+	l1 = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	l2 = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	strcpy(sa.sun_path, ok);
+	CHECK_EQ(bind(l1, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	strcpy(sa.sun_path, other);
+	CHECK_EQ(bind(l2, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	CHECK_EQ(listen(l1, 4), 0);
+	CHECK_EQ(listen(l2, 4), 0);
+	f = tsi_fake(&cfg);
+	/* No TCP or UDP service without the INET feature. */
+	send_pkt(f, &(struct pkt){ .op = VSOCK_OP_REQUEST, .src_port = 4000,
+				   .dst_port = TSI_VSOCK_PORT, .buf_alloc = 4096 });
+	CHECK_EQ(last(f)->h.op, VSOCK_OP_RST);
+
+	mk_unix_setup(hdr, ok);
+	CHECK_EQ(unix_open(f, GPORT, hdr), 0);
+	c = accept(l1, NULL, NULL);
+	CHECK(c >= 0);
+	send_pkt(f, &(struct pkt){ .op = VSOCK_OP_RW, .src_port = GPORT,
+				   .dst_port = TSI_UNIX_VSOCK_PORT, .buf_alloc = 65536, .len = 3,
+				   .data = "abc", .data_len = 3 });
+	CHECK_EQ(read(c, buf, sizeof(buf)), 3);
+	close(c);
+
+	mk_unix_setup(hdr, other); /* exists on the host, not allowed */
+	CHECK_EQ(unix_open(f, GPORT + 1, hdr), EACCES);
+	mk_unix_setup(hdr, ok);
+	hdr[8 + strlen(ok)] = '/'; /* a longer path sharing the prefix */
+	CHECK_EQ(unix_open(f, GPORT + 2, hdr), EACCES);
+	memset(hdr + 8, 'a', TSI_UNIX_SETUP_SIZE - 8); /* no NUL within 108 bytes */
+	CHECK_EQ(unix_open(f, GPORT + 3, hdr), EPROTO);
+	mk_unix_setup(hdr, ok);
+	hdr[4] = TSI_OP_CONNECT;
+	CHECK_EQ(unix_open(f, GPORT + 4, hdr), EPROTO);
+	vsock_mux_get_stats(f->m, &st);
+	CHECK_EQ(st.setup_failed, 3 + 1);
+	fake_free(f);
+	close(l1);
+	close(l2);
+	unlink(ok);
+	unlink(other);
+	rmdir(dir);
 }

@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -84,9 +85,36 @@ TEST(vsock_api_implicit_device_and_tsi_features)
 	CHECK_EQ(krun_add_vsock(ctx, KRUN_TSI_HIJACK_INET), -EINVAL); /* implicit one still on */
 	CHECK_EQ(krun_disable_implicit_vsock(ctx), 0);
 	CHECK_EQ(krun_add_vsock(ctx, 1u << 5), -EINVAL);
-	CHECK_EQ(krun_add_vsock(ctx, KRUN_TSI_HIJACK_UNIX), -ENOTSUP);
-	CHECK_EQ(krun_add_vsock(ctx, KRUN_TSI_HIJACK_INET), 0);
+	CHECK_EQ(krun_add_vsock(ctx, KRUN_TSI_HIJACK_INET | KRUN_TSI_HIJACK_UNIX), 0);
 	CHECK_EQ(krun_add_vsock(ctx, 0), -EINVAL); /* once */
+	CHECK_EQ(krun_free_ctx(ctx), 0);
+	krun_set_log_level(KRUN_LOG_LEVEL_WARN);
+}
+
+TEST(vsock_api_tsi_unix_paths_are_checked)
+{
+	char longpath[200];
+	uint32_t ctx;
+
+	krun_set_log_level(KRUN_LOG_LEVEL_OFF);
+	CHECK_EQ(krun_allow_tsi_unix_path(999, "/run/a.sock"), -ENOENT);
+	ctx = new_ctx();
+	CHECK_EQ(krun_allow_tsi_unix_path(ctx, NULL), -EINVAL);
+	CHECK_EQ(krun_allow_tsi_unix_path(ctx, "relative.sock"), -EINVAL);
+	CHECK_EQ(krun_allow_tsi_unix_path(ctx, "/a,b.sock"), -EINVAL); /* the list's separator */
+	CHECK_EQ(krun_allow_tsi_unix_path(ctx, "/a b.sock"), -EINVAL); /* the command line's */
+	longpath[0] = '/';
+	memset(longpath + 1, 'a', sizeof(longpath) - 2);
+	longpath[sizeof(longpath) - 1] = '\0';
+	CHECK_EQ(krun_allow_tsi_unix_path(ctx, longpath), -ENAMETOOLONG);
+	CHECK_EQ(krun_allow_tsi_unix_path(ctx, "/run/a.sock"), 0);
+	CHECK_EQ(krun_allow_tsi_unix_path(ctx, "/run/a.sock"), -EEXIST);
+	for (int i = 1; i < KRUN_MAX_TSI_UNIX_PATHS; i++) {
+		char p[32];
+		snprintf(p, sizeof(p), "/run/%d.sock", i);
+		CHECK_EQ(krun_allow_tsi_unix_path(ctx, p), 0);
+	}
+	CHECK_EQ(krun_allow_tsi_unix_path(ctx, "/run/one-more.sock"), -ENOSPC);
 	CHECK_EQ(krun_free_ctx(ctx), 0);
 	krun_set_log_level(KRUN_LOG_LEVEL_WARN);
 }

@@ -23,6 +23,7 @@
  *     --vsock-listen PORT:PATH   krun_add_vsock_port2 with listen (repeatable)
  *     --no-implicit-vsock        krun_disable_implicit_vsock
  *     --add-vsock FEATURES       krun_add_vsock (KRUN_TSI_HIJACK_* bits)
+ *     --tsi-unix PATH            krun_allow_tsi_unix_path (repeatable)
  *     --log-level N
  * Exits with krun_start_enter's process status, or 100 + -errno of the first
  * failing call (printed).
@@ -76,6 +77,8 @@ int main(int argc, char **argv)
 	int cpus = 0, mem = 0, log_level = KRUN_LOG_LEVEL_WARN;
 	int env_mode = 0; /* 0 inherit, 1 list */
 	int no_implicit_vsock = 0, add_vsock = -1; /* TSI features, -1: no call */
+	const char *tsi_unix[16];
+	int ntsi_unix = 0;
 	int i;
 
 	for (i = 1; i < argc; i++) {
@@ -128,6 +131,7 @@ int main(int argc, char **argv)
 		}
 		else if (!strcmp(a, "--virtiofs") && nfs < 63) virtiofs[nfs++] = v;
 		else if (!strcmp(a, "--add-vsock")) add_vsock = atoi(v);
+		else if (!strcmp(a, "--tsi-unix") && ntsi_unix < 16) tsi_unix[ntsi_unix++] = v;
 		else if (!strcmp(a, "--port-map") && nports < 63) {
 			port_map_set = 1;
 			port_map[nports++] = v;
@@ -195,6 +199,9 @@ int main(int argc, char **argv)
 	}
 	if (port_map_set)
 		check("krun_set_port_map", krun_set_port_map((uint32_t)ctx, port_map));
+	for (int k = 0; k < ntsi_unix; k++)
+		check("krun_allow_tsi_unix_path",
+		      krun_allow_tsi_unix_path((uint32_t)ctx, tsi_unix[k]));
 	if (no_implicit_vsock)
 		check("krun_disable_implicit_vsock", krun_disable_implicit_vsock((uint32_t)ctx));
 	if (add_vsock >= 0)
