@@ -162,6 +162,15 @@ static bool rx_send_data(struct vsock_mux *m, struct vsock_conn *c, struct vsock
 	unsigned int n;
 	ssize_t r;
 
+	/* A buffer with room for a header only (Linux never gives one; a
+	 * hostile driver may) takes a credit update rather than an empty RW:
+	 * it is used up, and the buffers behind it come next. */
+	if (b->cap == VSOCK_HDR_SIZE) {
+		h = conn_hdr(c, VSOCK_OP_CREDIT_UPDATE);
+		c->owe &= ~OWE_CREDIT;
+		mux_rx_send_hdr(m, b, &h);
+		return true;
+	}
 	if (c->prefix_off < c->prefix_len)
 		return rx_send_prefix(m, c, b);
 	if (c->type == VSOCK_TYPE_SEQPACKET)

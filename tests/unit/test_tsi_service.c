@@ -123,6 +123,14 @@ static uint16_t closed_port(void)
 static const uint8_t lo4[4] = { 127, 0, 0, 1 };
 static const uint8_t lo6[16] = { [15] = 1 };
 
+/* The newest packet to the guest is an RW carrying exactly text. */
+static void check_last_rw(const struct fake *f, const char *text)
+{
+	CHECK_EQ(last(f)->h.op, VSOCK_OP_RW);
+	CHECK_EQ(last(f)->h.len, strlen(text));
+	CHECK(!memcmp(last(f)->data, text, strlen(text)));
+}
+
 static void connect_and_stream(int family)
 {
 	struct fake *f = tsi_fake(&open_cfg);
@@ -150,9 +158,7 @@ static void connect_and_stream(int family)
 	CHECK(!memcmp(buf, "hello", 5));
 	CHECK_EQ(write(cfd, "world", 5), 5);
 	serve(f, 100);
-	CHECK_EQ(last(f)->h.op, VSOCK_OP_RW);
-	CHECK_EQ(last(f)->h.len, 5);
-	CHECK(!memcmp(last(f)->data, "world", 5));
+	check_last_rw(f, "world");
 	close(cfd);
 	close(lfd);
 	fake_free(f);
@@ -434,6 +440,57 @@ TEST(tsi_random_bytes_on_tsi_streams_never_connect_or_crash)
 	CHECK_EQ(st.live, 0); /* every stream was answered and reset */
 	CHECK_EQ(st.setups, st.setup_failed); /* and none reached a host socket */
 	CHECK(st.setup_failed > 0);
+	fake_free(f);
+}
+
+/* RW packets to gport since from that carry no byte. */
+static unsigned int empty_rws(const struct fake *f, uint32_t gport, unsigned int from)
+{
+	unsigned int n = 0;
+
+	for (unsigned int i = from; i < f->ngot; i++) {
+		const struct got *g = &f->got[i % MAX_GOT];
+		n += g->h.op == VSOCK_OP_RW && g->h.dst_port == gport && g->h.len == 0;
+	}
+	return n;
+}
+
+TEST(tsi_header_sized_rx_buffers_get_credit_updates_not_empty_packets)
+{
+	struct fake *f = tsi_fake(&open_cfg);
+	uint8_t hdr[TSI_SETUP_SIZE];
+	uint16_t port;
+	int lfd = tcp_listener(AF_INET, &port), cfd;
+	unsigned int from;
+
+	mk_setup(hdr, TSI_OP_CONNECT, 4, lo4, port, 0);
+	tsi_open(f, GPORT, hdr, TSI_SETUP_SIZE);
+	/* From now on the guest gives buffers with no room past the header. */
+	f->rx_cap = VSOCK_HDR_SIZE;
+	from = f->ngot;
+	give_rx(f, 8);
+	serve(f, 200);
+	cfd = accept(lfd, NULL, NULL);
+	CHECK(cfd >= 0);
+	serve(f, 100);
+	CHECK_EQ(empty_rws(f, GPORT, from), 0);
+	CHECK(count_op(f, from, VSOCK_OP_CREDIT_UPDATE) > 0);
+	/* Real buffers again: the status, then the host's bytes. */
+	f->rx_cap = 0;
+	give_rx(f, 8);
+	serve(f, 100);
+	CHECK_EQ(status_of(f, GPORT, from, NULL), 0);
+	f->rx_cap = VSOCK_HDR_SIZE;
+	give_rx(f, 8);
+	CHECK_EQ(write(cfd, "world", 5), 5);
+	serve(f, 100);
+	f->rx_cap = 0;
+	give_rx(f, 8);
+	serve(f, 100);
+	CHECK_EQ(empty_rws(f, GPORT, from), 0);
+	check_last_rw(f, "world");
+	close(cfd);
+	close(lfd);
 	fake_free(f);
 }
 

@@ -36,6 +36,7 @@ struct fake {
 	size_t tx_len[MAX_TX];
 	unsigned int tx_n, tx_next;
 	unsigned int rx_avail; /* RX buffers the "guest" gave */
+	size_t rx_cap;         /* their size; 0: RX_CAP */
 	uint8_t rxmem[RX_CAP];
 	struct vsock_rxbuf rxb;
 	bool rx_held;
@@ -91,9 +92,10 @@ static inline int f_rx_peek(void *opaque, struct vsock_rxbuf **b)
 		f->rx_held = true;
 		/* Header and data in separate segments, as Linux lays them out. */
 		f->rxb.iov[0] = (struct iovec){ f->rxmem, VSOCK_HDR_SIZE };
-		f->rxb.iov[1] = (struct iovec){ f->rxmem + VSOCK_HDR_SIZE, RX_CAP - VSOCK_HDR_SIZE };
-		f->rxb.niov = 2;
-		f->rxb.cap = RX_CAP;
+		size_t cap = f->rx_cap ? f->rx_cap : RX_CAP;
+		f->rxb.iov[1] = (struct iovec){ f->rxmem + VSOCK_HDR_SIZE, cap - VSOCK_HDR_SIZE };
+		f->rxb.niov = cap > VSOCK_HDR_SIZE ? 2 : 1;
+		f->rxb.cap = cap;
 	}
 	*b = &f->rxb;
 	return 1;
@@ -104,7 +106,7 @@ static inline void f_rx_push(void *opaque, uint32_t len)
 	struct fake *f = opaque;
 	struct got *g = &f->got[f->ngot % MAX_GOT];
 
-	CHECK(f->rx_held && len >= VSOCK_HDR_SIZE && len <= RX_CAP);
+	CHECK(f->rx_held && len >= VSOCK_HDR_SIZE && len <= f->rxb.cap);
 	vsock_pkt_decode(f->rxmem, &g->h);
 	CHECK_EQ(g->h.len, len - VSOCK_HDR_SIZE);
 	/* From the host, but an RST answers from whatever CID was addressed. */
