@@ -16,10 +16,13 @@
 #include <stdlib.h>
 #include <sys/io.h>
 #include <sys/reboot.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <linux/vm_sockets.h>
 
 #include "oci_config.h"
 #include "vmm/guest_abi.h"
@@ -44,8 +47,28 @@ void init_log(const char *fmt, ...)
 	}
 }
 
+/* Waits until the VMM took every vsock packet sent so far (guest_abi.h): the
+ * workload's last bytes are then on their way before the VM ends. Without a
+ * vsock device the socket fails at once; a stuck VMM costs the kernel's
+ * connect timeout (2 s). */
+static void vsock_barrier(void)
+{
+	struct sockaddr_vm host = {
+		.svm_family = AF_VSOCK, .svm_cid = VMADDR_CID_HOST,
+		.svm_port = KRUN_VSOCK_BARRIER_PORT,
+	};
+	int fd = socket(AF_VSOCK, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	if (fd < 0)
+		return;
+	if (connect(fd, (struct sockaddr *)&host, sizeof(host)) == 0)
+		init_log("vsock barrier: port %#x is taken", KRUN_VSOCK_BARRIER_PORT);
+	close(fd);
+}
+
 void init_finish(int status)
 {
+	vsock_barrier();
 	sync();
 	/* The VMM stops the VM on this write; the status is the whole value. */
 	if (ioperm(KRUN_EXIT_PORT, 4, 1) == 0)

@@ -87,6 +87,10 @@ struct virtio_dev_ops {
 	void (*queue_notify)(struct virtio_dev *d, uint16_t qidx);
 	/* The driver reset the device (status 0): drop in-flight state. Device lock held. */
 	void (*reset)(struct virtio_dev *d);
+	/* Optional: the VM ended (vCPUs and the event loop stopped, guest memory
+	 * still mapped); finish what the guest asked for, e.g. deliver its last
+	 * bytes. */
+	void (*vm_ended)(struct virtio_dev *d);
 	/* Frees priv. The transport is torn down afterwards. */
 	void (*destroy)(struct virtio_dev *d);
 };

@@ -33,12 +33,19 @@
  * console; the VMM then stops the VM and the process exits with that status.
  * Status: the exit code; 128+N when killed by signal N; 127 not found; 126 not
  * executable; 125 init's own setup failure.
+ *
+ * Before the report, with a vsock device, init connects to the host's
+ * KRUN_VSOCK_BARRIER_PORT, where nothing listens: the guest kernel queues
+ * every vsock packet in one FIFO, so the VMM's RST arrives only after it took
+ * every packet the workload sent. The VMM writes out what host sockets did
+ * not take yet after the VM ended (vsock_mux_drain).
  */
 #ifndef LIBKRUN_VMM_GUEST_ABI_H
 #define LIBKRUN_VMM_GUEST_ABI_H
 
 #define KRUN_CONFIG_PATH "/.krun/config"
 #define KRUN_EXIT_PORT 0x0510
+#define KRUN_VSOCK_BARRIER_PORT 0x545349ffu /* never a service or a port */
 
 /* virtio-console port names (VIRTIO_CONSOLE_PORT_NAME, virtio 1.2 §5.3.6.2);
  * the guest sees them as /sys/class/virtio-ports/vportNpM/name. */

@@ -159,6 +159,12 @@ int virtio_bus_add_vsock(struct vm *vm, const struct vsock_config *cfg)
 
 void virtio_bus_flush(struct vm *vm)
 {
+	for (unsigned int i = 0; i < vm->ndev; i++) {
+		struct virtio_dev *d = vm->dev[i].dev;
+		if (d->ops->vm_ended)
+			d->ops->vm_ended(d);
+	}
+	/* The console last: what the others log on the way out is in it. */
 	for (unsigned int i = 0; i < vm->ndev; i++)
 		if (vm->dev[i].is_console)
 			console_flush(vm->dev[i].dev);

@@ -25,7 +25,8 @@ int virtio_bus_add_fs(struct vm *vm, const char *tag, const char *path, unsigned
  * (-EEXIST: a listen path exists). */
 int virtio_bus_add_vsock(struct vm *vm, const struct vsock_config *cfg);
 
-/* After the event loop stopped: writes out what devices still hold (console). */
+/* After the event loop stopped: devices finish what the guest asked for (vsock
+ * delivers its last bytes), then the console writes out what it holds. */
 void virtio_bus_flush(struct vm *vm);
 
 /* Destroys every device and closes their fds. */

@@ -18,7 +18,7 @@
 #include "util/log.h"
 #include "vsock/mux_priv.h"
 
-static uint32_t buffered(const struct vsock_conn *c)
+uint32_t conn_io_buffered(const struct vsock_conn *c)
 {
 	return c->rx_cnt - c->fwd_cnt;
 }
@@ -40,7 +40,7 @@ static ssize_t send_iov(int fd, const struct iovec *iov, unsigned int niov)
 static void ring_append(struct vsock_conn *c, const struct iovec *iov, unsigned int niov,
 			size_t skip, size_t len)
 {
-	uint32_t pos = (c->buf_off + buffered(c) - (uint32_t)len) % VSOCK_BUF_ALLOC;
+	uint32_t pos = (c->buf_off + conn_io_buffered(c) - (uint32_t)len) % VSOCK_BUF_ALLOC;
 
 	for (unsigned int i = 0; i < niov && len; i++) {
 		const uint8_t *src = iov[i].iov_base;
@@ -76,7 +76,7 @@ bool conn_io_write(struct vsock_conn *c, const struct iovec *iov, unsigned int n
 
 	if (len == 0)
 		return true;
-	if (buffered(c) == 0 && c->writable) {
+	if (conn_io_buffered(c) == 0 && c->writable) {
 		done = send_iov(c->fd, iov, niov);
 		if (done == -EAGAIN) {
 			done = 0;
@@ -107,8 +107,8 @@ bool conn_io_write(struct vsock_conn *c, const struct iovec *iov, unsigned int n
 
 bool conn_io_flush(struct vsock_conn *c)
 {
-	while (buffered(c) && c->writable) {
-		uint32_t len = buffered(c);
+	while (conn_io_buffered(c) && c->writable) {
+		uint32_t len = conn_io_buffered(c);
 		uint32_t first = VSOCK_BUF_ALLOC - c->buf_off;
 		struct iovec iov[2] = { { c->buf + c->buf_off, first < len ? first : len },
 					{ c->buf, first < len ? len - first : 0 } };
@@ -129,14 +129,14 @@ bool conn_io_flush(struct vsock_conn *c)
 		if ((uint32_t)n < len)
 			c->writable = false;
 	}
-	if (!buffered(c))
+	if (!conn_io_buffered(c))
 		c->buf_off = 0;
 	return true;
 }
 
 void conn_io_after_guest_shutdown(struct vsock_conn *c)
 {
-	if (c->state != CONN_ESTABLISHED || buffered(c))
+	if (c->state != CONN_ESTABLISHED || conn_io_buffered(c))
 		return;
 	/* §5.10.6.6: SEND means no more bytes come: the host reader sees EOF once
 	 * every byte before it was written. */

@@ -175,4 +175,10 @@ int vsock_mux_fd(const struct vsock_mux *m);
 
 void vsock_mux_get_stats(struct vsock_mux *m, struct vsock_mux_stats *s);
 
+/* The VM ended (its vCPUs and the loop stopped): takes the TX packets the
+ * guest still queued and writes what host fds did not take yet, waiting at
+ * most timeout_ms for slow readers, then passes on guest half-closes. The
+ * muxer is inactive afterwards; nothing more goes to the guest. */
+void vsock_mux_drain(struct vsock_mux *m, int timeout_ms);
+
 #endif

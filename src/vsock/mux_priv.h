@@ -167,6 +167,8 @@ bool conn_io_write(struct vsock_conn *c, const struct iovec *iov, unsigned int n
 		   uint32_t len);
 /* Writes out buffered bytes; false when the fd failed. */
 bool conn_io_flush(struct vsock_conn *c);
+/* Guest bytes c holds that its fd did not take yet. */
+uint32_t conn_io_buffered(const struct vsock_conn *c);
 /* After a flush or a guest SHUTDOWN: half-closes, or ends a clean close. */
 void conn_io_after_guest_shutdown(struct vsock_conn *c);
 /* Owes a credit update when the guest's view lags (MUX_CREDIT_LAG). */

@@ -138,5 +138,5 @@ for n in "${names[@]}"; do
 done
 for note in "${notes[@]}"; do echo "vm: $note"; done
 echo "vm: $passed passed, $failed failed, $skipped skipped"
-if [ "$failed" = 0 ]; then rm -rf "$out"; else echo "vm: results kept in $out"; fi
+if [ "$failed" = 0 ] && [ -z "${VM_KEEP:-}" ]; then rm -rf "$out"; else echo "vm: results kept in $out"; fi
 [ "$failed" = 0 ]

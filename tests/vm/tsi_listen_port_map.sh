@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # TSI, inbound TCP: a guest listener is exposed on the VMM's host (a network
-# namespace, 10.77.0.2) and works inside the guest too. The guest stays up for
-# a while after its last echo: bytes a workload writes right before the VM
-# powers off may not have left the guest kernel yet (docs/tsi.md).
+# namespace, 10.77.0.2) and works inside the guest too. Each workload ends
+# right after its last echo: those bytes still arrive (docs/tsi.md, "The last
+# bytes").
 #   no port map: guest port 7090 on host port 7090; a guest-local client
 #     (127.0.0.1) stays in the guest; the host client's real address
 #     (10.77.0.1) is what the guest's accept() returns; bind(0) + listen
@@ -32,8 +32,7 @@ vm_run_ns -- /bin/sh -c '
 	sleep 1
 	vsock_tool echo tcp:127.0.0.1:7090 1 1000
 	vsock_tool serve tcp:0.0.0.0:0 echo 1
-	wait $s
-	sleep 2' >"$out" 2>&1 &
+	wait $s' >"$out" 2>&1 &
 vm_pid=$!
 wait_for "$out" "^echo ok"
 "$VSOCK_TOOL" echo tcp:10.77.0.2:7090 1 50000 >"$TEST_TMP/h1.out" 2>&1 ||
@@ -51,8 +50,7 @@ echo "ok: no map: same port, guest-local client, peer address, bind(0) port $por
 
 # --- port map 7180:80 ---
 out=$TEST_TMP/b.out
-vm_run_ns --port-map 7180:80 -- /bin/sh -c 'vsock_tool serve tcp:0.0.0.0:80 echo 1; sleep 2' \
-	>"$out" 2>&1 &
+vm_run_ns --port-map 7180:80 -- /bin/vsock_tool serve tcp:0.0.0.0:80 echo 1 >"$out" 2>&1 &
 vm_pid=$!
 wait_for "$out" LISTENING
 sleep 0.5

@@ -179,6 +179,17 @@ static void vsock_queue_notify(struct virtio_dev *d, uint16_t qidx)
 	/* VSOCK_EVQ: buffers for events, which we never send. */
 }
 
+/* The guest's last bytes to the host (vsock_mux_drain); slow readers get this
+ * long, then the process ends with whatever they did not take. */
+#define VSOCK_DRAIN_MS 2000
+
+static void vsock_vm_ended(struct virtio_dev *d)
+{
+	struct vsock_dev *v = d->priv;
+
+	vsock_mux_drain(v->mux, VSOCK_DRAIN_MS);
+}
+
 static void vsock_destroy(struct virtio_dev *d)
 {
 	struct vsock_dev *v = d->priv;
@@ -202,6 +213,7 @@ static const struct virtio_dev_ops vsock_ops = {
 	.activate = vsock_activate,
 	.queue_notify = vsock_queue_notify,
 	.reset = vsock_reset,
+	.vm_ended = vsock_vm_ended,
 	.destroy = vsock_destroy,
 };
 

@@ -6,11 +6,13 @@
  *
  *   vsock_tool connect ADDR                 connect only: "connect ok" | "connect: ERRNO"
  *   vsock_tool send ADDR BYTES [SEED]       send BYTES, half-close, print the peer's reply
+ *   vsock_tool push ADDR BYTES              send BYTES and exit at once (no close)
  *   vsock_tool recv ADDR [LIMIT]            read to EOF (or LIMIT bytes, then close)
  *   vsock_tool echo ADDR K BYTES            K connections at once, each sends BYTES
  *                                           and checks that the same bytes come back
- *   vsock_tool conns ADDR N                 N connections one after another, 1 byte
- *                                           echoed on each: prints connections/s
+ *   vsock_tool conns ADDR N [P]             N connections, 1 byte echoed on each,
+ *                                           by P processes at once (default 1, one
+ *                                           after another): prints the time taken
  *   vsock_tool serve ADDR MODE COUNT [BYTES]
  *       listen, print LISTENING, serve COUNT connections (concurrently), exit.
  *       MODE echo: echo to EOF; sink: read to EOF, print and reply "recv N sum X";
@@ -21,6 +23,11 @@
  *   vsock_tool udp ADDR1 ADDR2 SIZE  UDP: one socket sends SIZE bytes to each
  *                                    address and checks that each reply comes
  *                                    back whole from the address it was sent to
+ *   vsock_tool udpflood ADDR COUNT SIZE  UDP: bind, print LISTENING, wait for one
+ *                                    datagram, send COUNT of SIZE bytes to its sender
+ *   vsock_tool udphold ADDR SECONDS  UDP: send one datagram to ADDR, read nothing
+ *                                    for SECONDS, then count what was queued
+ *   vsock_tool udpblast ADDR COUNT SIZE  UDP: send COUNT datagrams of SIZE to ADDR
  *   vsock_tool tcpsem ADDR           TCP semantics against an echo server at ADDR
  *                                    and a local listener: options, names,
  *                                    FIONREAD, accept4 O_NONBLOCK; "tcpsem ok"
@@ -56,6 +63,7 @@
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -417,6 +425,72 @@ static int cmd_udp(const struct addr *a1, const struct addr *a2, size_t size)
 	return 0;
 }
 
+/* Host side of a flood: waits for one datagram, then sends count datagrams of
+ * size to its sender as fast as the socket takes them; never reads again. */
+static int cmd_udpflood(const struct addr *a, unsigned int count, size_t size)
+{
+	static uint8_t buf[65536];
+	struct sockaddr_storage peer;
+	socklen_t plen = sizeof(peer);
+	unsigned int sent = 0;
+	int fd = socket(a->ss.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+	if (fd < 0 || size > sizeof(buf) || bind(fd, (const struct sockaddr *)&a->ss, a->len) < 0) {
+		say("udpflood: %s\n", strerror(errno));
+		return 3;
+	}
+	say("LISTENING\n");
+	if (recvfrom(fd, buf, sizeof(buf), 0, (struct sockaddr *)&peer, &plen) < 0)
+		return 3;
+	memset(buf, 'f', size);
+	for (unsigned int i = 0; i < count; i++)
+		if (sendto(fd, buf, size, 0, (struct sockaddr *)&peer, plen) == (ssize_t)size)
+			sent++;
+	say("flooded %u of %u datagrams of %zu bytes\n", sent, count, size);
+	close(fd);
+	return 0;
+}
+
+/* Guest side: sends one datagram to a, then reads nothing for seconds while the
+ * peer floods; then counts what was queued for it. */
+static int cmd_udphold(const struct addr *a, unsigned int seconds)
+{
+	static uint8_t buf[65536];
+	unsigned int queued = 0;
+	int fd = socket(a->ss.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+	if (fd < 0 || sendto(fd, "go", 2, 0, (const struct sockaddr *)&a->ss, a->len) != 2) {
+		say("udphold: %s\n", strerror(errno));
+		return 3;
+	}
+	sleep(seconds);
+	set_nonblock(fd);
+	while (recv(fd, buf, sizeof(buf), 0) >= 0)
+		queued++;
+	say("udphold: %u datagrams queued\n", queued);
+	close(fd);
+	return queued ? 0 : 1;
+}
+
+/* Sends count datagrams of size to a (nobody need read them). */
+static int cmd_udpblast(const struct addr *a, unsigned int count, size_t size)
+{
+	static uint8_t buf[65536];
+	unsigned int sent = 0;
+	int fd = socket(a->ss.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+	if (fd < 0 || size > sizeof(buf))
+		return 3;
+	memset(buf, 'b', size);
+	for (unsigned int i = 0; i < count; i++)
+		if (sendto(fd, buf, size, 0, (const struct sockaddr *)&a->ss, a->len) ==
+		    (ssize_t)size)
+			sent++;
+	say("udpblast: sent %u of %u\n", sent, count);
+	close(fd);
+	return 0;
+}
+
 #define SEM(cond)                                                           \
 	do {                                                                \
 		if (!(cond)) {                                              \
@@ -661,9 +735,38 @@ static int cmd_echo(const struct addr *a, unsigned int k, uint64_t bytes)
 	return 0;
 }
 
-static int cmd_conns(const struct addr *a, unsigned int n)
+/* Writes bytes (the seeded stream) and exits at once: no shutdown, no wait
+ * for the peer, so the last bytes may still be in flight when it returns. */
+static int cmd_push(const struct addr *a, uint64_t bytes)
 {
-	double t0 = now();
+	static uint8_t buf[CHUNK];
+	struct gen g;
+	int fd = dial(a);
+
+	if (fd < 0) {
+		say("connect: %s\n", errname(-fd));
+		return 2;
+	}
+	gen_init(&g, 1);
+	for (uint64_t left = bytes; left;) {
+		size_t len = left < CHUNK ? (size_t)left : CHUNK;
+		gen_fill(&g, buf, len);
+		for (size_t off = 0; off < len;) {
+			ssize_t w = write(fd, buf + off, len - off);
+			if (w < 0) {
+				say("push: write: %s\n", errname(errno));
+				return 3;
+			}
+			off += (size_t)w;
+		}
+		left -= len;
+	}
+	return 0;
+}
+
+/* n connections one after another, each connect, 1-byte echo, close. */
+static int conns_serial(const struct addr *a, unsigned int n)
+{
 	uint8_t b = 'x';
 
 	for (unsigned int i = 0; i < n; i++) {
@@ -678,8 +781,36 @@ static int cmd_conns(const struct addr *a, unsigned int n)
 		}
 		close(fd);
 	}
-	say("conns %u in %.3f s\n", n, now() - t0);
 	return 0;
+}
+
+/* n connections shared by p processes working at once; the worst exit wins. */
+static int cmd_conns(const struct addr *a, unsigned int n, unsigned int p)
+{
+	double t0 = now();
+	int rc = 0;
+
+	if (p <= 1) {
+		rc = conns_serial(a, n);
+	} else {
+		for (unsigned int i = 0; i < p; i++) {
+			pid_t pid = fork();
+			if (pid < 0)
+				return 3;
+			if (pid == 0)
+				_exit(conns_serial(a, n / p + (i < n % p)));
+		}
+		for (unsigned int i = 0; i < p; i++) {
+			int st;
+			if (wait(&st) < 0)
+				return 3;
+			int r = WIFEXITED(st) ? WEXITSTATUS(st) : 3;
+			rc = r > rc ? r : rc;
+		}
+	}
+	if (rc == 0)
+		say("conns %u in %.3f s\n", n, now() - t0);
+	return rc;
 }
 
 enum mode { ECHO, SINK, SOURCE, SINK_CLOSE };
@@ -841,6 +972,8 @@ int main(int argc, char **argv)
 	if (!strcmp(cmd, "send") && argc > 3)
 		return cmd_send(&a, strtoull(argv[3], NULL, 0),
 				argc > 4 ? strtoull(argv[4], NULL, 0) : 1);
+	if (!strcmp(cmd, "push") && argc > 3)
+		return cmd_push(&a, strtoull(argv[3], NULL, 0));
 	if (!strcmp(cmd, "recv"))
 		return cmd_recv(&a, argc > 3 ? strtoull(argv[3], NULL, 0) : 0);
 	if (!strcmp(cmd, "echo") && argc > 4) {
@@ -855,12 +988,19 @@ int main(int argc, char **argv)
 			return 99;
 		return cmd_udp(&a, &a2, strtoull(argv[4], NULL, 0));
 	}
+	if (!strcmp(cmd, "udpflood") && argc > 4)
+		return cmd_udpflood(&a, (unsigned int)atoi(argv[3]), strtoull(argv[4], NULL, 0));
+	if (!strcmp(cmd, "udphold") && argc > 3)
+		return cmd_udphold(&a, (unsigned int)atoi(argv[3]));
+	if (!strcmp(cmd, "udpblast") && argc > 4)
+		return cmd_udpblast(&a, (unsigned int)atoi(argv[3]), strtoull(argv[4], NULL, 0));
 	if (!strcmp(cmd, "tcpsem"))
 		return cmd_tcpsem(&a);
 	if (!strcmp(cmd, "nbconnect"))
 		return cmd_nbconnect(&a, argc > 3 ? atoi(argv[3]) : 30);
 	if (!strcmp(cmd, "conns") && argc > 3)
-		return cmd_conns(&a, (unsigned int)atoi(argv[3]));
+		return cmd_conns(&a, (unsigned int)atoi(argv[3]),
+				 argc > 4 ? (unsigned int)atoi(argv[4]) : 1);
 	if (listening && argc > 4) {
 		unsigned int count = (unsigned int)atoi(argv[4]);
 		return count ? cmd_serve(&a, argv[3], count,
