@@ -5,8 +5,9 @@
 # bytes").
 #   no port map: guest port 7090 on host port 7090; a guest-local client
 #     (127.0.0.1) stays in the guest; the host client's real address
-#     (10.77.0.1) is what the guest's accept() returns; bind(0) + listen
-#     reports the port bound, which the host reaches as well;
+#     (10.77.0.1) is what the guest's accept() returns, and getsockname on
+#     that socket names the listener; bind(0) + listen reports the port
+#     bound, which the host reaches as well;
 #   port map 7180:80: the host reaches guest port 80 on 7180;
 #   empty port map: nothing exposed (refused), the guest listener still works.
 # timeout: 600
@@ -46,6 +47,10 @@ wait "$vm_pid" || fail "the VM exited $?: $(cat "$out")"
 cat "$out"
 grep -q '^PEER 127.0.0.1 ' "$out" || fail "the guest-local client"
 [ "$(grep -c '^PEER 10.77.0.1 ' "$out")" = 2 ] || fail "accept() did not name the host clients"
+tr -d '\r' <"$out" | grep -q '^PEER 10.77.0.1 [0-9]* LOCAL 0.0.0.0 7090$' ||
+	fail "getsockname on a host client's socket did not name the listener"
+tr -d '\r' <"$out" | grep -q "^PEER 10.77.0.1 [0-9]* LOCAL 0.0.0.0 $port\$" ||
+	fail "getsockname on the bind(0) listener's client"
 echo "ok: no map: same port, guest-local client, peer address, bind(0) port $port"
 
 # --- port map 7180:80 ---
@@ -57,7 +62,8 @@ sleep 0.5
 "$VSOCK_TOOL" echo tcp:10.77.0.2:7180 1 1000 >"$TEST_TMP/h3.out" 2>&1 ||
 	fail "host port 7180 to guest port 80: $(cat "$TEST_TMP/h3.out")"
 wait "$vm_pid" || fail "the VM exited $?: $(cat "$out")"
-grep -q '^PEER 10.77.0.1 ' "$out" || fail "port map: no host client in the guest"
+tr -d '\r' <"$out" | grep -q '^PEER 10.77.0.1 [0-9]* LOCAL 0.0.0.0 80$' ||
+	fail "port map: no host client in the guest named on both ends"
 echo "ok: port map 7180:80"
 
 # --- empty port map ---

@@ -38,7 +38,8 @@
  * ADDR: vsock:PORT (connect: CID 2; listen: any CID), vsock:CID:PORT, unix:PATH,
  * tcp:IPV4:PORT, tcp6:IPV6:PORT (the port after the last colon; udp: and udp6:
  * are the same, for UDP commands). serve prints
- * "LISTENING port=N" (the port bound) and, for TCP, "PEER ADDR PORT" per client.
+ * "LISTENING port=N" (the port bound) and, for TCP, "PEER ADDR PORT LOCAL ADDR PORT"
+ * per client (getpeername, getsockname of the accepted socket).
  * "sum" is a 64-bit checksum of the byte stream (order-sensitive), data is a
  * seeded xorshift stream, so two ends compare lines instead of files. Timings
  * ("in N.NNN s") are for the bench. Exit: 0 ok, 1 data mismatch, 2 connect
@@ -517,6 +518,10 @@ static int cmd_tcpsem(const struct addr *a)
 	SEM(getsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &v, &len) == 0 && v == 1);
 	len = sizeof(v);
 	SEM(getsockopt(fd, SOL_SOCKET, SO_TYPE, &v, &len) == 0 && v == SOCK_STREAM);
+	len = sizeof(v);
+	SEM(getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &v, &len) == 0 && v == a->ss.ss_family);
+	len = sizeof(v);
+	SEM(getsockopt(fd, SOL_SOCKET, SO_PROTOCOL, &v, &len) == 0 && v == IPPROTO_TCP);
 	v = 65536;
 	SEM(setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &v, sizeof(v)) == 0);
 	SEM(connect(fd, (const struct sockaddr *)&a->ss, a->len) == 0);
@@ -527,6 +532,8 @@ static int cmd_tcpsem(const struct addr *a)
 	SEM(getsockname(fd, (struct sockaddr *)&me, &len) == 0 && me.ss_family == a->ss.ss_family);
 	len = sizeof(v);
 	SEM(getsockopt(fd, SOL_SOCKET, SO_ERROR, &v, &len) == 0 && v == 0);
+	len = sizeof(v);
+	SEM(getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &v, &len) == 0 && v == a->ss.ss_family);
 	SEM(write(fd, "hello", 5) == 5);
 	p = (struct pollfd){ .fd = fd, .events = POLLIN };
 	SEM(poll(&p, 1, 10000) == 1 && (p.revents & POLLIN));
@@ -940,8 +947,14 @@ static int cmd_serve(const struct addr *a, const char *how, unsigned int count, 
 					 SOCK_CLOEXEC | SOCK_NONBLOCK);
 			if (fd < 0)
 				continue;
-			if (peer.ss_family == AF_INET || peer.ss_family == AF_INET6)
-				say("PEER %s\n", addr_text(&peer, text, sizeof(text)));
+			if (peer.ss_family == AF_INET || peer.ss_family == AF_INET6) {
+				struct sockaddr_storage me;
+				socklen_t mlen = sizeof(me);
+				char mtext[80] = "?";
+				if (getsockname(fd, (struct sockaddr *)&me, &mlen) == 0)
+					addr_text(&me, mtext, sizeof(mtext));
+				say("PEER %s LOCAL %s\n", addr_text(&peer, text, sizeof(text)), mtext);
+			}
 			struct peer *c = &p[live++];
 			memset(c, 0, sizeof(*c));
 			c->fd = fd;
