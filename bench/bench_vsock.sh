@@ -16,14 +16,7 @@ trap 'kill $(jobs -p) 2>/dev/null; rm -rf "$tmp"' EXIT
 T=$B/tests/vm/guest/vsock_tool
 [ -x "$T" ] || { echo "bench_vsock: build vm-test-progs first"; exit 1; }
 
-# serve ADDR MODE COUNT [BYTES]: a host peer in the background; waits until it listens.
-serve() {
-	local out=$tmp/serve.$RANDOM
-	"$T" serve "$@" >"$out" 2>&1 &
-	for _ in $(seq 100); do grep -q LISTENING "$out" && return 0; sleep 0.1; done
-	echo "bench_vsock: host peer $1 did not start: $(cat "$out")"
-	return 1
-}
+. bench/lib.sh
 
 workload="vsock_tool send vsock:5001 $bytes; vsock_tool recv vsock:5002; vsock_tool conns vsock:5003 $CONNS"
 
