@@ -12,8 +12,9 @@
 # SCRIPT's status lands in OUT/emu.rc; OUT/emu.ready marks the end of the boot.
 #
 # Exit: SCRIPT's status; 124 when the machine did not finish in EMU_TIMEOUT seconds
-# (an infrastructure hang: nothing inside could time it out), 125 for setup errors.
-# Knobs: EMU_TIMEOUT (s, default 1800), EMU_MEM (default 4G), EMU_SMP (default 1),
+# or used no CPU for EMU_STALL seconds (an infrastructure hang: nothing inside
+# could time it out), 125 for setup errors.
+# Knobs: EMU_TIMEOUT (s, default 1800), EMU_STALL (s, default 120), EMU_MEM (default 4G), EMU_SMP (default 1),
 # EMU_CONSOLE (file for the machine's console, default OUT/emu-console.log).
 set -uo pipefail
 
@@ -131,10 +132,31 @@ run() {
 		-virtfs "local,path=$out,mount_tag=out,security_model=none,multidevs=remap" \
 		</dev/null >"$out/emu-qemu.log" 2>&1 &
 	pid=$!
+	# A hung machine (seen: QEMU at 0% CPU, the machine's clock stopped, no
+	# console output) cannot time its own tests out: QEMU using no CPU at all
+	# for EMU_STALL seconds (default 120) ends the run as a timeout, which
+	# vmtests.sh retries once. A live machine always burns some CPU on its
+	# own timers, even while every test process sleeps.
+	local stall_s=${EMU_STALL:-120} qpid='' cpu last_cpu='' last_change=$SECONDS
+	local last_check=$SECONDS stalled=''
 	while kill -0 "$pid" 2>/dev/null; do
 		if [ -f "$out/emu.ready" ] && [ ! -f "$out/emu.boot_s" ]; then
 			echo "$(date +%s.%N) $start" | awk '{ printf "%.1f\n", $1 - $2 }' \
 				>"$out/emu.boot_s"
+		fi
+		if [ -n "$stalled" ] && ((SECONDS - stalled >= 15)); then
+			kill -KILL "$qpid" "$pid" 2>/dev/null # a stopped QEMU ignores TERM
+		elif [ -z "$stalled" ] && ((SECONDS - last_check >= 10)); then
+			last_check=$SECONDS
+			[ -n "$qpid" ] || qpid=$(pgrep -P "$pid" | head -n 1)
+			cpu=$(cpu_ticks "$qpid")
+			if [ "$cpu" != "$last_cpu" ]; then
+				last_cpu=$cpu last_change=$SECONDS
+			elif ((SECONDS - last_change >= stall_s)); then
+				echo "emu: the emulated machine used no CPU for ${stall_s}s: hung" >&2
+				stalled=$SECONDS
+				kill "$qpid" "$pid" 2>/dev/null
+			fi
 		fi
 		sleep 0.2
 	done
@@ -142,6 +164,9 @@ run() {
 	rc=$?
 	if [ -f "$out/emu.rc" ]; then
 		return "$(cat "$out/emu.rc")"
+	fi
+	if [ -n "$stalled" ]; then
+		return 124
 	fi
 	if [ "$rc" = 124 ] || [ "$rc" = 137 ]; then
 		echo "emu: the emulated machine did not finish within ${timeout_s}s" >&2
@@ -151,6 +176,11 @@ run() {
 	tail -n 30 "$console" >&2
 	cat "$out/emu-qemu.log" >&2
 	return 125
+}
+
+# cpu_ticks PID: user + system CPU time of PID in clock ticks ("" if gone).
+cpu_ticks() {
+	[ -n "$1" ] && awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null
 }
 
 case ${1:-} in
