@@ -24,6 +24,8 @@ struct tsi_service {
 
 /* The host port exposing guest port guest, 0 for none. */
 uint16_t tsi_host_port(const struct tsi_service *s, uint16_t guest);
+/* Every TSI service's release: its setup argument is one heap block. */
+void tsi_release(void *arg);
 /* "ADDR port N" for logs. */
 char *tsi_sa_str(const struct sockaddr *sa, char *buf, size_t len);
 

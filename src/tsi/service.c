@@ -144,7 +144,7 @@ static int tsi_setup(void *arg, uint32_t guest_port, const uint8_t *hdr, struct 
 					: tsi_listen(s, &req, out);
 }
 
-static void tsi_release(void *arg)
+void tsi_release(void *arg)
 {
 	free(arg);
 }

@@ -113,11 +113,6 @@ static long udp_recv_msg(void *arg, int fd, uint8_t *buf, size_t cap)
 	return TSI_DGRAM_HDR_SIZE + n;
 }
 
-static void udp_release(void *arg)
-{
-	free(arg);
-}
-
 const struct vsock_service_ops tsi_udp_ops = {
 	.setup_len = TSI_SETUP_SIZE,
 	.setup = udp_setup,
@@ -125,5 +120,5 @@ const struct vsock_service_ops tsi_udp_ops = {
 	.msg_max = TSI_UDP_MSG_MAX,
 	.send_msg = udp_send_msg,
 	.recv_msg = udp_recv_msg,
-	.release = udp_release,
+	.release = tsi_release,
 };

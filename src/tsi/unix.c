@@ -58,15 +58,10 @@ static int unix_setup(void *arg, uint32_t guest_port, const uint8_t *hdr, struct
 	return 0;
 }
 
-static void unix_release(void *arg)
-{
-	free(arg);
-}
-
 static const struct vsock_service_ops tsi_unix_ops = {
 	.setup_len = TSI_UNIX_SETUP_SIZE,
 	.setup = unix_setup,
-	.release = unix_release,
+	.release = tsi_release,
 };
 
 int tsi_unix_service_add(struct vsock_mux *m, const char *const *paths, unsigned int n)
