@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <sys/socket.h>
@@ -224,6 +225,76 @@ TEST(mux_slow_host_reader_throttles_the_guest_with_bounded_buffering)
 	/* Most of it waited in the ring, and each quarter window flushed was told. */
 	CHECK(count_op(f, before, VSOCK_OP_CREDIT_UPDATE) >= 3);
 	CHECK(sent - fwd_seen < VSOCK_BUF_ALLOC / 4);
+	fake_free(f);
+}
+
+struct drain_reader {
+	int fd;
+	size_t got;
+	bool eof;
+	uint8_t buf[2 * VSOCK_BUF_ALLOC];
+};
+
+/* The host reader that starts late: sleeps, then reads to EOF. */
+static void *drain_read(void *arg)
+{
+	struct drain_reader *r = arg;
+	struct pollfd p = { .fd = r->fd, .events = POLLIN };
+
+	usleep(200 * 1000);
+	while (poll(&p, 1, 5000) > 0) {
+		ssize_t n = read(r->fd, r->buf + r->got, sizeof(r->buf) - r->got);
+		if (n == 0) {
+			r->eof = true;
+			break;
+		}
+		if (n > 0)
+			r->got += (size_t)n;
+	}
+	return NULL;
+}
+
+TEST(mux_drain_after_the_vm_ended_delivers_queued_and_buffered_bytes)
+{
+	struct fake *f = fake_new();
+	static uint8_t data[VSOCK_MAX_PAYLOAD], junk[VSOCK_HDR_SIZE - 3];
+	static struct drain_reader r;
+	uint32_t sent = 0;
+	pthread_t t;
+
+	f->small_sndbuf = true;
+	connect_guest(f, 1450, 65536);
+	r.fd = f->peer[0];
+	for (size_t i = 0; i < sizeof(data); i++)
+		data[i] = (uint8_t)(i * 13 + 1);
+	give_rx(f, 64);
+	/* Most of the credit waits in the ring: the host reads nothing yet. */
+	for (unsigned int i = 0; i < VSOCK_BUF_ALLOC / sizeof(data) - 1; i++) {
+		send_pkt(f, &(struct pkt){ .op = VSOCK_OP_RW, .src_port = 1450,
+					   .dst_port = SVC_PORT, .buf_alloc = 65536,
+					   .len = sizeof(data), .data = data,
+					   .data_len = sizeof(data) });
+		sent += sizeof(data);
+	}
+	/* The guest's last packets, queued but never kicked: one more RW, a
+	 * truncated header (garbage) and its half-close. */
+	queue_pkt(f, &(struct pkt){ .op = VSOCK_OP_RW, .src_port = 1450, .dst_port = SVC_PORT,
+				    .buf_alloc = 65536, .len = sizeof(data), .data = data,
+				    .data_len = sizeof(data) });
+	sent += sizeof(data);
+	memset(junk, 0xa5, sizeof(junk));
+	queue_raw(f, junk, sizeof(junk));
+	queue_pkt(f, &(struct pkt){ .op = VSOCK_OP_SHUTDOWN, .src_port = 1450,
+				    .dst_port = SVC_PORT, .buf_alloc = 65536,
+				    .flags = VSOCK_SHUTDOWN_SEND });
+	CHECK_EQ(pthread_create(&t, NULL, drain_read, &r), 0);
+	vsock_mux_drain(f->m, 5000);
+	CHECK_EQ(pthread_join(t, NULL), 0);
+	/* Every byte, in order, then EOF: the half-close was passed on. */
+	CHECK_EQ(r.got, sent);
+	for (size_t i = 0; i < r.got; i++)
+		CHECK_EQ(r.buf[i], data[i % sizeof(data)]);
+	CHECK(r.eof);
 	fake_free(f);
 }
 
