@@ -5,11 +5,16 @@
 #   make check        unit tests (ASan+UBSan), then VM tests (real or emulated KVM)
 #   make check T=name only the tests whose name contains "name"
 #   make bench        benchmarks, side by side with a peer
-#   make install      PREFIX=/usr/local DESTDIR= LIBDIR=$(PREFIX)/lib64
+#   make install      PREFIX=/usr/local DESTDIR= LIBDIR=(the distribution's)
 #   make clean
 
 PREFIX     ?= /usr/local
-LIBDIR     ?= $(PREFIX)/lib64
+# LIBDIR follows the distribution's convention, so that the loader and pkg-config
+# find what lands there: Debian and its derivatives use the multiarch directory
+# (lib/x86_64-linux-gnu), distributions with a real /usr/lib64 (Fedora, SUSE)
+# use lib64, the rest lib.
+MULTIARCH  := $(shell $(or $(CC),cc) -print-multiarch 2>/dev/null)
+LIBDIR     ?= $(PREFIX)/$(if $(and $(wildcard /etc/debian_version),$(MULTIARCH)),lib/$(MULTIARCH),$(if $(shell test -d /usr/lib64 -a ! -L /usr/lib64 && echo y),lib64,lib))
 INCLUDEDIR ?= $(PREFIX)/include
 BINDIR     ?= $(PREFIX)/bin
 DESTDIR    ?=
@@ -98,10 +103,16 @@ KRUNFW_OBJS := $(B)/krunfw/krunfw.o $(B)/krunfw/bundle.o
 
 libkrunfw: $(B)/$(KRUNFW_SONAME)
 
-# build.sh runs on every make (seconds when its cache is warm) and rewrites an output
-# only when its bytes changed, so what depends on kernel.bin is redone only then.
-$(B)/kernel/kernel.bin: FORCE | deps-build
+# build.sh runs when one of its inputs is newer than kernel.bin: its own files,
+# the source package's tarball and the compiler (a package upgrade renews both).
+# It decides from content hashes whether anything is rebuilt (a warm key copies
+# outputs in about a second), so an install from a finished tree writes nothing.
+KERNEL_INPUTS := kernel/build.sh kernel/config.fragment kernel/flatten.c \
+	$(wildcard kernel/patches/series kernel/patches/*.patch /usr/src/linux-source-6.1.tar.xz) \
+	$(realpath $(shell command -v gcc 2>/dev/null))
+$(B)/kernel/kernel.bin: $(KERNEL_INPUTS) | deps-build
 	@kernel/build.sh $(B)
+	@touch $@
 $(B)/kernel/kernel.env: $(B)/kernel/kernel.bin ;
 
 $(B)/krunfw/krunfw.o: kernel/krunfw.c kernel/krunfw.h $(B)/kernel/kernel.env
@@ -185,7 +196,11 @@ VM_PROGS   := $(patsubst tests/vm/%.c,$(B)/tests/vm/%,$(wildcard tests/vm/*.c)) 
 	$(patsubst tests/vm/guest/%.c,$(B)/tests/vm/guest/%,$(wildcard tests/vm/guest/*.c)) \
 	$(patsubst tests/runner/%.c,$(B)/tests/runner/%,$(wildcard tests/runner/*.c))
 
-unit-tests: $(UNIT_TESTS)
+# tests/check.sh's self-test runs these purpose-made crashes through its unit stage.
+CHECK_FIXTURES := $(patsubst tests/runner/fixtures/check/%.c,$(B)/tests/runner/fixtures/%,\
+	$(wildcard tests/runner/fixtures/check/test_*.c))
+
+unit-tests: $(UNIT_TESTS) $(CHECK_FIXTURES)
 vm-test-progs: $(VM_PROGS)
 
 $(B)/tests/unit/harness.o: tests/unit/harness.c tests/unit/harness.h
@@ -209,6 +224,17 @@ $(B)/tests/vm/guest/%: tests/vm/guest/%.c
 	@echo "  CCLD    $@ (static)"
 	$(Q)$(CC) $(CFLAGS) $(BASE_CFLAGS) -static -o $@ $<
 
+$(B)/tests/runner/fixtures/%: tests/runner/fixtures/check/%.c $(B)/tests/unit/harness.o
+	@mkdir -p $(@D)
+	@echo "  CCLD    $@"
+	$(Q)$(CC) $(SAN_CFLAGS) -Itests/unit -o $@ $< $(B)/tests/unit/harness.o
+
+# The mode decision's boot probe runs a real guest through the library.
+$(B)/tests/runner/boot_probe: tests/runner/boot_probe.c $(B)/$(SONAME)
+	@mkdir -p $(@D)
+	@echo "  CCLD    $@"
+	$(Q)$(CC) $(CFLAGS) $(BASE_CFLAGS) -o $@ $< -L$(B) -Wl,-rpath,'$$ORIGIN/../..' -lkrun
+
 $(B)/tests/runner/%: tests/runner/%.c
 	@mkdir -p $(@D)
 	@echo "  CCLD    $@"
@@ -229,6 +255,14 @@ demo:
 	@scripts/demo.sh
 
 # ---------------------------------------------------------------------------
+# Installed programs find libkrun.so.1 through the loader's search path when
+# LIBDIR is on it (ld.so.conf), else through a RUNPATH naming LIBDIR; never the
+# build tree's $ORIGIN/.. . They are linked here, straight into DESTDIR, so that
+# installing from a finished (even read-only) tree writes nothing inside it.
+LDSO_DIRS := /lib /usr/lib /lib64 /usr/lib64 $(if $(MULTIARCH),/lib/$(MULTIARCH) /usr/lib/$(MULTIARCH)) \
+	$(shell cat /etc/ld.so.conf /etc/ld.so.conf.d/*.conf 2>/dev/null | grep '^/')
+INSTALL_RPATH = $(if $(filter $(LIBDIR),$(LDSO_DIRS)),,-Wl,-rpath,$(LIBDIR))
+
 install: all
 	install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR) $(DESTDIR)$(LIBDIR)/pkgconfig \
 		$(DESTDIR)$(BINDIR)
@@ -240,7 +274,12 @@ install: all
 	install -m 0644 include/libkrun.h $(DESTDIR)$(INCLUDEDIR)/
 	sed -e 's|@PREFIX@|$(PREFIX)|; s|@LIBDIR@|$(LIBDIR)|; s|@INCLUDEDIR@|$(INCLUDEDIR)|; s|@VERSION@|$(VERSION)|' \
 		libkrun.pc.in > $(DESTDIR)$(LIBDIR)/pkgconfig/libkrun.pc
-	for f in $(EXAMPLES); do install -m 0755 $$f $(DESTDIR)$(BINDIR)/; done
+	for f in $(notdir $(EXAMPLES)); do \
+		$(CC) $(CFLAGS) $(BASE_CFLAGS) -MF /dev/null -o $(DESTDIR)$(BINDIR)/$$f examples/$$f.c \
+			-L$(B) -lkrun $(INSTALL_RPATH) && chmod 0755 $(DESTDIR)$(BINDIR)/$$f || exit 1; \
+	done
+	@if [ -z "$(DESTDIR)" ] && [ "$$(id -u)" = 0 ] && command -v ldconfig >/dev/null; then \
+		echo "  LDCONFIG"; ldconfig; fi
 
 uninstall:
 	rm -f $(DESTDIR)$(LIBDIR)/libkrun.so* $(DESTDIR)$(LIBDIR)/libkrunfw.so* \

@@ -20,11 +20,15 @@ cc -O2 -static -o "$tmp/root/init" bench/guest/true_init.c || exit 1
 (cd "$tmp/root" && find . | cpio -o -H newc --quiet) >"$tmp/initrd.cpio"
 
 median() { sort -n | awk '{ a[NR] = $1 } END { m = (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2; printf "%.1f", m }'; }
+# time_ms CMD: its wall time in ms; a run that exits non-zero is noted in
+# $tmp/failed, and the bench then prints no figures (a failed boot is fast).
 time_ms() {
-	local s e
+	local s e rc
 	s=$(date +%s%N)
 	"$@" >/dev/null 2>&1 </dev/null
+	rc=$?
 	e=$(date +%s%N)
+	[ "$rc" = 0 ] || echo "$1 exited $rc" >>"$tmp/failed"
 	echo $(((e - s) / 1000000))
 }
 
@@ -44,6 +48,10 @@ for _ in $(seq "$RUNS"); do
 	ours_ms+=("$(time_ms ours)")
 	peer_ms+=("$(time_ms peer)")
 done
+if [ -s "$tmp/failed" ]; then
+	echo "bench_boot: runs failed, no figures: $(sort "$tmp/failed" | uniq -c | tr -s '\n ' '; ')"
+	exit 1
+fi
 o=$(printf '%s\n' "${ours_ms[@]}" | median)
 p=$(printf '%s\n' "${peer_ms[@]}" | median)
 echo "boot to exit of /bin/true, median of $RUNS (ms):"

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # `make bench`: runs each bench/bench_*.sh (or those whose name contains $1).
 # Benchmarks are not tests: each prints its figures side by side with a peer
-# measured in the same run. Without a usable /dev/kvm here they run inside the
-# emulated KVM machine (tests/runner/emu.sh), and the figures are then only
-# meaningful as ratios; the mode is printed first.
+# measured in the same run. Where no guest runs on this host's /dev/kvm
+# (tests/runner/mode.sh, as for the tests) they run inside the emulated KVM
+# machine (tests/runner/emu.sh), and the figures are then only meaningful as
+# ratios; the mode and its reason are printed first.
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
 benches=()
@@ -14,16 +15,23 @@ for b in bench/bench_*.sh; do
 done
 [ ${#benches[@]} -gt 0 ] || { echo "bench: no benchmark matched"; exit 0; }
 
+# Runs every bench; returns 1 if any failed (its figures are then not to be used).
 run_all() {
+	local b rc=0
 	for b in "${benches[@]}"; do
 		echo "== $(basename "$b" .sh)  ($(date -u +%F), mode: $1)"
-		"$b" || echo "bench: $(basename "$b") failed (exit $?)"
+		"$b" || { echo "bench: $(basename "$b") failed (exit $?)"; rc=1; }
 	done
+	return "$rc"
 }
 
-if build/tests/runner/kvm_probe >/dev/null; then
+# Where guests run: decided as for the tests (tests/runner/mode.sh), and said.
+. tests/runner/mode.sh
+kvm_mode_decide build || exit 1
+echo "bench: $(kvm_mode_describe)"
+if [ "$LIBKRUN_TEST_MODE" = direct ]; then
 	run_all "real KVM"
-	exit 0
+	exit
 fi
 out=$(mktemp -d /tmp/libkrun-c-bench.XXXXXX)
 {

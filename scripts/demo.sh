@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # `make demo`: builds a small busybox root (scripts/mkroot.sh) and runs a command
 # in a micro-VM on it with examples/chroot_vm, printing what the guest sees.
-# Where /dev/kvm is not usable, it runs inside the emulated KVM machine
-# (tests/runner/emu.sh), as the VM tests do; that is slow, not a real figure.
+# Where no guest runs on this host's /dev/kvm (tests/runner/mode.sh decides, as
+# for the tests; LIBKRUN_TEST_MODE=direct|emulated overrides), it runs inside the
+# emulated KVM machine (tests/runner/emu.sh); that is slow, not a real figure.
 #   scripts/demo.sh            (after `make all`)
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
@@ -33,7 +34,11 @@ demo_here() {
 }
 
 [ -x build/examples/chroot_vm ] || { echo "demo: run 'make all' first" >&2; exit 1; }
-if build/tests/runner/kvm_probe >/dev/null 2>&1; then
+# Where guests run: decided as for the tests (tests/runner/mode.sh), and said.
+. tests/runner/mode.sh
+kvm_mode_decide build || exit 1
+echo "demo: $(kvm_mode_describe)"
+if [ "$LIBKRUN_TEST_MODE" = direct ]; then
 	tmp=$(mktemp -d /tmp/libkrun-c-demo.XXXXXX) || exit 1
 	demo_here "$tmp"
 	rc=$?
@@ -41,10 +46,9 @@ if build/tests/runner/kvm_probe >/dev/null 2>&1; then
 	exit "$rc"
 fi
 
-# No usable /dev/kvm: the same function inside the emulated machine, whose /tmp is
-# its own tmpfs; its output is streamed from the results folder as it comes.
-echo "demo: no usable /dev/kvm here: running inside the emulated KVM machine" \
-	"(QEMU TCG, under a minute)"
+# No guest runs on this host's KVM: the same function inside the emulated machine,
+# whose /tmp is its own tmpfs; its output is streamed from the results folder.
+echo "demo: running inside the emulated KVM machine (QEMU TCG, about a minute)"
 out=$(mktemp -d /tmp/libkrun-c-demo.XXXXXX) || exit 1
 {
 	printf 'cd %q\n' "$src"

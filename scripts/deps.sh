@@ -7,7 +7,13 @@ set -euo pipefail
 
 build_pkgs=(gcc make libc6-dev binutils cpio xz-utils
 	linux-source-6.1 bc bison flex libelf-dev libssl-dev dwarves)
-check_pkgs=("${build_pkgs[@]}" qemu-system-x86 busybox-static iproute2 dnsmasq-base)
+# The tests, demo and benchmarks also use: QEMU (the emulated KVM machine and the
+# peers), busybox (guest userland), kmod (depmod for the emulated machine's
+# modules), procps (pgrep, free), iproute2 (ip, ss: TSI test networks), dnsmasq
+# (DNS test server), pkgconf (a client built against the installed library),
+# util-linux and bsdutils (mount, flock, script), whatever a minimal Debian lacks.
+check_pkgs=("${build_pkgs[@]}" qemu-system-x86 busybox-static kmod procps iproute2
+	dnsmasq-base pkgconf util-linux bsdutils)
 demo_pkgs=("${check_pkgs[@]}")
 bench_pkgs=("${check_pkgs[@]}")
 

@@ -28,8 +28,25 @@ mount -t proc proc /host/proc
 mount -t sysfs sys /host/sys
 mount -t devpts -o newinstance,ptmxmode=0666 devpts /host/dev/pts
 mount -t tmpfs shm /host/dev/shm
+# The host's /tmp and /run stay reachable under /lower, for the folders of
+# emu.keep (a checkout under /tmp) that are bound back over the tmpfs mounts.
+mkdir -p /lower/tmp /lower/run
+mount --bind /host/tmp /lower/tmp
+mount --bind /host/run /lower/run
+cp "/host$emu_out/emu.keep" /emu.keep 2>/dev/null
 mount -t tmpfs tmp /host/tmp
 mount -t tmpfs run /host/run
+if [ -f /emu.keep ]; then
+	while IFS= read -r p; do
+		case $p in
+		/tmp/?* | /run/?*) ;;
+		*) continue ;;
+		esac
+		[ -d "/lower$p" ] || continue
+		mkdir -p "/host$p" && mount --bind "/lower$p" "/host$p" ||
+			echo "emu-init: cannot bind $p"
+	done </emu.keep
+fi
 # After the tmpfs mounts: the output share may live under /tmp.
 mkdir -p /host$emu_out 2>/dev/null
 mount -t 9p -o $o out /host$emu_out || fail "cannot mount the output share"

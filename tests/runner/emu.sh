@@ -14,8 +14,11 @@
 # Exit: SCRIPT's status; 124 when the machine did not finish in EMU_TIMEOUT seconds
 # or used no CPU for EMU_STALL seconds (an infrastructure hang: nothing inside
 # could time it out), 125 for setup errors.
-# Knobs: EMU_TIMEOUT (s, default 1800), EMU_STALL (s, default 120), EMU_MEM (default 4G), EMU_SMP (default 1),
-# EMU_CONSOLE (file for the machine's console, default OUT/emu-console.log).
+# Knobs: EMU_TIMEOUT (s, default 1800), EMU_STALL (s, default 120), EMU_MEM (default 4G),
+# EMU_SMP (default 1), EMU_CONSOLE (file for the machine's console, default
+# OUT/emu-console.log), EMU_HANG_REPORT (where a hang's diagnosis goes, default
+# OUT/emu-hang.txt), EMU_KEEP (host folders under /tmp or /run the script needs,
+# one a line; the working directory always is one).
 set -uo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -113,6 +116,15 @@ run() {
 	dir=$(machine_dir) || exit 125
 	cp "$script" "$out/emu-cmd.sh" || die "copy script"
 	rm -f "$out/emu.rc" "$out/emu.ready"
+	# The machine mounts its own tmpfs on /tmp and /run; folders of the host
+	# under them that the script needs (a checkout under /tmp: the caller's
+	# working directory, and EMU_KEEP's lines) are bound back at their paths.
+	# Read by emu-init.sh one path a line, so that any name, spaces included,
+	# gets through (the kernel command line would split it).
+	{
+		pwd
+		[ -n "${EMU_KEEP:-}" ] && printf '%s\n' "$EMU_KEEP"
+	} >"$out/emu.keep"
 	local console=${EMU_CONSOLE:-$out/emu-console.log}
 	local timeout_s=${EMU_TIMEOUT:-1800}
 
@@ -121,6 +133,11 @@ run() {
 	# guests froze at random points of their boot in 5 of 20 runs of ours and 2 of
 	# 25 of QEMU's own microvm (same kernel), and in 0 of 20 with one. -no-reboot + panic=-1: a guest panic
 	# ends QEMU instead of looping.
+	# A monitor on two FIFOs (QEMU opens them read-write, so it never waits for
+	# us), asked for the machine's state if it hangs.
+	local mon=$out/emu-monitor
+	rm -f "$mon.in" "$mon.out"
+	mkfifo "$mon.in" "$mon.out" || die "mkfifo $mon"
 	start=$(date +%s.%N)
 	timeout --kill-after=10 "$timeout_s" qemu-system-x86_64 \
 		-accel tcg,thread=single -machine q35 -cpu EPYC,+svm \
@@ -130,6 +147,7 @@ run() {
 		-append "console=ttyS0 quiet panic=-1 emu_out=$out" \
 		-virtfs "local,path=/,mount_tag=host,security_model=none,readonly=on,multidevs=remap" \
 		-virtfs "local,path=$out,mount_tag=out,security_model=none,multidevs=remap" \
+		-chardev "pipe,id=mon,path=$mon" -mon chardev=mon,mode=readline \
 		</dev/null >"$out/emu-qemu.log" 2>&1 &
 	pid=$!
 	# A hung machine (seen: QEMU at 0% CPU, the machine's clock stopped, no
@@ -154,6 +172,7 @@ run() {
 				last_cpu=$cpu last_change=$SECONDS
 			elif ((SECONDS - last_change >= stall_s)); then
 				echo "emu: the emulated machine used no CPU for ${stall_s}s: hung" >&2
+				hang_report "$qpid" "$mon" "$console" >"${EMU_HANG_REPORT:-$out/emu-hang.txt}" 2>&1
 				stalled=$SECONDS
 				kill "$qpid" "$pid" 2>/dev/null
 			fi
@@ -162,6 +181,7 @@ run() {
 	done
 	wait "$pid"
 	rc=$?
+	rm -f "$mon.in" "$mon.out"
 	if [ -f "$out/emu.rc" ]; then
 		return "$(cat "$out/emu.rc")"
 	fi
@@ -176,6 +196,34 @@ run() {
 	tail -n 30 "$console" >&2
 	cat "$out/emu-qemu.log" >&2
 	return 125
+}
+
+# hang_report QPID MONITOR CONSOLE: what a hung machine was doing, to tell our
+# bug from the known class of nested-TCG freezes: the vCPU's registers from
+# QEMU's monitor (a frozen main loop may not answer: bounded), QEMU's threads
+# with their states and kernel stacks, and the machine's last console lines.
+hang_report() {
+	local qpid=$1 mon=$2 console=$3 t
+	echo "== QEMU monitor (pid $qpid)"
+	cat "$mon.out" >"$mon.txt" 2>/dev/null &
+	local reader=$!
+	{ printf 'info status\ninfo registers\ninfo irq\n'; } >"$mon.in" &
+	local writer=$!
+	sleep 5
+	kill "$reader" "$writer" 2>/dev/null
+	if [ -s "$mon.txt" ]; then tr -d '\r' <"$mon.txt"; else echo "(no answer within 5 s)"; fi
+	rm -f "$mon.txt"
+	echo "== QEMU threads: name, state, wait channel, kernel stack"
+	for t in /proc/"$qpid"/task/*; do
+		[ -d "$t" ] || continue
+		echo "-- $(basename "$t") $(cat "$t/comm" 2>/dev/null)" \
+			"state=$(awk '{ print $3 }' "$t/stat" 2>/dev/null)" \
+			"wchan=$(cat "$t/wchan" 2>/dev/null)" \
+			"cpu_ticks=$(awk '{ print $14 + $15 }' "$t/stat" 2>/dev/null)"
+		sed 's/^/   /' "$t/stack" 2>/dev/null | head -n 12
+	done
+	echo "== the machine's last console lines ($console)"
+	tail -n 30 "$console" 2>/dev/null
 }
 
 # cpu_ticks PID: user + system CPU time of PID in clock ticks ("" if gone).

@@ -1,18 +1,22 @@
 #!/usr/bin/env bash
-# Runs VM tests: where /dev/kvm is usable, directly; otherwise inside the emulated
-# KVM machine (tests/runner/emu.sh), booted once for the whole run.
+# Runs VM tests: where a guest runs on this host's /dev/kvm, directly; otherwise
+# inside the emulated KVM machine (tests/runner/emu.sh), booted once for the run.
 #
 #   tests/runner/vmtests.sh [--suite DIR] [FILTER...]
 #
 # A VM test is an executable DIR/NAME.sh, run from the repo root with BUILD (the
 # build dir), SRC (the repo root) and TEST_TMP (a fresh scratch dir) set. Exit 0 =
 # pass, 77 = skip, anything else = fail. A line "# timeout: N" in its first lines sets
-# its limit in seconds (default 300). FILTERs select tests whose name contains one.
-# LIBKRUN_TEST_MODE=direct|emulated overrides the probe.
+# its limit in seconds (default 300), anywhere in its leading comment block.
+# FILTERs select tests whose name contains one. Where tests run is decided once by
+# tests/runner/mode.sh; LIBKRUN_TEST_MODE=direct|emulated overrides it.
 #
 # Output: one "PASS|FAIL|SKIP name (Ns)" line per test, a failing test's own output
-# (which holds its guest's console), and "vm: N passed, N failed, N skipped".
-# Exit 1 if any test failed or did not run.
+# (which holds its guest's console), and "vm: N passed, N failed, N skipped". A
+# pass that came only on the retry after a hang of the emulated machine says so,
+# on its line and above the summary, and the results folder (with the first
+# attempt's console and QEMU's state) is kept. Exit 1 if any test failed or did
+# not run.
 set -uo pipefail
 
 src=$(cd "$(dirname "$0")/../.." && pwd)
@@ -27,9 +31,14 @@ while [ $# -gt 0 ]; do
 	esac
 done
 
+# The limit a test declares with "# timeout: N" anywhere in its leading comment
+# block (the lines before its first command), else 300.
 test_timeout() {
 	local t
-	t=$(head -n 5 "$1" | sed -n 's/^# timeout: *\([0-9]\+\).*/\1/p')
+	t=$(awk 'NR == 1 && /^#!/ { next }
+		/^# timeout: *[0-9]+/ { sub(/^# timeout: */, ""); print $1 + 0; exit }
+		/^#/ || /^[[:space:]]*$/ { next }
+		{ exit }' "$1")
 	echo "${t:-300}"
 }
 
@@ -75,19 +84,20 @@ if [ ${#names[@]} -eq 0 ]; then
 	exit 0
 fi
 
-mode=${LIBKRUN_TEST_MODE:-}
-if [ -z "$mode" ]; then
-	if probe=$("$build/tests/runner/kvm_probe"); then mode=direct; else mode=emulated; fi
-	echo "vm: $probe"
-fi
+# One decision for the whole run (tests/runner/mode.sh); a parent's is reused.
+. "$src/tests/runner/mode.sh"
+kvm_mode_decide "$build" || exit 1
+echo "vm: $(kvm_mode_describe)"
+mode=$LIBKRUN_TEST_MODE
 out=$(mktemp -d /tmp/libkrun-c-vmtests.XXXXXX)
 notes=()
+declare -A retried=()
 
 if [ "$mode" = direct ]; then
-	echo "vm: mode direct (/dev/kvm on this host), ${#names[@]} tests"
+	echo "vm: ${#names[@]} tests on this host's /dev/kvm"
 	run_tests "$out" "${names[@]}"
 else
-	echo "vm: mode emulated (KVM inside QEMU TCG with AMD SVM), ${#names[@]} tests"
+	echo "vm: ${#names[@]} tests in the emulated KVM machine"
 	total=300
 	for n in "${names[@]}"; do total=$((total + $(test_timeout "$suite/$n.sh"))); done
 	# An emulated machine that stops making progress cannot time its own tests out:
@@ -97,15 +107,31 @@ else
 		todo=()
 		for n in "${names[@]}"; do [ -f "$out/$n.rc" ] || todo+=("$n"); done
 		[ ${#todo[@]} -eq 0 ] && break
-		[ "$attempt" = 2 ] && {
-			notes+=("RETRIED after an infrastructure hang of the emulated machine: ${todo[*]}")
+		if [ "$attempt" = 2 ]; then
+			for n in "${todo[@]}"; do retried[$n]=1; done
+			notes+=("RETRIED after an infrastructure hang of the emulated machine" \
+				"(attempt 1's console and state: $out/emu-console.1.log," \
+				"$out/emu-hang.1.txt): ${todo[*]}")
 			echo "vm: the emulated machine hung; retrying once for: ${todo[*]}"
-		}
+		fi
 		printf 'cd %q && exec bash tests/runner/vmtests.sh --suite %q --inner %q %s\n' \
 			"$src" "$suite" "$out" "${todo[*]}" >"$out/inner.sh"
 		EMU_TIMEOUT=$total EMU_CONSOLE=$out/emu-console.$attempt.log \
+			EMU_HANG_REPORT=$out/emu-hang.$attempt.txt \
 			"$src/tests/runner/emu.sh" run "$out" "$out/inner.sh"
 		rc=$?
+		if [ "$rc" = 124 ]; then
+			# What the machine was doing: the test it was in (its log, which
+			# holds its guest's console) and QEMU's own state.
+			for n in "${todo[@]}"; do
+				[ -f "$out/$n.log" ] && [ ! -f "$out/$n.rc" ] || continue
+				echo "vm: attempt $attempt hung during $n; its last output:"
+				tail -n 20 "$out/$n.log" | sed 's/^/    | /'
+				cp "$out/$n.log" "$out/$n.attempt$attempt.log"
+			done
+			[ -f "$out/emu-hang.$attempt.txt" ] &&
+				sed 's/^/    | /' "$out/emu-hang.$attempt.txt" | head -n 80
+		fi
 		[ -f "$out/emu.boot_s" ] &&
 			echo "vm: emulated machine booted in $(cat "$out/emu.boot_s")s (attempt $attempt)"
 		rm -f "$out/emu.boot_s"
@@ -113,7 +139,7 @@ else
 	done
 fi
 
-passed=0 failed=0 skipped=0
+passed=0 failed=0 skipped=0 retried_passes=0
 for n in "${names[@]}"; do
 	if [ ! -f "$out/$n.rc" ]; then
 		echo "FAIL $n (no result: the emulated machine did not run it)"
@@ -125,7 +151,15 @@ for n in "${names[@]}"; do
 	fi
 	rc=$(cat "$out/$n.rc") secs=$(cat "$out/$n.secs")
 	case $rc in
-	0) echo "PASS $n (${secs}s)"; passed=$((passed + 1)) ;;
+	0)
+		if [ -n "${retried[$n]:-}" ]; then
+			echo "PASS $n (${secs}s; only on the retry after an infrastructure hang)"
+			retried_passes=$((retried_passes + 1))
+		else
+			echo "PASS $n (${secs}s)"
+		fi
+		passed=$((passed + 1))
+		;;
 	77) echo "SKIP $n: $(tail -n 1 "$out/$n.log")"; skipped=$((skipped + 1)) ;;
 	*)
 		echo "FAIL $n (exit $rc, ${secs}s); its output and guest console:"
@@ -137,6 +171,12 @@ for n in "${names[@]}"; do
 	esac
 done
 for note in "${notes[@]}"; do echo "vm: $note"; done
+[ "$retried_passes" -gt 0 ] &&
+	echo "vm: $retried_passes of the passes came only on the retry after an infrastructure hang"
 echo "vm: $passed passed, $failed failed, $skipped skipped"
-if [ "$failed" = 0 ] && [ -z "${VM_KEEP:-}" ]; then rm -rf "$out"; else echo "vm: results kept in $out"; fi
+if [ "$failed" = 0 ] && [ ${#retried[@]} = 0 ] && [ -z "${VM_KEEP:-}" ]; then
+	rm -rf "$out"
+else
+	echo "vm: results kept in $out"
+fi
 [ "$failed" = 0 ]
