@@ -266,8 +266,10 @@ int32_t krun_add_vsock_port2(uint32_t ctx_id, uint32_t port, const char *c_filep
  * something fails before the guest runs (bad configuration, no /dev/kvm, a file
  * that cannot be read). Otherwise it never returns: when the workload ends, the
  * process exits with its status (its exit code; 128+N if killed by signal N; 127
- * if not found; 126 if not executable; 125 if the guest's init failed), after
- * restoring the terminal. The context is consumed either way.
+ * if not found; 126 if not executable; 125 if the guest's init failed; 1 if the
+ * VM failed after the guest started: a KVM error or a guest that stopped
+ * without reporting a status; the log says why), after restoring the
+ * terminal. The context is consumed either way.
  *
  * stdio: when this process's stdin/stdout/stderr are terminals, the guest's
  * console is that terminal (raw mode while the VM runs, window size followed);

@@ -4,8 +4,9 @@
  * by the Makefile by directory name). Called in this order:
  *   arch_ram_layout -> (gmem_create, memslots) -> arch_vm_setup -> arch_boot_setup
  *   -> arch_vcpu_setup for each vCPU -> KVM_RUN, with arch_handle_exit for exits
- *   the generic loop does not know.
- * All functions return 0 or -errno and log the reason once.
+ *   the generic loop does not know (arch_exit_handled) and arch_fault_state
+ *   when an exit ends the VM.
+ * Functions that return int return 0 or -errno and log the reason once.
  */
 #ifndef LIBKRUN_VMM_ARCH_H
 #define LIBKRUN_VMM_ARCH_H
@@ -16,6 +17,8 @@
 
 #include "vmm/gmem.h"
 #include "vmm/vm.h"
+
+struct vcpu_fault_state; /* vmm/vcpu_exit.h */
 
 /* Kernel image formats, numbered as the public API's krun_set_kernel "format". */
 enum kernel_format {
@@ -69,5 +72,16 @@ int arch_vcpu_setup(struct vm *vm, struct vcpu *v);
 /* Handles an exit the generic loop does not (KVM_EXIT_IO on x86). Returns 0 to
  * keep running, or -errno for a fatal error. May call vm_request_end. */
 int arch_handle_exit(struct vm *vm, struct vcpu *v);
+
+/* Whether arch_handle_exit serves this exit reason (x86: KVM_EXIT_IO). Pure.
+ * The generic loop ends the VM on any reason neither it nor the arch serves. */
+bool arch_exit_handled(uint32_t exit_reason);
+
+/* After an exit that ends the VM, on v's thread: fills st's pc_name, pc and
+ * mode from the vCPU's registers and, unless st->insn_len is already non-zero
+ * (KVM reported the bytes), reads up to VCPU_FAULT_INSN_MAX bytes at pc from
+ * guest RAM through vm->mem, never outside it. Does not fail: a register or
+ * byte that cannot be read is said in st (regs_err, insn_note). Logs nothing. */
+void arch_fault_state(struct vm *vm, struct vcpu *v, struct vcpu_fault_state *st);
 
 #endif

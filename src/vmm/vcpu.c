@@ -12,6 +12,7 @@
 
 #include "util/log.h"
 #include "vmm/arch.h"
+#include "vmm/vcpu_exit.h"
 
 int vcpu_create(struct vm *vm, unsigned int id)
 {
@@ -119,8 +120,9 @@ static void *vcpu_thread(void *arg)
 			break;
 		case KVM_EXIT_SHUTDOWN:
 			/* A triple fault, or the guest's reset through the keyboard
-			 * controller when KVM handles it. */
-			log_debug("vcpu %u: shutdown", v->id);
+			 * controller when KVM handles it. Where it happened is worth
+			 * a look when the guest did not mean it. */
+			vcpu_exit_report(v, LOG_DEBUG);
 			vm_request_end(vm, VM_END_RESET, 0);
 			break;
 		case KVM_EXIT_SYSTEM_EVENT:
@@ -130,19 +132,16 @@ static void *vcpu_thread(void *arg)
 			/* Only without an in-kernel irqchip: a halted CPU, nothing to do. */
 			vm_request_end(vm, VM_END_SHUTDOWN, 0);
 			break;
-		case KVM_EXIT_FAIL_ENTRY:
-			log_error("vcpu %u: entry failed, reason %#llx", v->id,
-				  (unsigned long long)v->run->fail_entry.hardware_entry_failure_reason);
-			vm_request_end(vm, VM_END_ERROR, 1);
-			break;
-		case KVM_EXIT_INTERNAL_ERROR:
-			log_error("vcpu %u: KVM internal error, suberror %u", v->id,
-				  v->run->internal.suberror);
-			vm_request_end(vm, VM_END_ERROR, 1);
-			break;
 		default:
-			if (arch_handle_exit(vm, v) < 0)
+			/* KVM_EXIT_INTERNAL_ERROR, FAIL_ENTRY, and any exit neither this
+			 * loop nor the arch serves: say what the vCPU was doing. vm_run
+			 * then ends the process with status 1. */
+			if (vcpu_exit_is_fatal(v->run->exit_reason)) {
+				vcpu_exit_report(v, LOG_ERROR);
 				vm_request_end(vm, VM_END_ERROR, 1);
+			} else if (arch_handle_exit(vm, v) < 0) {
+				vm_request_end(vm, VM_END_ERROR, 1);
+			}
 			break;
 		}
 	}

@@ -16,6 +16,7 @@
 
 #include "vmm/arch.h"
 #include "vmm/gmem.h"
+#include "vmm/vcpu_exit.h"
 
 /* e820 entry types (ACPI address range types, as in the zero page). */
 #define X86_E820_RAM 1
@@ -78,5 +79,21 @@ int x86_cpuid_filter(struct kvm_cpuid_entry2 *e, unsigned int *n, unsigned int c
  * data holds `size` bytes: written for an in, read for an out. */
 void x86_pio(struct vm *vm, struct vcpu *v, uint16_t port, bool out, uint8_t *data,
 	     unsigned int size);
+
+/* exit_report.c: the pure part of arch_fault_state. A translator turns a
+ * guest-linear address into a GPA: 0, -EFAULT if the guest does not map it,
+ * or another -errno if it could not be asked (KVM_TRANSLATE in the VMM). */
+typedef int (*x86_xlate_fn)(void *opaque, uint64_t la, uint64_t *gpa);
+/* Fills st->insn (empty on entry) with up to VCPU_FAULT_INSN_MAX bytes at
+ * linear address la, translating each page and reading only through
+ * gmem_read; stops at the first page that is unmapped or outside guest RAM.
+ * st->insn_note says where the bytes are, or why there are fewer. */
+void x86_insn_fetch(const struct gmem *m, uint64_t la, x86_xlate_fn xlate, void *opaque,
+		    struct vcpu_fault_state *st);
+/* Fills st from the registers: RIP, the mode (CS base, long mode, CPL) and,
+ * unless st->insn_len is already set, the bytes at CS:RIP (x86_insn_fetch). */
+void x86_fault_fill(const struct gmem *m, const struct kvm_regs *regs,
+		    const struct kvm_sregs *s, x86_xlate_fn xlate, void *opaque,
+		    struct vcpu_fault_state *st);
 
 #endif
