@@ -5,7 +5,7 @@
 # fails with the command to run when it cannot install (not root, no apt).
 set -euo pipefail
 
-build_pkgs=(gcc make libc6-dev binutils cpio xz-utils
+build_pkgs=(gcc make libc6-dev binutils cpio xz-utils patch
 	linux-source-6.1 bc bison flex libelf-dev libssl-dev dwarves)
 # The tests, demo and benchmarks also use: QEMU (the emulated KVM machine and the
 # peers), busybox (guest userland), kmod (depmod for the emulated machine's
