@@ -172,9 +172,13 @@ fi
 obj=$cache/obj
 mkdir -p "$obj"
 echo "$pkgver" >"$obj/.libkrun-c-version"
+# merge_config.sh splits its file arguments on spaces: it gets a copy of the
+# fragment at a path of ours, not the checkout's (which may have any name).
+cp "$fragment" "$obj/.libkrun-c-fragment"
 {
 	"${kmake[@]}" -s -C "$src" O="$obj" tinyconfig &&
-		"$src/scripts/kconfig/merge_config.sh" -m -O "$obj" "$obj/.config" "$fragment" &&
+		"$src/scripts/kconfig/merge_config.sh" -m -O "$obj" "$obj/.config" \
+			"$obj/.libkrun-c-fragment" &&
 		"${kmake[@]}" -s -C "$src" O="$obj" olddefconfig
 } >>"$log" 2>&1 || fail "configuration failed"
 
