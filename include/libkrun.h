@@ -2,8 +2,9 @@
 /*
  * libkrun-c: run a process inside a KVM micro-VM.
  *
- * Names, signatures, constants and semantics follow upstream libkrun's C API, so
- * that its clients build and run against this library unchanged.
+ * Names, signatures, constants and semantics follow upstream libkrun's C API
+ * (the 1.18 header, every function of it), so that its clients build and run
+ * against this library unchanged. The text is ours.
  *
  * Usage:
  *   int ctx = krun_create_ctx();
@@ -17,11 +18,21 @@
  *   errno on failure: -ENOENT for an unknown context id, -EINVAL for a bad
  *   argument (the log says which), -ENOMEM, and so on. A failed call changes
  *   nothing in the context.
+ * - A call for a device or feature libkrun-c does not have (block devices,
+ *   virtio-net, GPU, displays, sound, TEEs, ...; "Not in libkrun-c" below)
+ *   checks its context id like any other (-ENOENT), then logs which feature is
+ *   missing and returns -ENOSYS, or the errno upstream's header documents for
+ *   a build without that feature where it documents one (-ENOTSUP).
+ *   krun_has_feature answers for each feature.
  * - Strings and string arrays are copied before the call returns; the caller
  *   keeps ownership of what it passes. Arrays are NULL-terminated.
  * - Configuration calls may be made in any order before krun_start_enter.
  * - Contexts may be used from any thread, but one context must not be configured
  *   from two threads at once.
+ * - Nothing but krun_start_enter needs a file of the host after the library has
+ *   been loaded: a caller (an OCI runtime) may load it, enter another root (a
+ *   container's, without our libraries) and only then create and start
+ *   contexts.
  */
 #ifndef LIBKRUN_H
 #define LIBKRUN_H
@@ -33,6 +44,7 @@ extern "C" {
 #include <inttypes.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/types.h> /* uid_t, gid_t */
 #include <unistd.h>
 
 /* ---- Logging ------------------------------------------------------------- */
@@ -68,13 +80,15 @@ int32_t krun_set_log_level(uint32_t level);
  */
 int32_t krun_init_log(int target_fd, uint32_t level, uint32_t style, uint32_t options);
 
-/* ---- Contexts ------------------------------------------------------------ */
+/* ---- Contexts and the build ---------------------------------------------- */
 
 /*
  * Creates a configuration context and returns its id (>= 0), or -ENOMEM /
- * -ENOSPC (too many contexts), or the error of loading the bundled kernel
- * (libkrunfw.so.5), which is opened here so that a client may chroot before
- * krun_start_enter.
+ * -ENOSPC (too many contexts). Needs no file: the guest kernel bundle
+ * (libkrunfw.so.5, next to libkrun.so.1 or on the loader's path) is opened
+ * when the library itself is loaded, and never later. A missing bundle is
+ * not an error here; krun_start_enter reports it (-ENOENT) for a context that
+ * has no kernel of its own (krun_set_kernel).
  */
 int32_t krun_create_ctx(void);
 
@@ -82,16 +96,39 @@ int32_t krun_create_ctx(void);
 int32_t krun_free_ctx(uint32_t ctx_id);
 
 /*
- * Sets the number of vCPUs (1..krun_get_max_vcpus()) and the guest RAM in MiB
- * (at least 64; at most what the address space allows). Defaults: 1 vCPU,
- * 128 MiB. Zero for either is -EINVAL.
+ * Sets the number of vCPUs (1..krun_get_max_vcpus()) and the guest RAM in MiB.
+ * Defaults: 1 vCPU, 128 MiB. Zero for either is -EINVAL, as is RAM past the
+ * guest address space (256 GiB). Any other size is accepted, as upstream
+ * does; a VM too small for its kernel fails later: below 32 MiB at
+ * krun_start_enter, which cannot build it; the bundled kernel alone takes
+ * about 34 MiB, and a guest without memory for its workload fails in there.
  */
 int32_t krun_set_vm_config(uint32_t ctx_id, uint8_t num_vcpus, uint32_t ram_mib);
 
 /* Most vCPUs one VM can have on this host (KVM's limit), or a negative errno. */
 int32_t krun_get_max_vcpus(void);
 
-/* ---- Kernel and root ----------------------------------------------------- */
+/* Features for krun_has_feature (upstream's numbers; 3 and 5 are unused). */
+#define KRUN_FEATURE_NET 0
+#define KRUN_FEATURE_BLK 1
+#define KRUN_FEATURE_GPU 2
+#define KRUN_FEATURE_INPUT 4
+#define KRUN_FEATURE_TEE 6
+#define KRUN_FEATURE_AMD_SEV 7
+#define KRUN_FEATURE_INTEL_TDX 8
+#define KRUN_FEATURE_AWS_NITRO 9
+#define KRUN_FEATURE_VIRGL_RESOURCE_MAP2 10
+#define KRUN_FEATURE_INIT_BLOB 11
+
+/*
+ * 1 if this library has the feature (a KRUN_FEATURE_* number), 0 if not,
+ * -EINVAL for a number it does not know (a newer one, say). libkrun-c has none
+ * of these: its networking is TSI, not KRUN_FEATURE_NET's virtio-net, and its
+ * own built-in init is not upstream's init blob.
+ */
+int32_t krun_has_feature(uint64_t feature);
+
+/* ---- Kernel ---------------------------------------------------------------- */
 
 #define KRUN_KERNEL_FORMAT_RAW 0
 #define KRUN_KERNEL_FORMAT_ELF 1
@@ -110,12 +147,31 @@ int32_t krun_get_max_vcpus(void);
  * initramfs (may be NULL) is a cpio archive (plain or gzip) whose contents the
  * workload runs in: the library appends its own archive holding our init at
  * /init and the workload's configuration, so the initramfs's own /init is
- * replaced. cmdline (may be NULL) is appended to the command line the library
- * builds. The files are read at krun_start_enter. -ENOENT if a path does not
+ * replaced. The files are read at krun_start_enter; -ENOENT if a path does not
  * exist now.
+ *
+ * cmdline (may be NULL: ours) takes the place of the library's default command
+ * line, "console=hvc0 quiet", as upstream's does of its own. What describes
+ * the virtual machine is always given, before it: "reboot=k panic=-1
+ * no_timer_check tsc=reliable" (a guest reset or panic ends the VM; KVM's
+ * timers), so a value of the caller's for one of these wins; the devices'
+ * parameters (the TSI switches, virtio_mmio.device=...) always come after it.
+ * Our init needs nothing on the command line.
  */
 int32_t krun_set_kernel(uint32_t ctx_id, const char *kernel_path, uint32_t kernel_format,
 			const char *initramfs, const char *cmdline);
+
+/*
+ * The kernel's console= (a device name such as "hvc0", the default, or
+ * "ttyS0"; no blanks: -EINVAL). With a command line of the caller's
+ * (krun_set_kernel) it is added after that line.
+ */
+int32_t krun_set_kernel_console(uint32_t ctx_id, const char *console_id);
+
+/* Not in libkrun-c (-ENOSYS): the kernel is booted directly, without firmware. */
+int32_t krun_set_firmware(uint32_t ctx_id, const char *firmware_path);
+
+/* ---- Root and shared directories ------------------------------------------- */
 
 /* virtio-fs tag of the root filesystem. */
 #define KRUN_FS_ROOT_TAG "/dev/root"
@@ -130,10 +186,20 @@ int32_t krun_set_kernel(uint32_t ctx_id, const char *kernel_path, uint32_t kerne
  * the guest's /dev, /proc and /sys are mounted on the root's directories of
  * those names when it has them. Files are created with the guest caller's
  * uid/gid when this process runs as root, else as this process's user.
- * Without krun_set_exec, the workload is the one the root's OCI-style
- * /.krun_config.json describes (keys args/Cmd, Entrypoint, Env,
- * WorkingDir/Cwd; KRUN_CONFIG in the workload environment names another
- * file), or /bin/sh.
+ *
+ * Without krun_set_exec, the workload is the one the root's /.krun_config.json
+ * describes (KRUN_CONFIG in the workload environment names another file), as
+ * an OCI runtime writes it, read as upstream's init reads it:
+ * - a runtime spec (an object with a "process" member): process.args (the
+ *   command), process.env (added to the environment unless already set there,
+ *   HOME and TERM overridden), process.cwd (unless krun_set_workdir gave one);
+ *   nothing outside "process" counts, and process.user, rlimits and terminal
+ *   are not applied (the workload runs as root in the guest, as upstream's);
+ * - otherwise, an image config: the first "Cmd" or "args", "Entrypoint" (put
+ *   before the command), "Env" and "WorkingDir" or "Cwd" found at any depth,
+ *   names matched case-insensitively.
+ * No file, or no command in it: /bin/sh. The guest's hostname comes from the
+ * environment as a whole (see krun_set_exec).
  */
 int32_t krun_set_root(uint32_t ctx_id, const char *root_path);
 
@@ -154,15 +220,42 @@ int32_t krun_add_virtiofs2(uint32_t ctx_id, const char *c_tag, const char *c_pat
 			   uint64_t shm_size);
 
 /*
- * Ports of guest listeners to expose on the host for TSI networking: entries
- * "HOST_PORT:GUEST_PORT" (decimal, 1-65535, each host port once), the array
- * ending with NULL. NULL means every guest listener on the same port (as if
- * never called); an empty array exposes none. Checked now (-EINVAL naming the
- * bad entry). The host listener opens when the guest listens and closes with
- * the guest's listening socket; a guest listener works inside the guest either
- * way. A guest port mapped twice is exposed on the last entry's host port.
+ * krun_add_virtiofs2, read-only when read_only is true. Read-only shares are not
+ * in libkrun-c: read_only true is -ENOSYS (the server would have to refuse the
+ * guest's writes; a mount option could be undone by the guest).
  */
-int32_t krun_set_port_map(uint32_t ctx_id, const char *const port_map[]);
+int32_t krun_add_virtiofs3(uint32_t ctx_id, const char *c_tag, const char *c_path,
+			   uint64_t shm_size, bool read_only);
+
+/* Withdrawn upstream too: -EINVAL always. Use krun_add_virtiofs. */
+int32_t krun_set_mapped_volumes(uint32_t ctx_id, const char *const mapped_volumes[]);
+
+/* ---- Block devices: not in libkrun-c (-ENOSYS) ------------------------------ */
+
+/* Disk image formats. */
+#define KRUN_DISK_FORMAT_RAW 0
+#define KRUN_DISK_FORMAT_QCOW2 1
+#define KRUN_DISK_FORMAT_VMDK 2 /* flat or zero extents, no delta links */
+
+/* Flush handling (VIRTIO_BLK_F_FLUSH) of krun_add_disk3. */
+#define KRUN_SYNC_NONE 0    /* flushes ignored: data can be lost */
+#define KRUN_SYNC_RELAXED 1 /* flushes honoured; on Linux the same as FULL */
+#define KRUN_SYNC_FULL 2    /* flushes reach the physical disk */
+
+/*
+ * Upstream's virtio-blk calls. libkrun-c has no block device: each checks its
+ * context and returns -ENOSYS. The root is a host directory (krun_set_root).
+ */
+int32_t krun_set_root_disk(uint32_t ctx_id, const char *disk_path);
+int32_t krun_set_data_disk(uint32_t ctx_id, const char *disk_path);
+int32_t krun_add_disk(uint32_t ctx_id, const char *block_id, const char *disk_path,
+		      bool read_only);
+int32_t krun_add_disk2(uint32_t ctx_id, const char *block_id, const char *disk_path,
+		       uint32_t disk_format, bool read_only);
+int32_t krun_add_disk3(uint32_t ctx_id, const char *block_id, const char *disk_path,
+		       uint32_t disk_format, bool read_only, bool direct_io, uint32_t sync_mode);
+int32_t krun_set_root_disk_remount(uint32_t ctx_id, const char *device, const char *fstype,
+				   const char *options);
 
 /* ---- Networking (TSI) and the vsock device ------------------------------- */
 
@@ -200,6 +293,56 @@ int32_t krun_add_vsock(uint32_t ctx_id, uint32_t tsi_features);
 #define KRUN_MAX_TSI_UNIX_PATHS 16
 int32_t krun_allow_tsi_unix_path(uint32_t ctx_id, const char *c_host_path);
 
+/*
+ * Ports of guest listeners to expose on the host for TSI networking: entries
+ * "HOST_PORT:GUEST_PORT" (decimal, 0-65535), the array ending with NULL. As
+ * upstream: each host port and each guest port at most once (-EINVAL naming
+ * the entry: a guest listener has one host port); port 0 is accepted but an
+ * entry with it exposes nothing. NULL means every guest listener on the same
+ * port (as if never called); an empty array exposes none. Checked now (-EINVAL
+ * naming the bad entry). The host listener opens when the guest listens and
+ * closes with the guest's listening socket; a guest listener works inside the
+ * guest either way.
+ */
+int32_t krun_set_port_map(uint32_t ctx_id, const char *const port_map[]);
+
+/* ---- Network interfaces: not in libkrun-c (-ENOSYS) ------------------------ */
+
+/* Flags of krun_add_net_*. */
+#define NET_FLAG_VFKIT (1 << 0)       /* send gvproxy's vfkit magic on connect */
+#define NET_FLAG_DHCP_CLIENT (1 << 1) /* the guest's init runs a DHCP client */
+
+/* virtio-net feature bits of krun_add_net_* (linux/virtio_net.h). */
+#define NET_FEATURE_CSUM (1 << 0)
+#define NET_FEATURE_GUEST_CSUM (1 << 1)
+#define NET_FEATURE_GUEST_TSO4 (1 << 7)
+#define NET_FEATURE_GUEST_TSO6 (1 << 8)
+#define NET_FEATURE_GUEST_UFO (1 << 10)
+#define NET_FEATURE_HOST_TSO4 (1 << 11)
+#define NET_FEATURE_HOST_TSO6 (1 << 12)
+#define NET_FEATURE_HOST_UFO (1 << 14)
+
+/* The features krun_set_passt_fd and krun_set_gvproxy_path give upstream. */
+#define COMPAT_NET_FEATURES                                                          \
+	(NET_FEATURE_CSUM | NET_FEATURE_GUEST_CSUM | NET_FEATURE_GUEST_TSO4 |        \
+	 NET_FEATURE_GUEST_UFO | NET_FEATURE_HOST_TSO4 | NET_FEATURE_HOST_UFO)
+
+/*
+ * Upstream's virtio-net calls (a unixstream proxy such as passt, a unixgram one
+ * such as gvproxy, a tap device, and the older single-interface calls). The
+ * guest's network is TSI in libkrun-c: each checks its context and returns
+ * -ENOSYS.
+ */
+int32_t krun_add_net_unixstream(uint32_t ctx_id, const char *c_path, int fd,
+				uint8_t *const c_mac, uint32_t features, uint32_t flags);
+int32_t krun_add_net_unixgram(uint32_t ctx_id, const char *c_path, int fd,
+			      uint8_t *const c_mac, uint32_t features, uint32_t flags);
+int32_t krun_add_net_tap(uint32_t ctx_id, char *c_tap_name, uint8_t *const c_mac,
+			 uint32_t features, uint32_t flags);
+int32_t krun_set_passt_fd(uint32_t ctx_id, int fd);
+int32_t krun_set_gvproxy_path(uint32_t ctx_id, char *c_path);
+int32_t krun_set_net_mac(uint32_t ctx_id, uint8_t *const c_mac);
+
 /* ---- Workload ------------------------------------------------------------ */
 
 /*
@@ -208,7 +351,9 @@ int32_t krun_allow_tsi_unix_path(uint32_t ctx_id, const char *c_host_path);
  * after argv[0] (may be NULL: none). envp is the full environment: NULL means
  * this process's environment at the time of the call, an array holding only NULL
  * means an empty one. No size or count limits apply beyond memory. With a root
- * set (krun_set_root) this call is optional; see there.
+ * set (krun_set_root) this call is optional; see there. As upstream's init
+ * does, the guest's hostname is the workload environment's HOSTNAME (after a
+ * runtime spec's env is added), else "localhost".
  */
 int32_t krun_set_exec(uint32_t ctx_id, const char *exec_path, const char *const argv[],
 		      const char *const envp[]);
@@ -231,11 +376,12 @@ int32_t krun_set_rlimits(uint32_t ctx_id, const char *const rlimits[]);
 /*
  * Sends the guest's console output (the workload's stdout and stderr) to the file
  * at c_filepath (created or truncated at krun_start_enter) instead of this
- * process's stdout/stderr; the workload's stdin is then empty.
+ * process's stdout/stderr; the workload's stdin is then empty. Once per
+ * context, as upstream: a second call is -EINVAL and the first file stays.
  */
 int32_t krun_set_console_output(uint32_t ctx_id, const char *c_filepath);
 
-/* ---- vsock ---------------------------------------------------------------- */
+/* ---- vsock ports ---------------------------------------------------------- */
 
 /*
  * Maps vsock port `port` of the host (CID 2) to the host UNIX stream socket at
@@ -259,17 +405,174 @@ int32_t krun_add_vsock_port(uint32_t ctx_id, uint32_t port, const char *c_filepa
 int32_t krun_add_vsock_port2(uint32_t ctx_id, uint32_t port, const char *c_filepath,
 			     bool listen);
 
+/* ---- Consoles -------------------------------------------------------------- */
+
+/*
+ * The VM has one console device, implicit: hvc0 and the ports carrying the
+ * workload's stdio (see krun_start_enter). Removing it and adding console
+ * devices or serial ports of the caller's are not in libkrun-c: these check
+ * their context and return -ENOSYS.
+ */
+int32_t krun_disable_implicit_console(uint32_t ctx_id);
+int32_t krun_add_virtio_console_default(uint32_t ctx_id, int input_fd, int output_fd,
+					int err_fd);
+int32_t krun_add_serial_console_default(uint32_t ctx_id, int input_fd, int output_fd);
+int32_t krun_add_virtio_console_multiport(uint32_t ctx_id);
+int32_t krun_add_console_port_tty(uint32_t ctx_id, uint32_t console_id, const char *name,
+				  int tty_fd);
+int32_t krun_add_console_port_inout(uint32_t ctx_id, uint32_t console_id, const char *name,
+				    int input_fd, int output_fd);
+
+/* ---- Graphics, input, vhost-user: not in libkrun-c ---------------------------- */
+
+/* virglrenderer's flags, for krun_set_gpu_options[2]. */
+#define VIRGLRENDERER_USE_EGL (1 << 0)
+#define VIRGLRENDERER_THREAD_SYNC (1 << 1)
+#define VIRGLRENDERER_USE_GLX (1 << 2)
+#define VIRGLRENDERER_USE_SURFACELESS (1 << 3)
+#define VIRGLRENDERER_USE_GLES (1 << 4)
+#define VIRGLRENDERER_USE_EXTERNAL_BLOB (1 << 5)
+#define VIRGLRENDERER_VENUS (1 << 6)
+#define VIRGLRENDERER_NO_VIRGL (1 << 7)
+#define VIRGLRENDERER_USE_ASYNC_FENCE_CB (1 << 8)
+#define VIRGLRENDERER_RENDER_SERVER (1 << 9)
+#define VIRGLRENDERER_DRM (1 << 10)
+
+/*
+ * A virtio-gpu device with these flags (and a host window of shm_size bytes).
+ * libkrun-c has no GPU; like upstream built without one it accepts the call
+ * (0, with a warning) and the VM has no GPU: crun asks for one whenever the
+ * host has /dev/dri, and fails the container on an error.
+ */
+int32_t krun_set_gpu_options(uint32_t ctx_id, uint32_t virgl_flags);
+int32_t krun_set_gpu_options2(uint32_t ctx_id, uint32_t virgl_flags, uint64_t shm_size);
+
+/* Most displays (virtio-gpu's scanouts). */
+#define KRUN_MAX_DISPLAYS 16
+
+/*
+ * Displays, their EDID, DPI, size and refresh rate, a display backend (a
+ * struct of upstream's libkrun_display.h), input devices (libkrun_input.h) and
+ * vhost-user devices: not in libkrun-c. Each checks its context and returns
+ * -ENOTSUP, what upstream returns when built without them.
+ */
+int32_t krun_add_display(uint32_t ctx_id, uint32_t width, uint32_t height);
+int32_t krun_display_set_edid(uint32_t ctx_id, uint32_t display_id, const uint8_t *edid_blob,
+			      size_t blob_size);
+int32_t krun_display_set_dpi(uint32_t ctx_id, uint32_t display_id, uint32_t dpi);
+int32_t krun_display_set_physical_size(uint32_t ctx_id, uint32_t display_id, uint16_t width_mm,
+				       uint16_t height_mm);
+int32_t krun_display_set_refresh_rate(uint32_t ctx_id, uint32_t display_id,
+				      uint32_t refresh_rate);
+int32_t krun_set_display_backend(uint32_t ctx_id, const void *display_backend,
+				 size_t backend_size);
+int krun_add_input_device(uint32_t ctx_id, const void *config_backend,
+			  size_t config_backend_size, const void *events_backend,
+			  size_t events_backend_size);
+int krun_add_input_device_fd(uint32_t ctx_id, int input_fd);
+
+/* vhost-user device types: virtio device ids. */
+#define KRUN_VIRTIO_DEVICE_CONSOLE 3
+#define KRUN_VIRTIO_DEVICE_RNG 4
+#define KRUN_VIRTIO_DEVICE_GPU 16
+#define KRUN_VIRTIO_DEVICE_RTC 17
+#define KRUN_VIRTIO_DEVICE_INPUT 18
+#define KRUN_VIRTIO_DEVICE_VSOCK 19
+#define KRUN_VIRTIO_DEVICE_SND 25
+#define KRUN_VIRTIO_DEVICE_CAN 36
+
+/* Each device type's queues: how many, and their sizes in queue order. */
+#define KRUN_VHOST_USER_CONSOLE_NUM_QUEUES 4
+#define KRUN_VHOST_USER_CONSOLE_QUEUE_SIZES ((uint16_t[]){ 128, 128, 64, 64 })
+#define KRUN_VHOST_USER_RNG_NUM_QUEUES 1
+#define KRUN_VHOST_USER_RNG_QUEUE_SIZES ((uint16_t[]){ 256 })
+#define KRUN_VHOST_USER_RTC_NUM_QUEUES 2
+#define KRUN_VHOST_USER_RTC_QUEUE_SIZES ((uint16_t[]){ 1024, 1024 })
+#define KRUN_VHOST_USER_INPUT_NUM_QUEUES 2
+#define KRUN_VHOST_USER_INPUT_QUEUE_SIZES ((uint16_t[]){ 1024, 1024 })
+#define KRUN_VHOST_USER_SND_NUM_QUEUES 4
+#define KRUN_VHOST_USER_SND_QUEUE_SIZES ((uint16_t[]){ 64, 64, 64, 64 })
+#define KRUN_VHOST_USER_VSOCK_NUM_QUEUES 3
+#define KRUN_VHOST_USER_VSOCK_QUEUE_SIZES ((uint16_t[]){ 128, 128, 128 })
+#define KRUN_VHOST_USER_CAN_NUM_QUEUES 3
+#define KRUN_VHOST_USER_CAN_QUEUE_SIZES ((uint16_t[]){ 64, 64, 64 })
+#define KRUN_VHOST_USER_GPU_NUM_QUEUES 2
+#define KRUN_VHOST_USER_GPU_QUEUE_SIZES ((uint16_t[]){ 1024, 1024 })
+
+/*
+ * A device served by a vhost-user backend listening at socket_path (name for
+ * logs, may be NULL; num_queues 0: asked from the backend; queue_sizes NULL:
+ * 256 each, else num_queues sizes, or 0-terminated when num_queues is 0).
+ * -ENOTSUP in libkrun-c.
+ */
+int32_t krun_add_vhost_user_device(uint32_t ctx_id, uint32_t device_type,
+				   const char *socket_path, const char *name,
+				   uint16_t num_queues, const uint16_t *queue_sizes);
+
+/* ---- The VMM process and the machine --------------------------------------- */
+
+/*
+ * The gid and uid this process takes at krun_start_enter, after it has opened
+ * what the configuration names and before it opens /dev/kvm (setgid first):
+ * e.g. to open a root-only file, then run the VM unprivileged. A failure there
+ * is krun_start_enter's error.
+ */
+int32_t krun_setuid(uint32_t ctx_id, uid_t uid);
+int32_t krun_setgid(uint32_t ctx_id, gid_t gid);
+
+/*
+ * Nested virtualization for the guest: not in libkrun-c. enabled false is 0
+ * (what the VM is anyway), true -ENOSYS; krun_check_nested_virt is 0 (never
+ * available to our guests; upstream: 1 available, 0 not, < 0 error).
+ */
+int32_t krun_set_nested_virt(uint32_t ctx_id, bool enabled);
+int32_t krun_check_nested_virt(void);
+
+/*
+ * A split irqchip (the IOAPIC in the VMM): not in libkrun-c, whose VM has
+ * KVM's whole in-kernel irqchip. enable false is 0, true -ENOSYS.
+ */
+int32_t krun_split_irqchip(uint32_t ctx_id, bool enable);
+
+/* SMBIOS OEM strings: not in libkrun-c (no SMBIOS table): -ENOSYS. */
+int32_t krun_set_smbios_oem_strings(uint32_t ctx_id, const char *const oem_strings[]);
+
+/* A TEE's configuration file (libkrun-sev): not in libkrun-c: -ENOSYS. */
+int32_t krun_set_tee_config_file(uint32_t ctx_id, const char *filepath);
+
+/* An eventfd asking the guest to shut down orderly: not in libkrun-c: -ENOSYS. */
+int32_t krun_get_shutdown_eventfd(uint32_t ctx_id);
+
+/* ---- Upstream's init blob and virtual files: not in libkrun-c ---------------- */
+
+/*
+ * Upstream injects its init into the root share as /init.krun, and lets a
+ * caller replace it or add virtual files and directories to a share. Our init
+ * always runs from an initramfs of ours, and shares hold host files only:
+ * krun_disable_implicit_init and krun_fs_add_overlay_* check their context and
+ * return -ENOSYS; krun_get_default_init returns -ENOTSUP (upstream's answer in
+ * a build without its init blob).
+ */
+int32_t krun_disable_implicit_init(uint32_t ctx_id);
+int32_t krun_get_default_init(const uint8_t **data_out, size_t *len_out);
+int32_t krun_fs_add_overlay_file(uint32_t ctx_id, const char *fs_tag, const char *path,
+				 const uint8_t *data, size_t data_len, uint32_t mode,
+				 bool one_shot);
+int32_t krun_fs_add_overlay_dir(uint32_t ctx_id, const char *fs_tag, const char *path,
+				uint32_t mode);
+
 /* ---- Start --------------------------------------------------------------- */
 
 /*
  * Builds and runs the VM in this process. Returns a negative errno only if
- * something fails before the guest runs (bad configuration, no /dev/kvm, a file
- * that cannot be read). Otherwise it never returns: when the workload ends, the
- * process exits with its status (its exit code; 128+N if killed by signal N; 127
- * if not found; 126 if not executable; 125 if the guest's init failed; 1 if the
- * VM failed after the guest started: a KVM error or a guest that stopped
- * without reporting a status; the log says why), after restoring the
- * terminal. The context is consumed either way.
+ * something fails before the guest runs (bad configuration; no kernel: neither
+ * krun_set_kernel nor a bundle loaded with the library, -ENOENT; no /dev/kvm;
+ * a file that cannot be read). Otherwise it never returns: when the workload
+ * ends, the process exits with its status (its exit code; 128+N if killed by
+ * signal N; 127 if not found; 126 if not executable; 125 if the guest's init
+ * failed; 1 if the VM failed after the guest started: a KVM error or a guest
+ * that stopped without reporting a status; the log says why), after restoring
+ * the terminal. The context is consumed either way.
  *
  * stdio: when this process's stdin/stdout/stderr are terminals, the guest's
  * console is that terminal (raw mode while the VM runs, window size followed);

@@ -16,6 +16,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include "oci_config.h"
 #include "vmm/guest_abi.h"
 
 #define DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
@@ -92,6 +93,7 @@ void exec_workload(const struct config *cfg, const struct stdio_fds *s)
 	/* The VMM always sends the whole environment: no record means empty
 	 * (krun_set_exec with envp = {NULL}). PATH lookups then use DEFAULT_PATH. */
 	const char *const *envp = cfg->envp;
+	const char *name;
 	sigset_t none;
 	size_t i;
 	int sig, err;
@@ -107,6 +109,13 @@ void exec_workload(const struct config *cfg, const struct stdio_fds *s)
 		init_log("setsid: %m");
 	if (s->console >= 0 && ioctl(s->console, TIOCSCTTY, 1) < 0)
 		init_log("cannot make the console the controlling terminal: %m");
+
+	/* Here, not in PID 1's setup: the environment that names it is final only
+	 * once the root's OCI config has been read. The UTS namespace is the
+	 * guest's one, shared with PID 1. */
+	name = oci_hostname(cfg);
+	if (sethostname(name, strlen(name)) < 0)
+		init_log("cannot set the hostname to %s: %m", name);
 
 	for (i = 0; i < cfg->nrlimits; i++) {
 		const struct config_rlimit *rl = &cfg->rlimits[i];

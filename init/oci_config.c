@@ -2,6 +2,7 @@
 /* /.krun_config.json; the contract is in oci_config.h. */
 #include "oci_config.h"
 
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -10,15 +11,27 @@
 
 enum oci_key { OCI_CMD, OCI_ENTRYPOINT, OCI_ENV, OCI_WORKDIR, OCI_NKEYS };
 
-static const struct {
+struct key_name {
 	const char *name;
 	enum oci_key key;
 	enum json_type type;
-} names[] = {
+};
+
+/* An image config's names (Docker's and the flat args/env/cwd), anywhere. */
+static const struct key_name image_names[] = {
 	{ "args", OCI_CMD, JSON_ARRAY },      { "Cmd", OCI_CMD, JSON_ARRAY },
 	{ "Entrypoint", OCI_ENTRYPOINT, JSON_ARRAY }, { "Env", OCI_ENV, JSON_ARRAY },
 	{ "WorkingDir", OCI_WORKDIR, JSON_STRING }, { "Cwd", OCI_WORKDIR, JSON_STRING },
 };
+
+/* A runtime spec's process object (runtime-spec config.md, "process"). */
+static const struct key_name process_names[] = {
+	{ "args", OCI_CMD, JSON_ARRAY },
+	{ "env", OCI_ENV, JSON_ARRAY },
+	{ "cwd", OCI_WORKDIR, JSON_STRING },
+};
+
+#define NNAMES(a) (sizeof(a) / sizeof((a)[0]))
 
 static const char *env_value(const char *const *envp, const char *name, size_t n)
 {
@@ -87,6 +100,55 @@ static void env_merge(const char **envp, size_t *n, const char *entry)
 	envp[*n] = NULL;
 }
 
+/* Whether key token t is name: exactly, or ignoring case. The key's raw text
+ * is compared: a name spelled with escapes does not match. */
+static bool key_is(const char *s, const struct json_tok *t, const char *name, bool any_case)
+{
+	size_t klen = t->end - t->start;
+
+	return strlen(name) == klen && (any_case ? !strncasecmp(s + t->start, name, klen)
+						  : !strncmp(s + t->start, name, klen));
+}
+
+/* Records the value of key token i in found[] when the key is one of names
+ * with a value of its type, and the first of its kind. */
+static void match_key(const char *s, const struct json_tok *t, size_t i,
+		      const struct key_name *names, size_t n, bool any_case,
+		      size_t found[OCI_NKEYS])
+{
+	for (size_t k = 0; k < n; k++)
+		if (!found[names[k].key] && t[i + 1].type == names[k].type &&
+		    key_is(s, &t[i], names[k].name, any_case))
+			found[names[k].key] = i + 1;
+}
+
+/*
+ * Fills found[] as upstream's init reads the file: from the top-level
+ * "process" object of a runtime spec when there is one (its own members, by
+ * their exact names; nothing elsewhere counts, such as a hook's "args"), else
+ * from the first key of each kind anywhere (an image config).
+ */
+static void find_keys(const char *s, const struct json_tok *t, size_t nt,
+		      size_t found[OCI_NKEYS])
+{
+	size_t p = 0;
+
+	/* Members of an object: key k, value k + 1, next key at the value's next. */
+	if (nt && t[0].type == JSON_OBJECT) {
+		for (size_t k = 1; k + 1 < t[0].next && !p; k = t[k + 1].next)
+			if (key_is(s, &t[k], "process", false) && t[k + 1].type == JSON_OBJECT)
+				p = k + 1;
+	}
+	if (p) {
+		for (size_t k = p + 1; k + 1 < t[p].next; k = t[k + 1].next)
+			match_key(s, t, k, process_names, NNAMES(process_names), false, found);
+		return;
+	}
+	for (size_t i = 0; i + 1 < nt; i++)
+		if (t[i].is_key)
+			match_key(s, t, i, image_names, NNAMES(image_names), true, found);
+}
+
 static int apply_tokens(struct config *cfg, const char *s, const struct json_tok *t, size_t nt,
 			size_t len, char *err, size_t err_len)
 {
@@ -96,18 +158,7 @@ static int apply_tokens(struct config *cfg, const char *s, const struct json_tok
 	const char **argv, **envp, **list;
 	long r;
 
-	for (size_t i = 0; i + 1 < nt; i++) {
-		if (!t[i].is_key)
-			continue;
-		for (size_t k = 0; k < sizeof(names) / sizeof(names[0]); k++) {
-			size_t klen = t[i].end - t[i].start;
-			if (found[names[k].key] || t[i + 1].type != names[k].type ||
-			    strlen(names[k].name) != klen ||
-			    strncasecmp(s + t[i].start, names[k].name, klen))
-				continue;
-			found[names[k].key] = i + 1;
-		}
-	}
+	find_keys(s, t, nt, found);
 	if (found[OCI_CMD])
 		ncmd = t[found[OCI_CMD]].size;
 	if (found[OCI_ENTRYPOINT])
@@ -157,7 +208,8 @@ static int apply_tokens(struct config *cfg, const char *s, const struct json_tok
 	free(list);
 	return 0;
 bad:
-	r = config_fail(err, err_len, "args/Cmd, Entrypoint, Env or WorkingDir holds a non-string or a NUL");
+	r = config_fail(err, err_len,
+			"args/Cmd, Entrypoint, env/Env or cwd/WorkingDir holds a non-string or a NUL");
 out:
 	free(a.buf);
 	free(argv);
@@ -188,4 +240,14 @@ int oci_config_apply(struct config *cfg, const char *json, size_t len, char *err
 		r = apply_tokens(cfg, json, t, (size_t)nt, len, err, err_len);
 	free(t);
 	return r;
+}
+
+const char *oci_hostname(const struct config *cfg)
+{
+	const char *h;
+
+	if (cfg->hostname)
+		return cfg->hostname;
+	h = env_value(cfg->envp, "HOSTNAME", 8);
+	return h && *h ? h : OCI_DEFAULT_HOSTNAME;
 }

@@ -4,10 +4,18 @@
  * /.krun_config.json, or the path in the workload environment's KRUN_CONFIG.
  * Used when the VMM was given no exec (krun_set_exec not called).
  *
- * Keys as upstream libkrun's init reads them: matched case-insensitively as
- * member names of any object at any depth (an image config nests them under
- * "config", a runtime spec under "process"), the first occurrence of each in
- * document order:
+ * Keys as upstream libkrun's init reads them. A runtime spec (what an OCI
+ * runtime such as crun writes: an object with a "process" object member)
+ * gives the workload in process's own members, by their exact names, and
+ * nothing outside it counts (a hook's "args" and "env" are not the workload's):
+ *   "args"                   array of strings: the command
+ *   "env"                    array of "NAME=value", merged as "Env" below
+ *   "cwd"                    string: as "WorkingDir" below
+ * process.user, rlimits, terminal and the spec's hostname are not applied,
+ * as upstream: the workload runs as root in the guest.
+ * Any other document (an image config, which nests them under "config", or a
+ * flat one) gives them as member names of any object at any depth, matched
+ * case-insensitively, the first occurrence of each in document order:
  *   "args" or "Cmd"          array of strings: the command
  *   "Entrypoint"             array of strings, put before the command
  *   "Env"                    array of "NAME=value": added to the environment
@@ -28,6 +36,7 @@
 #define OCI_CONFIG_PATH "/.krun_config.json"
 #define OCI_CONFIG_MAX_LEN ((size_t)4 << 20)
 #define OCI_DEFAULT_EXEC "/bin/sh"
+#define OCI_DEFAULT_HOSTNAME "localhost"
 
 /*
  * Fills cfg->exec/argv, extends cfg->envp and, unless cfg->workdir_set, sets
@@ -42,5 +51,13 @@ int oci_config_apply(struct config *cfg, const char *json, size_t len, char *err
 
 /* The path to read: KRUN_CONFIG from cfg->envp, else OCI_CONFIG_PATH. */
 const char *oci_config_path(const struct config *cfg);
+
+/*
+ * The guest's hostname once the workload's environment is final (after
+ * oci_config_apply), as upstream's init sets it for every workload: the VMM's
+ * hostname record if it sent one, else HOSTNAME from cfg->envp (a runtime
+ * puts the container's there), else OCI_DEFAULT_HOSTNAME.
+ */
+const char *oci_hostname(const struct config *cfg);
 
 #endif

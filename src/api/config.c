@@ -67,9 +67,11 @@ KRUN_API int32_t krun_set_vm_config(uint32_t ctx_id, uint8_t num_vcpus, uint32_t
 			  num_vcpus, max);
 		return -EINVAL;
 	}
-	if (ram_mib < KRUN_MIN_RAM_MIB || ram_mib > VMM_MAX_RAM_MIB) {
-		log_error("%s: ram_mib %u is outside %u..%u", __func__, ram_mib,
-			  KRUN_MIN_RAM_MIB, VMM_MAX_RAM_MIB);
+	/* Upstream refuses only 0; a VM too small to boot fails at start, where the
+	 * kernel's actual size is known (arch_ram_layout, the loaders). The upper
+	 * bound is the guest address space's. */
+	if (ram_mib == 0 || ram_mib > VMM_MAX_RAM_MIB) {
+		log_error("%s: ram_mib %u is outside 1..%u", __func__, ram_mib, VMM_MAX_RAM_MIB);
 		return -EINVAL;
 	}
 	ctx->nvcpus = num_vcpus;
@@ -214,5 +216,10 @@ KRUN_API int32_t krun_set_console_output(uint32_t ctx_id, const char *c_filepath
 
 	if (!c_filepath || !*c_filepath)
 		return bad_arg(__func__, "c_filepath is NULL or empty");
+	/* Upstream's rule: one output file per context, the first call's. */
+	if (ctx->console_output) {
+		log_error("%s: the console output is already %s", __func__, ctx->console_output);
+		return -EINVAL;
+	}
 	return ctx_set_string(&ctx->console_output, c_filepath);
 }

@@ -59,6 +59,7 @@ void ctx_destroy(struct krun_ctx *ctx)
 	free(ctx->kernel_path);
 	free(ctx->initramfs_path);
 	free(ctx->cmdline);
+	free(ctx->kernel_console);
 	free(ctx->exec_path);
 	strv_free(&ctx->argv);
 	strv_free(&ctx->env);
@@ -74,7 +75,6 @@ void ctx_destroy(struct krun_ctx *ctx)
 		free(ctx->vsock_ports[i].path);
 	for (unsigned int i = 0; i < ctx->ntsi_unix_paths; i++)
 		free(ctx->tsi_unix_paths[i]);
-	krunfw_close(&ctx->krunfw);
 	free(ctx);
 }
 
@@ -82,19 +82,17 @@ KRUN_API int32_t krun_create_ctx(void)
 {
 	struct krun_state *st = krun_state();
 	struct krun_ctx *ctx;
-	int r, id = -ENOSPC;
+	int id = -ENOSPC;
 
+	/* Nothing here may need a file: an OCI runtime calls this inside the
+	 * container's root. The kernel bundle was opened with the library
+	 * (bundle.c); without it only krun_start_enter fails, and only for a
+	 * context that has no kernel of its own (upstream's behaviour). */
 	ctx = calloc(1, sizeof(*ctx));
 	if (!ctx)
 		return -ENOMEM;
 	ctx->nvcpus = KRUN_DEFAULT_VCPUS;
 	ctx->ram_mib = KRUN_DEFAULT_RAM_MIB;
-	/* Opened now, not at start: clients may chroot away from it before. */
-	r = krunfw_open(&ctx->krunfw);
-	if (r < 0) {
-		ctx_destroy(ctx);
-		return r;
-	}
 	pthread_mutex_lock(&st->lock);
 	for (int i = 0; i < KRUN_MAX_CTX; i++) {
 		if (!st->ctx[i]) {
@@ -119,4 +117,12 @@ KRUN_API int32_t krun_free_ctx(uint32_t ctx_id)
 		return -ENOENT;
 	ctx_destroy(ctx);
 	return 0;
+}
+
+int ctx_unsupported(uint32_t id, const char *fn, const char *feature, int err)
+{
+	if (!ctx_get(id))
+		return -ENOENT;
+	log_error("%s: no %s in libkrun-c", fn, feature);
+	return err;
 }

@@ -8,16 +8,15 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "libkrun.h"
 #include "util/strv.h"
-#include "vmm/krunfw.h"
 #include "vmm/vmm.h"
 #include "vsock/unix.h"
 
 #define KRUN_DEFAULT_VCPUS 1
 #define KRUN_DEFAULT_RAM_MIB 128
-#define KRUN_MIN_RAM_MIB 64 /* the bundled kernel alone needs ~34 MiB */
 #define KRUN_MAX_VSOCK_PORTS 64
 #define KRUN_ROOT_TAG KRUN_FS_ROOT_TAG
 
@@ -33,7 +32,8 @@ struct krun_ctx {
 	char *kernel_path; /* NULL: the bundled kernel */
 	uint32_t kernel_format;
 	char *initramfs_path;
-	char *cmdline;
+	char *cmdline;        /* NULL: ours (start.c); else in place of it */
+	char *kernel_console; /* krun_set_kernel_console; NULL: hvc0 */
 
 	char *exec_path;
 	struct strv argv; /* after argv[0] */
@@ -54,7 +54,9 @@ struct krun_ctx {
 	char *tsi_unix_paths[KRUN_MAX_TSI_UNIX_PATHS]; /* krun_allow_tsi_unix_path */
 	unsigned int ntsi_unix_paths;
 
-	struct krunfw krunfw; /* the bundled kernel, opened at create time */
+	bool set_uid, set_gid; /* krun_setuid, krun_setgid: taken at start */
+	uid_t uid;
+	gid_t gid;
 };
 
 /* Looks up a context and takes it out of the table (krun_start_enter consumes
@@ -69,5 +71,20 @@ int ctx_set_string(char **slot, const char *s);
 
 /* Checks one rlimit string "ID=CUR:MAX". 0 or -EINVAL; fills the numbers. */
 int rlimit_parse(const char *s, int *id, uint64_t *cur, uint64_t *max);
+
+/*
+ * The kernel command line for ctx (start.c says how it is composed): the
+ * VMM's part, the caller's line (krun_set_kernel) or our default in its
+ * place, then dev_args (the devices' parameters, each after a blank). 0 with
+ * a malloc'ed *out, or -ENOMEM.
+ */
+int ctx_kernel_cmdline(const struct krun_ctx *ctx, const char *dev_args, char **out);
+
+/*
+ * For a call whose device or feature libkrun-c does not have: -ENOENT for an
+ * unknown context (as every call), else logs "fn: no FEATURE in libkrun-c" and
+ * returns err (-ENOSYS, or upstream's own errno for the same build-time lack).
+ */
+int ctx_unsupported(uint32_t id, const char *fn, const char *feature, int err);
 
 #endif

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * krun_set_root, krun_add_virtiofs, krun_add_virtiofs2: host directories the
+ * krun_set_root, krun_add_virtiofs[23]: host directories the
  * guest sees over virtio-fs. The path is resolved to an absolute one now, so a
  * later chdir of the caller does not change what is shared, and a typo fails
  * here with -ENOENT rather than at start.
@@ -101,15 +101,42 @@ KRUN_API int32_t krun_add_virtiofs(uint32_t ctx_id, const char *c_tag, const cha
 	return add_share(ctx_id, __func__, c_tag, c_path, false);
 }
 
-KRUN_API int32_t krun_add_virtiofs2(uint32_t ctx_id, const char *c_tag, const char *c_path,
-				    uint64_t shm_size)
+/* krun_add_virtiofs2 and 3: a share with a DAX window. */
+static int add_dax_share(uint32_t ctx_id, const char *fn, const char *tag, const char *path,
+			 uint64_t shm_size)
 {
-	int r = add_share(ctx_id, __func__, c_tag, c_path, false);
+	int r = add_share(ctx_id, fn, tag, path, false);
 
 	/* The DAX window needs a shared-memory region on the transport; until then
 	 * the share works without it (the guest falls back to FUSE READ/WRITE). */
 	if (r == 0 && shm_size)
-		log_debug("%s: no DAX window yet; %llu bytes of shm not used", __func__,
+		log_debug("%s: no DAX window yet; %llu bytes of shm not used", fn,
 			  (unsigned long long)shm_size);
 	return r;
+}
+
+KRUN_API int32_t krun_add_virtiofs2(uint32_t ctx_id, const char *c_tag, const char *c_path,
+				    uint64_t shm_size)
+{
+	return add_dax_share(ctx_id, __func__, c_tag, c_path, shm_size);
+}
+
+KRUN_API int32_t krun_add_virtiofs3(uint32_t ctx_id, const char *c_tag, const char *c_path,
+				    uint64_t shm_size, bool read_only)
+{
+	/* A read-only share must be enforced by the server (a guest can remount
+	 * anything read-write), and ours has no such mode yet. */
+	if (read_only)
+		return ctx_unsupported(ctx_id, __func__, "read-only virtio-fs share", -ENOSYS);
+	return add_dax_share(ctx_id, __func__, c_tag, c_path, shm_size);
+}
+
+/* Upstream: "NO LONGER SUPPORTED", -EINVAL in every build. */
+KRUN_API int32_t krun_set_mapped_volumes(uint32_t ctx_id, const char *const mapped_volumes[])
+{
+	(void)mapped_volumes;
+	if (!ctx_get(ctx_id))
+		return -ENOENT;
+	log_error("%s: no longer supported (upstream neither); use krun_add_virtiofs", __func__);
+	return -EINVAL;
 }

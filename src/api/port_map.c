@@ -2,6 +2,10 @@
 /*
  * krun_set_port_map: "HOST:GUEST" pairs for TSI, validated here and stored;
  * the TSI service (src/tsi/service.c) exposes guest listeners by them.
+ *
+ * Upstream's rules (src/libkrun/src/lib.rs): a port is any u16, 0 included,
+ * and each host port and each guest port appears at most once, since a guest
+ * listener can be exposed on one host port only.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -14,7 +18,7 @@
 
 #define MAX_PORT_MAPS 1024
 
-/* A decimal port 1..65535 ending at *end. */
+/* A decimal port 0..65535 ending at *end. */
 static int parse_port(const char *s, const char **end)
 {
 	unsigned long v = 0;
@@ -23,29 +27,28 @@ static int parse_port(const char *s, const char **end)
 	while (*p >= '0' && *p <= '9' && p - s < 6)
 		v = v * 10 + (unsigned long)(*p++ - '0');
 	*end = p;
-	return p == s || v == 0 || v > 65535 ? -1 : (int)v;
+	return p == s || v > 65535 ? -1 : (int)v;
 }
 
-/* Checks one "HOST:GUEST"; returns the host port or -1. */
-static int parse_map(const char *s)
+/* Checks one "HOST:GUEST". 0 or -1. */
+static int parse_map(const char *s, int *host, int *guest)
 {
 	const char *end;
-	int host = parse_port(s, &end);
 
-	if (host < 0 || *end != ':')
+	*host = parse_port(s, &end);
+	if (*host < 0 || *end != ':')
 		return -1;
-	if (parse_port(end + 1, &end) < 0 || *end)
-		return -1;
-	return host;
+	*guest = parse_port(end + 1, &end);
+	return *guest < 0 || *end ? -1 : 0;
 }
 
 KRUN_API int32_t krun_set_port_map(uint32_t ctx_id, const char *const port_map[])
 {
 	struct krun_ctx *ctx = ctx_get(ctx_id);
 	struct strv copy = { 0 };
-	uint8_t *used;
+	uint8_t *used; /* bit 0: a host port, bit 1: a guest port */
 	size_t n = 0;
-	int r = 0;
+	int r = 0, host, guest;
 
 	if (!ctx)
 		return -ENOENT;
@@ -58,18 +61,21 @@ KRUN_API int32_t krun_set_port_map(uint32_t ctx_id, const char *const port_map[]
 	if (!used)
 		return -ENOMEM;
 	for (; port_map[n]; n++) {
-		int host = n < MAX_PORT_MAPS ? parse_map(port_map[n]) : -1;
-		if (host < 0) {
-			log_error("%s: entry %zu \"%s\" is not HOST:GUEST with ports 1-65535 "
+		if (n >= MAX_PORT_MAPS || parse_map(port_map[n], &host, &guest) < 0) {
+			log_error("%s: entry %zu \"%s\" is not HOST:GUEST with ports 0-65535 "
 				  "(or over %d entries)", __func__, n, port_map[n], MAX_PORT_MAPS);
 			r = -EINVAL;
 			goto out;
 		}
-		if (used[host]++) {
-			log_error("%s: host port %d is mapped twice", __func__, host);
+		if ((used[host] & 1) || (used[guest] & 2)) {
+			log_error("%s: entry %zu \"%s\": %s port %d is mapped twice", __func__, n,
+				  port_map[n], used[host] & 1 ? "host" : "guest",
+				  used[host] & 1 ? host : guest);
 			r = -EINVAL;
 			goto out;
 		}
+		used[host] |= 1;
+		used[guest] |= 2;
 	}
 	r = strv_dup(port_map, &copy);
 	if (r == 0)

@@ -11,6 +11,7 @@
 
 #include "api/ctx.h"
 #include "api/export.h"
+#include "api/state.h"
 #include "api/term.h"
 #include "libkrun.h"
 #include "util/buf.h"
@@ -23,10 +24,23 @@
 #define MAX_KERNEL_FILE (512u << 20)
 #define MAX_INITRAMFS_FILE (1024u << 20)
 
-/* The command line the VMM always gives; the caller's is appended. reboot=k: the
- * guest resets through the keyboard controller, which the VMM sees; panic=-1:
- * a guest panic resets at once instead of hanging the VM. */
-#define BASE_CMDLINE "console=hvc0 reboot=k panic=-1 no_timer_check tsc=reliable"
+/*
+ * The kernel command line has three parts, as upstream's: what the VMM always
+ * gives (the virtual machine's facts), then either the caller's command line
+ * (krun_set_kernel) or ours in its place, then the devices' parameters (TSI
+ * here, the virtio-mmio list from vm.c), which must match the VMM.
+ *
+ * VMM_CMDLINE: reboot=k, the guest resets through the keyboard controller,
+ * which the VMM sees; panic=-1, a guest panic resets at once instead of hanging
+ * the VM; no_timer_check, tsc=reliable: the guest's IO-APIC timer check and TSC
+ * watchdog, which a loaded host's vCPU scheduling can trip. A caller's line
+ * comes after it, so its own value of any of these wins (the kernel keeps the
+ * last). Our default part, what a caller's line replaces: the console (hvc0,
+ * or krun_set_kernel_console's) and quiet (unless our log level is debug). Our
+ * init needs nothing on the line: its configuration is in the initramfs.
+ */
+#define VMM_CMDLINE "reboot=k panic=-1 no_timer_check tsc=reliable"
+#define DEFAULT_CONSOLE "hvc0"
 
 struct start {
 	void *kernel_file;
@@ -36,7 +50,7 @@ struct start {
 	char *cmdline;
 	char *tsi_args; /* " vsock.tsi=1 vsock.tsi_unix=..." or "" */
 	int console_file, null_fd;
-	const struct krunfw *krunfw; /* the bundled kernel, when it is the one booted */
+	const struct krunfw *krunfw; /* the bundle (bundle.c), when it is the one booted */
 };
 
 /* vmm_config.boot_copied: the kernel and initrd are in guest RAM; keeping
@@ -90,19 +104,28 @@ static int tsi_cmdline(const struct krun_ctx *ctx, bool inet, bool unix_on, char
 
 static int load_kernel(struct krun_ctx *ctx, struct start *s, struct boot_spec *b)
 {
+	const struct krunfw *fw;
+	const char *why;
 	size_t len;
 	int r;
 
 	if (!ctx->kernel_path) {
-		b->kernel = ctx->krunfw.image;
-		b->kernel_size = ctx->krunfw.size;
+		/* Upstream's rule: no bundle is an error only now, without a kernel. */
+		fw = krun_bundle(&why);
+		if (!fw) {
+			log_error("krun_start_enter: %s; install it next to libkrun.so.1 or give "
+				  "a kernel with krun_set_kernel", why);
+			return -ENOENT;
+		}
+		b->kernel = fw->image;
+		b->kernel_size = fw->size;
 		b->format = KERNEL_FORMAT_RAW;
-		b->load_addr = ctx->krunfw.load_addr;
-		b->entry = ctx->krunfw.entry;
-		b->kernel_mappable = ctx->krunfw.fd >= 0;
-		b->kernel_fd = ctx->krunfw.fd;
-		b->kernel_file_offset = ctx->krunfw.file_offset;
-		s->krunfw = &ctx->krunfw;
+		b->load_addr = fw->load_addr;
+		b->entry = fw->entry;
+		b->kernel_mappable = krunfw_file_usable(fw);
+		b->kernel_fd = b->kernel_mappable ? fw->fd : -1;
+		b->kernel_file_offset = fw->file_offset;
+		s->krunfw = fw;
 		return 0;
 	}
 	r = file_read_all(ctx->kernel_path, MAX_KERNEL_FILE, &s->kernel_file, &len);
@@ -237,10 +260,54 @@ static int setup_stdio(struct krun_ctx *ctx, struct start *s, struct console_con
 	return 0;
 }
 
+int ctx_kernel_cmdline(const struct krun_ctx *ctx, const char *dev_args, char **out)
+{
+	const char *console = ctx->kernel_console ? ctx->kernel_console : DEFAULT_CONSOLE;
+	size_t len = sizeof(VMM_CMDLINE) + strlen(console) + strlen(dev_args) + 32 +
+		     (ctx->cmdline ? strlen(ctx->cmdline) : 0);
+	char *s = malloc(len);
+	int n;
+
+	if (!s)
+		return -ENOMEM;
+	if (ctx->cmdline)
+		n = snprintf(s, len, "%s %s%s%s%s", VMM_CMDLINE, ctx->cmdline,
+			     ctx->kernel_console ? " console=" : "",
+			     ctx->kernel_console ? ctx->kernel_console : "", dev_args);
+	else
+		n = snprintf(s, len, "%s console=%s%s%s", VMM_CMDLINE, console,
+			     log_get_level() >= LOG_DEBUG ? "" : " quiet", dev_args);
+	if (n < 0 || (size_t)n >= len) {
+		free(s);
+		return -EINVAL;
+	}
+	*out = s;
+	return 0;
+}
+
+/* krun_setgid, then krun_setuid (after it, setgid would be refused), once the
+ * files the VMM needs as the caller are open; upstream does it at the same
+ * point, before it opens /dev/kvm. */
+static int take_ids(const struct krun_ctx *ctx)
+{
+	int r;
+
+	if (ctx->set_gid && setgid(ctx->gid) < 0) {
+		r = -errno;
+		log_error("krun_start_enter: setgid(%u): %s", (unsigned int)ctx->gid, strerror(-r));
+		return r;
+	}
+	if (ctx->set_uid && setuid(ctx->uid) < 0) {
+		r = -errno;
+		log_error("krun_start_enter: setuid(%u): %s", (unsigned int)ctx->uid, strerror(-r));
+		return r;
+	}
+	return 0;
+}
+
 static int prepare(struct krun_ctx *ctx, struct start *s, struct vmm_config *cfg)
 {
 	const char *stdio[3];
-	size_t cmdlen;
 	int r;
 
 	if (!ctx->exec_path && !has_root(ctx)) {
@@ -278,14 +345,9 @@ static int prepare(struct krun_ctx *ctx, struct start *s, struct vmm_config *cfg
 	r = tsi_cmdline(ctx, inet, unix_on, &s->tsi_args);
 	if (r < 0)
 		return r;
-	cmdlen = sizeof(BASE_CMDLINE) + 16 + strlen(s->tsi_args) +
-		 (ctx->cmdline ? strlen(ctx->cmdline) + 1 : 0);
-	s->cmdline = malloc(cmdlen);
-	if (!s->cmdline)
-		return -ENOMEM;
-	snprintf(s->cmdline, cmdlen, "%s%s%s%s%s", BASE_CMDLINE,
-		 log_get_level() >= LOG_DEBUG ? "" : " quiet", s->tsi_args,
-		 ctx->cmdline ? " " : "", ctx->cmdline ? ctx->cmdline : "");
+	r = ctx_kernel_cmdline(ctx, s->tsi_args, &s->cmdline);
+	if (r < 0)
+		return r;
 	cfg->boot.cmdline = s->cmdline;
 	cfg->boot_copied = release_boot_sources;
 	cfg->boot_copied_arg = s;
@@ -303,7 +365,7 @@ KRUN_API int32_t krun_start_enter(uint32_t ctx_id)
 	if (!ctx)
 		return -ENOENT;
 	r = prepare(ctx, &s, &cfg);
-	if (r < 0)
+	if (r < 0 || (r = take_ids(ctx)) < 0)
 		goto out;
 	/* From here the process belongs to the VM: a closed output pipe must give
 	 * EPIPE to the console device, not kill us; SIGWINCH is read through the

@@ -10,6 +10,8 @@
 #include <stdatomic.h>
 #include <termios.h>
 
+#include "vmm/krunfw.h"
+
 #define KRUN_MAX_CTX 64
 
 struct krun_ctx;
@@ -23,8 +25,16 @@ struct krun_state {
 	 * that a fatal signal can restore it (src/api/term.c). */
 	atomic_int term_fd; /* -1: none */
 	struct termios term_saved;
+	/* The guest kernel bundle, opened while the library was being loaded
+	 * (src/api/bundle.c) and read-only from then on; image NULL: not there,
+	 * for the reason in krunfw_why. */
+	struct krunfw krunfw;
+	char krunfw_why[256];
 };
 
 struct krun_state *krun_state(void);
+
+/* The bundle, or NULL with *why saying why it is not available. */
+const struct krunfw *krun_bundle(const char **why);
 
 #endif

@@ -6,9 +6,11 @@
 #include <fcntl.h>
 #include <link.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "util/log.h"
@@ -63,6 +65,7 @@ static void krunfw_find_file(struct krunfw *k, size_t page)
 {
 	struct segment_search s = { .addr = (uintptr_t)k->image };
 	Dl_info info;
+	struct stat st;
 	int fd;
 
 	k->fd = -1;
@@ -74,40 +77,46 @@ static void krunfw_find_file(struct krunfw *k, size_t page)
 	fd = open(s.path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return;
-	if (!file_matches(fd, s.offset, k, page)) {
+	if (fstat(fd, &st) < 0 || !file_matches(fd, s.offset, k, page)) {
 		log_debug("krunfw: %s does not hold the loaded image; it will be copied", s.path);
 		close(fd);
 		return;
 	}
 	k->fd = fd;
+	k->file_dev = st.st_dev;
+	k->file_ino = st.st_ino;
 	k->file_offset = s.offset;
 }
 
 typedef char *(*krunfw_get_kernel_fn)(size_t *load_addr, size_t *entry_addr, size_t *size);
 
-int krunfw_open(struct krunfw *k)
+int krunfw_load(struct krunfw *k, char *why, size_t why_len)
 {
 	krunfw_get_kernel_fn get_kernel;
 	size_t load = 0, entry = 0, size = 0;
 	long page = sysconf(_SC_PAGESIZE);
+	const char *err;
 
 	memset(k, 0, sizeof(*k));
 	k->fd = -1;
 	k->handle = dlopen(KRUNFW_SONAME, RTLD_NOW | RTLD_LOCAL);
 	if (!k->handle) {
-		log_error("cannot load the guest kernel bundle %s: %s", KRUNFW_SONAME, dlerror());
+		err = dlerror();
+		snprintf(why, why_len, "cannot load the guest kernel bundle %s: %s", KRUNFW_SONAME,
+			 err ? err : "not found");
 		return -ENOENT;
 	}
 	get_kernel = (krunfw_get_kernel_fn)dlsym(k->handle, "krunfw_get_kernel");
 	if (!get_kernel) {
-		log_error("%s has no krunfw_get_kernel", KRUNFW_SONAME);
+		snprintf(why, why_len, "%s has no krunfw_get_kernel", KRUNFW_SONAME);
 		goto bad;
 	}
 	k->image = get_kernel(&load, &entry, &size);
 	if (!k->image || size == 0 || (uintptr_t)k->image % (uintptr_t)page ||
 	    load % (size_t)page || entry < load || entry - load >= size) {
-		log_error("%s returned an unusable image (load %#zx entry %#zx size %zu)",
-			  KRUNFW_SONAME, load, entry, size);
+		snprintf(why, why_len,
+			 "%s returned an unusable image (load %#zx entry %#zx size %zu)",
+			 KRUNFW_SONAME, load, entry, size);
 		goto bad;
 	}
 	k->size = size;
@@ -122,11 +131,30 @@ bad:
 	return -EINVAL;
 }
 
+int krunfw_open(struct krunfw *k)
+{
+	char why[256];
+	int r = krunfw_load(k, why, sizeof(why));
+
+	if (r < 0)
+		log_error("%s", why);
+	return r;
+}
+
+bool krunfw_file_usable(const struct krunfw *k)
+{
+	struct stat st;
+
+	return k->fd >= 0 && fstat(k->fd, &st) == 0 && st.st_dev == k->file_dev &&
+	       st.st_ino == k->file_ino;
+}
+
 void krunfw_close(struct krunfw *k)
 {
 	if (k->handle)
 		dlclose(k->handle);
-	if (k->fd >= 0)
+	/* Not a number that has come to name another file since. */
+	if (krunfw_file_usable(k))
 		close(k->fd);
 	memset(k, 0, sizeof(*k));
 	k->fd = -1;

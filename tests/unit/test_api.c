@@ -6,8 +6,10 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdlib.h>
 #include <unistd.h>
 
+#include "api/ctx.h"
 #include "libkrun.h"
 
 TEST(api_unknown_context_is_enoent_everywhere)
@@ -38,8 +40,35 @@ TEST(api_vm_config_rejects_zero_and_out_of_range_values)
 	cap_start(&c);
 	CHECK_EQ(krun_set_vm_config(ctx, 0, 128), -EINVAL);
 	CHECK_EQ(krun_set_vm_config(ctx, 1, 0), -EINVAL);
-	CHECK_EQ(krun_set_vm_config(ctx, 1, 16), -EINVAL);
-	CHECK(strstr(cap_end(&c), "num_vcpus is 0"));
+	CHECK_EQ(krun_set_vm_config(ctx, 1, 256 * 1024 + 1), -EINVAL); /* past 256 GiB */
+	const char *log = cap_end(&c);
+	CHECK(strstr(log, "num_vcpus is 0"));
+	CHECK(strstr(log, "ram_mib 0 is outside 1..262144"));
+	CHECK_EQ(krun_free_ctx(ctx), 0);
+}
+
+/* Upstream refuses only 0 MiB; a VM too small to boot fails at start. */
+TEST(api_vm_config_accepts_any_nonzero_ram_as_upstream)
+{
+	uint32_t ctx = new_ctx();
+
+	CHECK_EQ(krun_set_vm_config(ctx, 1, 1), 0);
+	CHECK_EQ(krun_set_vm_config(ctx, 1, 16), 0);
+	CHECK_EQ(krun_set_vm_config(ctx, 1, 63), 0);
+	CHECK_EQ(krun_set_vm_config(ctx, 1, 256 * 1024), 0);
+	CHECK_EQ(krun_free_ctx(ctx), 0);
+}
+
+/* Upstream: one output file per context; a second call is -EINVAL. */
+TEST(api_console_output_is_set_once_per_context)
+{
+	uint32_t ctx = new_ctx();
+	struct logcap c;
+
+	CHECK_EQ(krun_set_console_output(ctx, "/tmp/first"), 0);
+	cap_start(&c);
+	CHECK_EQ(krun_set_console_output(ctx, "/tmp/second"), -EINVAL);
+	CHECK(strstr(cap_end(&c), "console output is already /tmp/first"));
 	CHECK_EQ(krun_free_ctx(ctx), 0);
 }
 
@@ -150,13 +179,48 @@ TEST(api_setters_replace_earlier_values_without_leaking)
 	const char *argv[] = { "a", "b", NULL }, *envp[] = { "X=1", NULL }, *none[] = { NULL };
 	uint32_t ctx = new_ctx();
 
+	CHECK_EQ(krun_set_console_output(ctx, "/tmp/out"), 0); /* once: see above */
 	for (int i = 0; i < 3; i++) {
 		CHECK_EQ(krun_set_exec(ctx, "/bin/sh", argv, envp), 0);
 		CHECK_EQ(krun_set_exec(ctx, "/bin/true", NULL, none), 0);
 		CHECK_EQ(krun_set_env(ctx, NULL), 0);
 		CHECK_EQ(krun_set_workdir(ctx, "/tmp"), 0);
-		CHECK_EQ(krun_set_console_output(ctx, "/tmp/out"), 0);
+		CHECK_EQ(krun_set_kernel_console(ctx, "ttyS0"), 0);
 		CHECK_EQ(krun_set_vm_config(ctx, 1, 64), 0);
 	}
+	CHECK_EQ(krun_free_ctx(ctx), 0);
+}
+
+/* The kernel command line as start.c composes it for ctx, with dev_args. */
+static void check_cmdline(uint32_t id, const char *dev_args, const char *want)
+{
+	char *line = NULL;
+
+	CHECK_EQ(ctx_kernel_cmdline(ctx_get(id), dev_args, &line), 0);
+	if (strcmp(line, want))
+		harness_fail(__FILE__, __LINE__, "command line \"%s\", expected \"%s\"", line, want);
+	free(line);
+}
+
+/* Upstream: the caller's command line takes the place of the default one; what
+ * the VMM needs (reset and panic handling, timers, the devices' parameters)
+ * stays around it. Ours used to be appended after the default. */
+TEST(api_kernel_cmdline_of_the_caller_replaces_the_default)
+{
+	uint32_t ctx = new_ctx();
+
+	check_cmdline(ctx, " vsock.tsi=1",
+		      "reboot=k panic=-1 no_timer_check tsc=reliable console=hvc0 quiet vsock.tsi=1");
+	CHECK_EQ(krun_set_kernel(ctx, "/dev/null", KRUN_KERNEL_FORMAT_ELF, NULL,
+				 "console=ttyS0 root=/dev/vda"), 0);
+	check_cmdline(ctx, " vsock.tsi=1",
+		      "reboot=k panic=-1 no_timer_check tsc=reliable console=ttyS0 root=/dev/vda "
+		      "vsock.tsi=1");
+	CHECK_EQ(krun_set_kernel_console(ctx, "hvc1"), 0);
+	check_cmdline(ctx, "",
+		      "reboot=k panic=-1 no_timer_check tsc=reliable console=ttyS0 root=/dev/vda "
+		      "console=hvc1");
+	CHECK_EQ(krun_set_kernel(ctx, "/dev/null", KRUN_KERNEL_FORMAT_ELF, NULL, NULL), 0);
+	check_cmdline(ctx, "", "reboot=k panic=-1 no_timer_check tsc=reliable console=hvc1 quiet");
 	CHECK_EQ(krun_free_ctx(ctx), 0);
 }

@@ -148,7 +148,7 @@ TEST(oci_image_config_gives_entrypoint_cmd_env_and_workdir)
 	done(&o);
 }
 
-TEST(oci_runtime_spec_keys_match_case_insensitively)
+TEST(oci_runtime_spec_gives_process_args_env_and_cwd)
 {
 	struct run o;
 
@@ -159,6 +159,84 @@ TEST(oci_runtime_spec_keys_match_case_insensitively)
 	CHECK_STR_EQ(o.cfg.exec, "/bin/true");
 	CHECK_STR_EQ(o.cfg.workdir, "/tmp");
 	CHECK_STR_EQ(env_of(&o, "TERM"), "xterm");
+	done(&o);
+}
+
+/* crun leaves the whole runtime spec: a hook's args and env, or an annotation,
+ * may come before "process" and must not be taken for the workload's. */
+TEST(oci_runtime_spec_takes_the_workload_from_process_only)
+{
+	struct run o;
+
+	apply(&o,
+	      "{\"ociVersion\":\"1.0.2\",\"hooks\":{\"prestart\":[{\"path\":\"/h\","
+	      "\"args\":[\"/hook\",\"x\"],\"env\":[\"H=1\"]}]},\"annotations\":{\"Cmd\":[\"no\"]},"
+	      "\"process\":{\"user\":{\"uid\":1},\"args\":[\"/bin/real\",\"a\"],"
+	      "\"env\":[\"A=1\"],\"cwd\":\"/w\"},\"mounts\":[{\"args\":[\"m\"]}]}",
+	      NULL, NULL);
+	CHECK_EQ(o.r, 0);
+	CHECK_EQ(o.cfg.argc, 2);
+	CHECK_STR_EQ(o.cfg.exec, "/bin/real");
+	CHECK_STR_EQ(o.cfg.argv[1], "a");
+	CHECK_STR_EQ(env_of(&o, "A"), "1");
+	CHECK(env_of(&o, "H") == NULL);
+	CHECK_EQ(o.cfg.envc, 1);
+	CHECK_STR_EQ(o.cfg.workdir, "/w");
+	done(&o);
+}
+
+/* With a process object, nothing elsewhere counts, and its members are the
+ * runtime spec's exact names (upstream decodes it as a struct). */
+TEST(oci_runtime_spec_without_args_runs_bin_sh_and_names_are_exact)
+{
+	struct run o;
+
+	apply(&o, "{\"config\":{\"Cmd\":[\"/img\"],\"WorkingDir\":\"/img\"},"
+		  "\"process\":{\"Args\":[\"/x\"],\"CWD\":\"/x\",\"env\":[\"B=2\"]}}",
+	      NULL, NULL);
+	CHECK_EQ(o.r, 0);
+	CHECK_STR_EQ(o.cfg.exec, OCI_DEFAULT_EXEC);
+	CHECK_EQ(o.cfg.argc, 1);
+	CHECK_STR_EQ(o.cfg.workdir, "/");
+	CHECK_STR_EQ(env_of(&o, "B"), "2");
+	done(&o);
+	/* "process" that is not an object: not a runtime spec. */
+	apply(&o, "{\"process\":null,\"Cmd\":[\"/img\"]}", NULL, NULL);
+	CHECK_EQ(o.r, 0);
+	CHECK_STR_EQ(o.cfg.exec, "/img");
+	done(&o);
+	/* A nested "process" object is not the runtime spec's either. */
+	apply(&o, "{\"x\":{\"process\":{\"args\":[\"/nested\"]}},\"Cmd\":[\"/top\"]}",
+	      NULL, NULL);
+	CHECK_EQ(o.r, 0);
+	CHECK_STR_EQ(o.cfg.exec, "/nested"); /* image-config rules: first "args" */
+	done(&o);
+}
+
+/* Upstream's init: HOSTNAME from the workload's environment, else localhost;
+ * a hostname the VMM sent comes first. */
+TEST(oci_hostname_comes_from_the_environment_else_localhost)
+{
+	static const char *const env[] = { "HOSTNAMEX=no", "HOSTNAME=box", NULL };
+	static const char *const empty[] = { "HOSTNAME=", NULL };
+	struct config cfg = { .envp = (const char **)env, .envc = 2 };
+	struct run o;
+
+	CHECK_STR_EQ(oci_hostname(&cfg), "box");
+	cfg.hostname = "vmm";
+	CHECK_STR_EQ(oci_hostname(&cfg), "vmm");
+	cfg.hostname = NULL;
+	cfg.envp = (const char **)empty;
+	cfg.envc = 1;
+	CHECK_STR_EQ(oci_hostname(&cfg), OCI_DEFAULT_HOSTNAME);
+	cfg.envp = NULL;
+	cfg.envc = 0;
+	CHECK_STR_EQ(oci_hostname(&cfg), "localhost");
+	/* The runtime spec's env is where a runtime puts the container's name. */
+	apply(&o, "{\"process\":{\"env\":[\"HOSTNAME=ctr1\"]},\"hostname\":\"other\"}", NULL,
+	      NULL);
+	CHECK_EQ(o.r, 0);
+	CHECK_STR_EQ(oci_hostname(&o.cfg), "ctr1");
 	done(&o);
 }
 

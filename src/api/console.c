@@ -1,0 +1,68 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The guest's consoles. libkrun-c has one, implicit: a virtio-console whose
+ * hvc0 and ports carry the workload's stdio (src/api/start.c). The kernel's
+ * console= can be chosen; explicit console devices and serial ports are not
+ * in libkrun-c, and their calls check the context, say so and return -ENOSYS.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "api/ctx.h"
+#include "api/export.h"
+#include "libkrun.h"
+#include "util/log.h"
+
+#define NO_CONSOLES "explicit console device (the implicit virtio-console is the only one)"
+
+KRUN_API int32_t krun_set_kernel_console(uint32_t ctx_id, const char *console_id)
+{
+	struct krun_ctx *ctx = ctx_get(ctx_id);
+
+	if (!ctx)
+		return -ENOENT;
+	/* One word of the command line: a blank would start another parameter. */
+	if (!console_id || !*console_id || strpbrk(console_id, " \t\n")) {
+		log_error("%s: want a console name such as hvc0, without blanks", __func__);
+		return -EINVAL;
+	}
+	return ctx_set_string(&ctx->kernel_console, console_id);
+}
+
+KRUN_API int32_t krun_disable_implicit_console(uint32_t ctx_id)
+{
+	return ctx_unsupported(ctx_id, __func__,
+			       "VM without its console (the workload's stdio uses it)", -ENOSYS);
+}
+
+KRUN_API int32_t krun_add_virtio_console_default(uint32_t ctx_id, int input_fd, int output_fd,
+						 int err_fd)
+{
+	(void)input_fd, (void)output_fd, (void)err_fd;
+	return ctx_unsupported(ctx_id, __func__, NO_CONSOLES, -ENOSYS);
+}
+
+KRUN_API int32_t krun_add_serial_console_default(uint32_t ctx_id, int input_fd, int output_fd)
+{
+	(void)input_fd, (void)output_fd;
+	return ctx_unsupported(ctx_id, __func__, "serial console device", -ENOSYS);
+}
+
+KRUN_API int32_t krun_add_virtio_console_multiport(uint32_t ctx_id)
+{
+	return ctx_unsupported(ctx_id, __func__, NO_CONSOLES, -ENOSYS);
+}
+
+KRUN_API int32_t krun_add_console_port_tty(uint32_t ctx_id, uint32_t console_id,
+					   const char *name, int tty_fd)
+{
+	(void)console_id, (void)name, (void)tty_fd;
+	return ctx_unsupported(ctx_id, __func__, NO_CONSOLES, -ENOSYS);
+}
+
+KRUN_API int32_t krun_add_console_port_inout(uint32_t ctx_id, uint32_t console_id,
+					     const char *name, int input_fd, int output_fd)
+{
+	(void)console_id, (void)name, (void)input_fd, (void)output_fd;
+	return ctx_unsupported(ctx_id, __func__, NO_CONSOLES, -ENOSYS);
+}

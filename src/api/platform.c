@@ -1,0 +1,112 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The process and the virtual machine's platform: the ids the VMM runs as,
+ * what the build offers (krun_has_feature), and the platform options
+ * libkrun-c does not have (nested virtualization, split irqchip, firmware,
+ * SMBIOS strings, TEEs, an orderly-shutdown eventfd), which check their
+ * context, say what is missing and return -ENOSYS.
+ */
+#include <errno.h>
+
+#include "api/ctx.h"
+#include "api/export.h"
+#include "libkrun.h"
+#include "util/log.h"
+
+/* krun_setuid, krun_setgid: recorded, taken at start (start.c, take_ids). */
+static int32_t record_id(uint32_t ctx_id, bool group, unsigned int id)
+{
+	struct krun_ctx *ctx = ctx_get(ctx_id);
+
+	if (!ctx)
+		return -ENOENT;
+	if (group) {
+		ctx->set_gid = true;
+		ctx->gid = (gid_t)id;
+	} else {
+		ctx->set_uid = true;
+		ctx->uid = (uid_t)id;
+	}
+	return 0;
+}
+
+KRUN_API int32_t krun_setuid(uint32_t ctx_id, uid_t uid)
+{
+	return record_id(ctx_id, false, uid);
+}
+
+KRUN_API int32_t krun_setgid(uint32_t ctx_id, gid_t gid)
+{
+	return record_id(ctx_id, true, gid);
+}
+
+/* Asking for it off is what the VM is anyway. */
+KRUN_API int32_t krun_set_nested_virt(uint32_t ctx_id, bool enabled)
+{
+	if (!enabled)
+		return ctx_get(ctx_id) ? 0 : -ENOENT;
+	return ctx_unsupported(ctx_id, __func__, "nested virtualization", -ENOSYS);
+}
+
+/* Upstream reads the host's kvm module parameter; what matters to a caller is
+ * whether its guest can have it, and ours never can. */
+KRUN_API int32_t krun_check_nested_virt(void)
+{
+	return 0;
+}
+
+/* The VM always has KVM's full in-kernel irqchip. */
+KRUN_API int32_t krun_split_irqchip(uint32_t ctx_id, bool enable)
+{
+	if (!enable)
+		return ctx_get(ctx_id) ? 0 : -ENOENT;
+	return ctx_unsupported(ctx_id, __func__, "split irqchip", -ENOSYS);
+}
+
+KRUN_API int32_t krun_set_smbios_oem_strings(uint32_t ctx_id, const char *const oem_strings[])
+{
+	(void)oem_strings;
+	return ctx_unsupported(ctx_id, __func__, "SMBIOS table", -ENOSYS);
+}
+
+KRUN_API int32_t krun_set_firmware(uint32_t ctx_id, const char *firmware_path)
+{
+	(void)firmware_path;
+	return ctx_unsupported(ctx_id, __func__, "firmware boot (the kernel is booted directly)",
+			       -ENOSYS);
+}
+
+KRUN_API int32_t krun_set_tee_config_file(uint32_t ctx_id, const char *filepath)
+{
+	(void)filepath;
+	return ctx_unsupported(ctx_id, __func__, "TEE (SEV, TDX) support", -ENOSYS);
+}
+
+KRUN_API int32_t krun_get_shutdown_eventfd(uint32_t ctx_id)
+{
+	return ctx_unsupported(ctx_id, __func__, "orderly-shutdown eventfd", -ENOSYS);
+}
+
+/* Each upstream feature, as this build has it: none of them. Numbers upstream
+ * does not define (3, 5, past the last) are -EINVAL, as there. */
+KRUN_API int32_t krun_has_feature(uint64_t feature)
+{
+	switch (feature) {
+	case KRUN_FEATURE_NET:
+	case KRUN_FEATURE_BLK:
+	case KRUN_FEATURE_GPU:
+	case KRUN_FEATURE_INPUT:
+	case KRUN_FEATURE_TEE:
+	case KRUN_FEATURE_AMD_SEV:
+	case KRUN_FEATURE_INTEL_TDX:
+	case KRUN_FEATURE_AWS_NITRO:
+	case KRUN_FEATURE_VIRGL_RESOURCE_MAP2:
+	/* Our init is built in, but not upstream's: krun_get_default_init and
+	 * krun_disable_implicit_init, which the feature stands for, do not work. */
+	case KRUN_FEATURE_INIT_BLOB:
+		return 0;
+	default:
+		log_error("%s: unknown feature %llu", __func__, (unsigned long long)feature);
+		return -EINVAL;
+	}
+}

@@ -1,0 +1,223 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The calls of upstream's header for what libkrun-c does not have: each checks
+ * its context first (-ENOENT), then logs which feature is missing and returns
+ * -ENOSYS, or -ENOTSUP where upstream's header documents that for a build
+ * without the feature; the few that upstream accepts regardless (GPU options,
+ * nested virtualization off) succeed. krun_has_feature answers for each.
+ */
+#include "harness.h"
+#include "logcap.h"
+
+#include <errno.h>
+
+#include "libkrun.h"
+
+/* Every call that needs a context, with a context id; its expected errno for a
+ * known context, and a word its log line must hold. */
+struct call {
+	const char *name;
+	int (*fn)(uint32_t ctx);
+	int err;
+	const char *says;
+};
+
+static uint8_t mac[6];
+static const uint16_t sizes[] = { 256, 0 };
+
+static int c_root_disk(uint32_t c) { return krun_set_root_disk(c, "/d.img"); }
+static int c_data_disk(uint32_t c) { return krun_set_data_disk(c, "/d.img"); }
+static int c_disk(uint32_t c) { return krun_add_disk(c, "d", "/d.img", false); }
+static int c_disk2(uint32_t c) { return krun_add_disk2(c, "d", "/d.img", KRUN_DISK_FORMAT_QCOW2, true); }
+static int c_disk3(uint32_t c)
+{
+	return krun_add_disk3(c, "d", "/d.img", KRUN_DISK_FORMAT_VMDK, false, true, KRUN_SYNC_FULL);
+}
+static int c_remount(uint32_t c) { return krun_set_root_disk_remount(c, "/dev/vda1", "ext4", NULL); }
+static int c_unixstream(uint32_t c)
+{
+	return krun_add_net_unixstream(c, NULL, 3, mac, COMPAT_NET_FEATURES, 0);
+}
+static int c_unixgram(uint32_t c)
+{
+	return krun_add_net_unixgram(c, "/run/gv.sock", -1, mac, 0, NET_FLAG_VFKIT);
+}
+static int c_tap(uint32_t c) { return krun_add_net_tap(c, (char *)"tap0", mac, 0, NET_FLAG_DHCP_CLIENT); }
+static int c_passt(uint32_t c) { return krun_set_passt_fd(c, 3); }
+static int c_gvproxy(uint32_t c) { return krun_set_gvproxy_path(c, (char *)"/run/gv.sock"); }
+static int c_mac(uint32_t c) { return krun_set_net_mac(c, mac); }
+static int c_display(uint32_t c) { return krun_add_display(c, 1024, 768); }
+static int c_edid(uint32_t c) { return krun_display_set_edid(c, 0, mac, sizeof(mac)); }
+static int c_dpi(uint32_t c) { return krun_display_set_dpi(c, 0, 96); }
+static int c_size(uint32_t c) { return krun_display_set_physical_size(c, 0, 300, 200); }
+static int c_refresh(uint32_t c) { return krun_display_set_refresh_rate(c, 0, 60); }
+static int c_backend(uint32_t c) { return krun_set_display_backend(c, mac, sizeof(mac)); }
+static int c_input(uint32_t c) { return krun_add_input_device(c, mac, 6, mac, 6); }
+static int c_input_fd(uint32_t c) { return krun_add_input_device_fd(c, 0); }
+static int c_vhost(uint32_t c)
+{
+	return krun_add_vhost_user_device(c, KRUN_VIRTIO_DEVICE_RNG, "/run/rng.sock", NULL, 0, sizes);
+}
+static int c_smbios(uint32_t c)
+{
+	const char *const oem[] = { "a", NULL };
+	return krun_set_smbios_oem_strings(c, oem);
+}
+static int c_firmware(uint32_t c) { return krun_set_firmware(c, "/fw.bin"); }
+static int c_tee(uint32_t c) { return krun_set_tee_config_file(c, "/tee.json"); }
+static int c_shutdown(uint32_t c) { return krun_get_shutdown_eventfd(c); }
+static int c_nested_on(uint32_t c) { return krun_set_nested_virt(c, true); }
+static int c_irqchip_on(uint32_t c) { return krun_split_irqchip(c, true); }
+static int c_no_console(uint32_t c) { return krun_disable_implicit_console(c); }
+static int c_console(uint32_t c) { return krun_add_virtio_console_default(c, 0, 1, 2); }
+static int c_serial(uint32_t c) { return krun_add_serial_console_default(c, 0, 1); }
+static int c_multiport(uint32_t c) { return krun_add_virtio_console_multiport(c); }
+static int c_port_tty(uint32_t c) { return krun_add_console_port_tty(c, 0, "tty", 0); }
+static int c_port_inout(uint32_t c) { return krun_add_console_port_inout(c, 0, "io", 0, 1); }
+static int c_no_init(uint32_t c) { return krun_disable_implicit_init(c); }
+static int c_overlay_file(uint32_t c)
+{
+	return krun_fs_add_overlay_file(c, KRUN_FS_ROOT_TAG, "etc/x", mac, sizeof(mac), 0100644, false);
+}
+static int c_overlay_dir(uint32_t c) { return krun_fs_add_overlay_dir(c, KRUN_FS_ROOT_TAG, "d", 040755); }
+
+#define CALL(fn, err, says) { #fn, fn, err, says }
+static const struct call calls[] = {
+	CALL(c_root_disk, -ENOSYS, "virtio-blk"),    CALL(c_data_disk, -ENOSYS, "virtio-blk"),
+	CALL(c_disk, -ENOSYS, "virtio-blk"),         CALL(c_disk2, -ENOSYS, "virtio-blk"),
+	CALL(c_disk3, -ENOSYS, "virtio-blk"),        CALL(c_remount, -ENOSYS, "virtio-blk"),
+	CALL(c_unixstream, -ENOSYS, "virtio-net"),   CALL(c_unixgram, -ENOSYS, "virtio-net"),
+	CALL(c_tap, -ENOSYS, "virtio-net"),          CALL(c_passt, -ENOSYS, "virtio-net"),
+	CALL(c_gvproxy, -ENOSYS, "virtio-net"),      CALL(c_mac, -ENOSYS, "virtio-net"),
+	CALL(c_display, -ENOTSUP, "display"),        CALL(c_edid, -ENOTSUP, "display"),
+	CALL(c_dpi, -ENOTSUP, "display"),            CALL(c_size, -ENOTSUP, "display"),
+	CALL(c_refresh, -ENOTSUP, "display"),        CALL(c_backend, -ENOTSUP, "display"),
+	CALL(c_input, -ENOTSUP, "virtio-input"),     CALL(c_input_fd, -ENOTSUP, "virtio-input"),
+	CALL(c_vhost, -ENOTSUP, "vhost-user"),       CALL(c_smbios, -ENOSYS, "SMBIOS"),
+	CALL(c_firmware, -ENOSYS, "firmware"),       CALL(c_tee, -ENOSYS, "TEE"),
+	CALL(c_shutdown, -ENOSYS, "shutdown"),       CALL(c_nested_on, -ENOSYS, "nested"),
+	CALL(c_irqchip_on, -ENOSYS, "split irqchip"), CALL(c_no_console, -ENOSYS, "console"),
+	CALL(c_console, -ENOSYS, "console"),         CALL(c_serial, -ENOSYS, "serial"),
+	CALL(c_multiport, -ENOSYS, "console"),       CALL(c_port_tty, -ENOSYS, "console"),
+	CALL(c_port_inout, -ENOSYS, "console"),      CALL(c_no_init, -ENOSYS, "init"),
+	CALL(c_overlay_file, -ENOSYS, "virtual file"), CALL(c_overlay_dir, -ENOSYS, "virtual file"),
+};
+
+TEST(api_missing_features_check_the_context_first)
+{
+	struct logcap c;
+
+	cap_start(&c);
+	for (size_t i = 0; i < sizeof(calls) / sizeof(calls[0]); i++)
+		if (calls[i].fn(4242) != -ENOENT)
+			harness_fail(__FILE__, __LINE__, "%s: not -ENOENT for an unknown context",
+				     calls[i].name);
+	CHECK_EQ(krun_set_gpu_options(4242, 0), -ENOENT);
+	CHECK_EQ(krun_set_gpu_options2(4242, 0, 1 << 20), -ENOENT);
+	CHECK_EQ(krun_set_nested_virt(4242, false), -ENOENT);
+	CHECK_EQ(krun_split_irqchip(4242, false), -ENOENT);
+	CHECK_EQ(krun_set_kernel_console(4242, "hvc0"), -ENOENT);
+	CHECK_EQ(krun_setuid(4242, 0), -ENOENT);
+	CHECK_EQ(krun_setgid(4242, 0), -ENOENT);
+	CHECK_EQ(krun_add_virtiofs3(4242, "t", "/tmp", 0, false), -ENOENT);
+	CHECK_EQ(krun_set_mapped_volumes(4242, NULL), -ENOENT);
+	CHECK(strstr(cap_end(&c), "unknown context id 4242"));
+}
+
+TEST(api_missing_features_say_which_and_fail_with_upstreams_errno)
+{
+	uint32_t ctx = new_ctx();
+	struct logcap c;
+
+	for (size_t i = 0; i < sizeof(calls) / sizeof(calls[0]); i++) {
+		cap_start(&c);
+		int r = calls[i].fn(ctx);
+		const char *log = cap_end(&c);
+		if (r != calls[i].err)
+			harness_fail(__FILE__, __LINE__, "%s returned %d, expected %d", calls[i].name,
+				     r, calls[i].err);
+		if (!strstr(log, calls[i].says) || !strstr(log, "in libkrun-c"))
+			harness_fail(__FILE__, __LINE__, "%s logged \"%s\", no \"%s\"", calls[i].name,
+				     log, calls[i].says);
+	}
+	/* The context is still usable: nothing was recorded. */
+	CHECK_EQ(krun_set_vm_config(ctx, 1, 128), 0);
+	CHECK_EQ(krun_free_ctx(ctx), 0);
+}
+
+TEST(api_get_default_init_is_enotsup_as_upstream_without_its_blob)
+{
+	const uint8_t *data = NULL;
+	size_t len = 0;
+	struct logcap c;
+
+	cap_start(&c);
+	CHECK_EQ(krun_get_default_init(&data, &len), -ENOTSUP);
+	CHECK(strstr(cap_end(&c), "init blob"));
+	CHECK(data == NULL && len == 0);
+}
+
+/* crun asks for a GPU whenever the host has /dev/dri and fails on an error;
+ * upstream accepts the flags in every build. */
+TEST(api_gpu_options_are_accepted_with_a_warning)
+{
+	uint32_t ctx = new_ctx();
+	int fd[2];
+	char text[512];
+	ssize_t n;
+
+	CHECK(pipe2(fd, O_NONBLOCK) == 0);
+	CHECK_EQ(krun_init_log(fd[1], KRUN_LOG_LEVEL_WARN, KRUN_LOG_STYLE_NEVER,
+			       KRUN_LOG_OPTION_NO_ENV), 0);
+	CHECK_EQ(krun_set_gpu_options(ctx, VIRGLRENDERER_NO_VIRGL | VIRGLRENDERER_RENDER_SERVER |
+						   VIRGLRENDERER_VENUS | VIRGLRENDERER_THREAD_SYNC |
+						   VIRGLRENDERER_USE_ASYNC_FENCE_CB), 0);
+	CHECK_EQ(krun_set_gpu_options2(ctx, VIRGLRENDERER_USE_EGL, 1ULL << 33), 0);
+	n = read(fd[0], text, sizeof(text) - 1);
+	text[n < 0 ? 0 : n] = '\0';
+	krun_init_log(KRUN_LOG_TARGET_DEFAULT, KRUN_LOG_LEVEL_WARN, 0, KRUN_LOG_OPTION_NO_ENV);
+	close(fd[0]);
+	close(fd[1]);
+	CHECK(strstr(text, "warn: krun_set_gpu_options: no virtio-gpu in libkrun-c"));
+	CHECK(strstr(text, "0x3c2 ignored"));
+	CHECK_EQ(krun_free_ctx(ctx), 0);
+}
+
+TEST(api_has_feature_answers_for_every_upstream_feature)
+{
+	static const uint64_t known[] = {
+		KRUN_FEATURE_NET,       KRUN_FEATURE_BLK,     KRUN_FEATURE_GPU,
+		KRUN_FEATURE_INPUT,     KRUN_FEATURE_TEE,     KRUN_FEATURE_AMD_SEV,
+		KRUN_FEATURE_INTEL_TDX, KRUN_FEATURE_AWS_NITRO, KRUN_FEATURE_VIRGL_RESOURCE_MAP2,
+		KRUN_FEATURE_INIT_BLOB,
+	};
+	struct logcap c;
+
+	for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++)
+		CHECK_EQ(krun_has_feature(known[i]), 0);
+	cap_start(&c);
+	CHECK_EQ(krun_has_feature(3), -EINVAL);
+	CHECK_EQ(krun_has_feature(5), -EINVAL);
+	CHECK_EQ(krun_has_feature(12), -EINVAL);
+	CHECK_EQ(krun_has_feature(UINT64_MAX), -EINVAL);
+	CHECK(strstr(cap_end(&c), "unknown feature 12"));
+}
+
+TEST(api_platform_options_off_are_fine_and_ids_are_recorded)
+{
+	uint32_t ctx = new_ctx();
+	struct logcap c;
+
+	CHECK_EQ(krun_set_nested_virt(ctx, false), 0);
+	CHECK_EQ(krun_check_nested_virt(), 0);
+	CHECK_EQ(krun_split_irqchip(ctx, false), 0);
+	CHECK_EQ(krun_setuid(ctx, 1000), 0);
+	CHECK_EQ(krun_setgid(ctx, 1000), 0);
+	CHECK_EQ(krun_set_kernel_console(ctx, "ttyS0"), 0);
+	cap_start(&c);
+	CHECK_EQ(krun_set_kernel_console(ctx, NULL), -EINVAL);
+	CHECK_EQ(krun_set_kernel_console(ctx, ""), -EINVAL);
+	CHECK_EQ(krun_set_kernel_console(ctx, "hvc0 quiet"), -EINVAL);
+	CHECK(strstr(cap_end(&c), "without blanks"));
+	CHECK_EQ(krun_free_ctx(ctx), 0);
+}
