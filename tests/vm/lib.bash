@@ -98,6 +98,17 @@ tsi_net_down() {
 	ip link del "tsih$$" 2>/dev/null
 	true
 }
+# wait_for FILE PATTERN: until a line of FILE matches (a VM started in the
+# background prints as it goes); fails early once $vm_pid has exited.
+wait_for() {
+	local i
+	for i in $(seq 600); do
+		grep -q "$2" "$1" 2>/dev/null && return 0
+		kill -0 "$vm_pid" 2>/dev/null || break
+		sleep 0.2
+	done
+	fail "no '$2' in $1: $(cat "$1")"
+}
 # vm_run inside the test namespace.
 vm_run_ns() {
 	[ -f "$TEST_TMP/initramfs.cpio" ] || make_initramfs "$TEST_TMP/initramfs.cpio"

@@ -15,17 +15,6 @@
 trap 'kill $(jobs -p) 2>/dev/null; tsi_net_down' EXIT
 tsi_net_up
 
-# wait_for FILE PATTERN: until a line matches (the VM prints as it goes).
-wait_for() {
-	local i
-	for i in $(seq 600); do
-		grep -q "$2" "$1" 2>/dev/null && return 0
-		kill -0 "$vm_pid" 2>/dev/null || break
-		sleep 0.2
-	done
-	fail "no '$2' in $1: $(cat "$1")"
-}
-
 # --- no port map ---
 out=$TEST_TMP/a.out
 vm_run_ns -- /bin/sh -c '

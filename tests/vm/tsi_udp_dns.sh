@@ -4,7 +4,8 @@
 # dnsmasq on the test network for A and AAAA records, over an IPv4 and then
 # an IPv6 name server, with AI_ADDRCONFIG (getent ahostsv4/v6; init gives lo
 # the addresses that flag looks for); one UDP socket talks to two host peers and gets each
-# reply whole from the right address, with datagrams of 100 and 65507 bytes.
+# reply whole from the right address, with datagrams of 100 and 65507 bytes,
+# over IPv4 and over IPv6.
 # timeout: 600
 . "$SRC/tests/vm/lib.bash"
 trap 'kill $(jobs -p) 2>/dev/null; tsi_net_down' EXIT
@@ -26,7 +27,8 @@ udp_echo() { # NAME ADDR COUNT
 }
 udp_echo e1 udp:10.77.0.1:7301 2
 udp_echo e2 udp:10.77.0.1:7302 2
-udp_echo e6 udp6:fd77::1:7303 1
+udp_echo e6 udp6:fd77::1:7303 2
+udp_echo e7 udp6:fd77::1:7304 2
 for _ in $(seq 100); do # dnsmasq answers once it logged its start
 	grep -q 'dnsmasq.*started' "$TEST_TMP/dnsmasq.log" 2>/dev/null && break
 	sleep 0.1
@@ -65,8 +67,15 @@ grep -q 'from 10.77.0.2 ' "$TEST_TMP/e1.out" || fail "the datagrams did not come
 
 run_guest "$TEST_TMP/v6.out" fd77::1 '
 	echo "v6 $(/usr/bin/getent hosts web.tsi.test)"
-	vsock_tool udp udp6:fd77::1:7303 udp6:fd77::1:7303 10 2>&1 | head -n 1; true'
+	vsock_tool udp udp6:fd77::1:7303 udp6:fd77::1:7304 100
+	vsock_tool udp udp6:fd77::1:7303 udp6:fd77::1:7304 65507'
 grep -q '^v6 fd77::1 *web.tsi.test' "$TEST_TMP/v6.out" || fail "the IPv6 name server"
+grep -q '^udp ok: 2 peers, 100 bytes' "$TEST_TMP/v6.out" || fail "IPv6 UDP to two peers"
+grep -q '^udp ok: 2 peers, 65507 bytes' "$TEST_TMP/v6.out" || fail "IPv6 64 KiB datagrams"
+for e in e6 e7; do
+	[ "$(grep -c '^UDP [0-9]* from fd77::2 ' "$TEST_TMP/$e.out")" = 2 ] ||
+		fail "IPv6 datagrams to $e did not come from the VMM: $(cat "$TEST_TMP/$e.out")"
+done
 grep -q 'query\[A\] web.tsi.test from 10.77.0.2' "$TEST_TMP/dnsmasq.log" ||
 	fail "dnsmasq saw no query from the VMM: $(cat "$TEST_TMP/dnsmasq.log")"
-echo "ok: A and AAAA via the default resolver over UDP (v4 and v6 servers), two peers, 64 KiB"
+echo "ok: A and AAAA via the default resolver over UDP (v4 and v6 servers), two peers, 64 KiB, over IPv4 and IPv6"

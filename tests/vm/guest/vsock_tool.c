@@ -5,7 +5,12 @@
  * and over TCP on both.
  *
  *   vsock_tool connect ADDR                 connect only: "connect ok" | "connect: ERRNO"
- *   vsock_tool send ADDR BYTES [SEED]       send BYTES, half-close, print the peer's reply
+ *   vsock_tool send ADDR BYTES [SEED [STEP [PAUSE]]]
+ *                                           send BYTES, half-close, print the peer's
+ *                                           reply; with STEP, "progress N" each STEP
+ *                                           bytes written (a stalled writer shows),
+ *                                           and a sleep of PAUSE s after the first
+ *                                           (the peer can act mid-stream)
  *   vsock_tool push ADDR BYTES              send BYTES and exit at once (no close)
  *   vsock_tool recv ADDR [LIMIT]            read to EOF (or LIMIT bytes, then close)
  *   vsock_tool echo ADDR K BYTES            K connections at once, each sends BYTES
@@ -577,12 +582,13 @@ static int cmd_tcpsem(const struct addr *a)
 	return 0;
 }
 
-static int cmd_send(const struct addr *a, uint64_t bytes, uint64_t seed)
+static int cmd_send(const struct addr *a, uint64_t bytes, uint64_t seed, uint64_t step,
+		    unsigned int pause)
 {
 	static uint8_t buf[CHUNK];
 	struct gen g;
 	struct sum s = { 0 };
-	uint64_t done = 0;
+	uint64_t done = 0, next = step;
 	double t0 = now();
 	char reply[256];
 	ssize_t n;
@@ -604,6 +610,12 @@ static int cmd_send(const struct addr *a, uint64_t bytes, uint64_t seed)
 			return 3;
 		}
 		done += len;
+		if (step && done >= next) {
+			say("progress %llu\n", (unsigned long long)done);
+			if (next == step)
+				sleep(pause);
+			next = done + step;
+		}
 	}
 	shutdown(fd, SHUT_WR);
 	say("sent %llu sum %016llx in %.3f s\n", (unsigned long long)done,
@@ -984,7 +996,9 @@ int main(int argc, char **argv)
 		return cmd_connect(&a);
 	if (!strcmp(cmd, "send") && argc > 3)
 		return cmd_send(&a, strtoull(argv[3], NULL, 0),
-				argc > 4 ? strtoull(argv[4], NULL, 0) : 1);
+				argc > 4 ? strtoull(argv[4], NULL, 0) : 1,
+				argc > 5 ? strtoull(argv[5], NULL, 0) : 0,
+				argc > 6 ? (unsigned int)atoi(argv[6]) : 0);
 	if (!strcmp(cmd, "push") && argc > 3)
 		return cmd_push(&a, strtoull(argv[3], NULL, 0));
 	if (!strcmp(cmd, "recv"))
