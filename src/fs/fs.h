@@ -36,10 +36,12 @@
 #define FS_TIMEOUT_S 1
 
 struct fs_inode {
-	int fd;           /* O_PATH | O_NOFOLLOW: never followed, never read */
+	int fd;           /* O_PATH | O_NOFOLLOW: never followed, never read;
+			   * -1: a stub for a pseudo file system's mount point */
 	dev_t dev;
 	ino_t ino;
-	mode_t type;      /* S_IFMT bits; an inode's type never changes */
+	mode_t type;      /* S_IFMT bits as the guest sees them (a device type kept in
+			   * the mapping of a plain host file); never changes */
 	uint64_t nodeid;
 	uint64_t nlookup; /* the guest's references: LOOKUP & co. add, FORGET removes */
 	uint32_t refs;    /* requests using fd right now */
@@ -72,7 +74,10 @@ struct fuse_server {
 	struct fs_files files;
 	int proc_fd;               /* /proc/self/fd, O_PATH */
 	bool read_only;
-	bool as_root;              /* euid 0 at create: switch fsuid/fsgid per request */
+	bool as_root;              /* euid 0 at create */
+	bool passthrough;          /* passthrough_privileges: no mapping, fsuid/fsgid
+				    * switched per request when as_root */
+	atomic_bool warned_no_xattr; /* logged once: a share that cannot keep the mapping */
 	atomic_bool initialized;   /* INIT done, DESTROY not yet */
 	atomic_uint minor;         /* negotiated protocol minor */
 	atomic_ulong fd_exhausted; /* EMFILE/ENFILE count, to rate-limit the log */
@@ -96,10 +101,14 @@ struct fs_req {
 /* inode.c. fs_inode_get/put bracket every use of an inode's fd. */
 int fs_inodes_init(struct fs_inodes *t, int root_fd, const struct stat *st);
 void fs_inodes_fini(struct fs_inodes *t);
-int fs_inode_get(struct fs_inodes *t, uint64_t nodeid, struct fs_inode **out); /* -ESTALE */
+/* -ESTALE for an id not live; -EACCES for a stub, which has no fd to use. */
+int fs_inode_get(struct fs_inodes *t, uint64_t nodeid, struct fs_inode **out);
+/* The same, stubs included: for GETATTR only. */
+int fs_inode_get_any(struct fs_inodes *t, uint64_t nodeid, struct fs_inode **out);
 void fs_inode_put(struct fs_inodes *t, struct fs_inode *i);
-/* Adds one guest reference to the inode of fd (O_PATH), inserting it if new.
- * Always takes fd (closed if the inode was known or on error). */
+/* Adds one guest reference to the inode of fd (O_PATH; -1 for a stub), keyed by
+ * st's dev and ino, of type st's S_IFMT, inserting it if new. Always takes fd
+ * (closed if the inode was known or on error). */
 int fs_inode_add(struct fs_inodes *t, int fd, const struct stat *st, uint64_t *nodeid);
 void fs_inode_forget(struct fs_inodes *t, uint64_t nodeid, uint64_t n);
 /* DESTROY: drops every guest reference but the root's. */
@@ -148,14 +157,66 @@ int fs_errno(struct fuse_server *s, const char *what);
 /* ops_entry.c */
 /* openat2 of one component beneath dirfd, never through a symlink; -1/errno. */
 int fs_openat_beneath(int dirfd, const char *name, int flags, mode_t mode);
-/* Takes fd (O_PATH): adds a guest reference to its inode and fills e. */
-int fs_entry_from_fd(struct fuse_server *s, int fd, struct fuse_entry_out *e);
-/* Looks name up under parent_fd and adds a guest reference. */
-int fs_lookup_name(struct fuse_server *s, int parent_fd, const char *name,
+/* Takes fd (O_PATH), found in a directory on device parent_dev: adds a guest
+ * reference to its inode (a stub if it is a pseudo file system's directory;
+ * -EACCES for anything else on one) and fills e with the guest's view. */
+int fs_entry_from_fd(struct fuse_server *s, int fd, dev_t parent_dev,
+		     struct fuse_entry_out *e);
+/* Looks name up under parent_fd (on parent_dev) and adds a guest reference. */
+int fs_lookup_name(struct fuse_server *s, int parent_fd, dev_t parent_dev, const char *name,
 		   struct fuse_entry_out *e);
 int fs_stat_fd(int fd, struct stat *st);
 
-/* creds.c: while running as root, the guest caller's uid/gid for creations. */
+/* realfs.c: kernel-interface file systems are never served. */
+/* 1 if fd (any fd, O_PATH included) lies on one, 0 if not, -errno. */
+int fs_pseudo_fs(int fd);
+/* A stub's attributes: an empty directory, root's, mode 0555. */
+void fs_stub_stat(dev_t dev, ino_t ino, struct stat *st);
+
+/* statmap.c: what the guest made is shown to it, not given to the host. */
+#define FS_STAT_XATTR "user.containers.override_stat"
+/* An inode as the guest asks to see it. */
+struct fs_want {
+	uid_t uid;
+	gid_t gid;
+	mode_t mode; /* S_IFMT | 07777 */
+	dev_t rdev;  /* S_IFCHR, S_IFBLK */
+};
+/* Applies the mapping of fd's inode (any fd) to st, its host stat: true if
+ * there was one. Only regular files and directories can hold one. */
+bool fs_map_load(int fd, struct stat *st);
+/* The guest's view of i: a stub's attributes, else the host's with the mapping
+ * applied (none with passthrough). 0 or -errno. */
+int fs_inode_view(const struct fuse_server *s, const struct fs_inode *i, struct stat *st);
+/* Host permission bits for guest mode on a host inode of host_type. */
+mode_t fs_map_host_perm(const struct fuse_server *s, mode_t host_type, mode_t mode);
+/* Makes fd's inode (host stat host, mapped: it had a mapping) look like w to the
+ * guest without giving the host any privilege; fresh: just created by us.
+ * 0, -EPERM where the host would have to hold the privilege itself (no user
+ * xattrs on the file system, or an inode type that cannot carry them), -errno. */
+int fs_map_store(struct fuse_server *s, int fd, const struct stat *host, bool mapped,
+		 const struct fs_want *w, bool fresh);
+/* Before the guest writes a host file: its set-user/group-ID bits move into
+ * the mapping, so that no host set-ID file ever holds guest-written bytes. */
+int fs_map_demote(struct fuse_server *s, int fd);
+/* A new entry of mode (and rdev) that r creates in dir: the caller's uid/gid,
+ * the group and S_ISGID of a set-group-ID parent. */
+int fs_map_want_new(const struct fs_req *r, const struct fs_inode *dir, mode_t mode,
+		    dev_t rdev, struct fs_want *w);
+/* d_type of name in dirfd as the guest sees it (a placeholder's device type). */
+unsigned char fs_map_dtype(const struct fuse_server *s, int dirfd, const char *name,
+			   unsigned char d_type);
+
+/* xattr_map.c: the guest's attributes with passthrough off, on path (the
+ * /proc/self/fd/N of an inode). As getxattr(2) & co., but -errno on error. */
+ssize_t fs_xattr_map_get(const char *path, const char *name, void *buf, size_t cap);
+ssize_t fs_xattr_map_list(const char *path, void *buf, size_t cap);
+int fs_xattr_map_set(const char *path, const char *name, const void *val, size_t size,
+		     int flags);
+int fs_xattr_map_remove(const char *path, const char *name);
+
+/* creds.c: with passthrough as root, the guest caller's uid/gid for creations,
+ * SETATTR, SETXATTR and REMOVEXATTR. */
 struct fs_creds {
 	bool switched;
 };

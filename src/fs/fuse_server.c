@@ -268,6 +268,15 @@ int fuse_server_create(const struct fuse_server_config *cfg, struct fuse_server 
 		log_error("fs: openat2 unavailable (%s); virtio-fs needs Linux 5.6+", strerror(-r));
 		goto out_free;
 	}
+	r = fs_pseudo_fs(root_fd);
+	if (r != 0) {
+		r = r > 0 ? -EACCES : r;
+		log_error("fs: %s: %s", cfg->root,
+			  r == -EACCES ? "a kernel interface (proc, sysfs...), not a file system "
+					 "to share"
+				       : strerror(-r));
+		goto out_free;
+	}
 	s->proc_fd = open("/proc/self/fd", O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (s->proc_fd < 0) {
 		r = -errno;
@@ -283,7 +292,12 @@ int fuse_server_create(const struct fuse_server_config *cfg, struct fuse_server 
 		goto out_inodes;
 	s->read_only = cfg->read_only;
 	s->as_root = geteuid() == 0;
+	s->passthrough = cfg->passthrough_privileges;
 	fs_raise_nofile();
+	if (s->passthrough)
+		log_warn("fs: %s: the guest's owners, device nodes, set-ID bits and trusted/"
+			 "security attributes pass through to the host%s", cfg->root,
+			 s->as_root ? " (the guest's root is this host's root there)" : "");
 	log_debug("fs: sharing %s%s, %u threads", cfg->root, s->read_only ? " read-only" : "",
 		  cfg->nthreads_hint);
 	*out = s;

@@ -25,9 +25,25 @@
  *   so a symlink is always looked up as itself and never followed by the server;
  *   only regular files and directories are ever opened for I/O (never device
  *   nodes or FIFOs, not even by a CREATE that finds one under its name); calls
- *   with no *at form use /proc/self/fd/N of an fd the server opened itself. The one escape left to the host: a directory the host moves
- *   out of the shared tree stays reachable through the fds the server holds on it
- *   (its own subtree only; ".." is never looked up).
+ *   with no *at form use /proc/self/fd/N of an fd the server opened itself. The
+ *   one escape left to the host: a directory the host moves out of the shared
+ *   tree stays reachable through the fds the server holds on it (its own subtree
+ *   only; ".." is never looked up);
+ * - real file systems only (realfs.c): nothing on a kernel-interface file system
+ *   mounted inside the share (proc, sysfs, debugfs, cgroup, devpts...) is ever
+ *   looked up, opened or listed. Such a mount point is shown as an empty stub
+ *   directory the guest may stat and mount over (its own /proc), and nothing
+ *   else: every other request on it, and any non-directory on such a file
+ *   system, gets -EACCES. A root on one is refused;
+ * - guest-made privilege stays in the guest (statmap.c, unless
+ *   passthrough_privileges): every host change is made with the VMM's own
+ *   credentials and never leaves a device node, a set-user-ID or set-group-ID
+ *   bit, a file capability or a trusted.* / security.* attribute on the host.
+ *   The owner, mode and device number the guest asks for are kept in the
+ *   user.containers.override_stat attribute of a plain host file instead, and
+ *   reported back to it; its trusted.*, security.* and system.* attributes are
+ *   kept as user.krun.<name>. Both are hidden from the guest. docs/security.md
+ *   ("virtio-fs") describes the mapping and its limits.
  */
 #ifndef LIBKRUN_FS_FUSE_SERVER_H
 #define LIBKRUN_FS_FUSE_SERVER_H
@@ -46,16 +62,25 @@ struct fuse_server;
 struct fuse_server_config {
 	const char *root;          /* host directory shown as the guest's "/" */
 	bool read_only;            /* every modifying op gets -EROFS */
+	/*
+	 * Off (the default): guest privileges are mapped (see above), whoever the
+	 * process runs as. On: the behaviour before that mapping, for a trusted
+	 * guest only: running as root, files are created, and SETATTR, SETXATTR
+	 * and REMOVEXATTR run, with the requesting guest uid/gid (per-thread
+	 * fsuid/fsgid); a guest uid 0 acts as host root: its device nodes,
+	 * set-user-ID files, chowns and trusted.* / security.* attributes land on
+	 * the host as asked. Not running as root, everything belongs to the
+	 * process's user and permission errors come from the host.
+	 */
+	bool passthrough_privileges;
 	unsigned int nthreads_hint; /* worker threads the device plans; informational */
 };
 
 /*
- * Opens cfg->root (O_PATH, must be a directory) and /proc/self/fd, raises
- * RLIMIT_NOFILE (one fd per inode the guest knows): both limits to the kernel's
- * nr_open where the process may, else the soft limit to the hard one.
- * When the process runs as root, files are created with the requesting guest
- * uid/gid (per-thread fsuid/fsgid); otherwise everything belongs to the process's
- * user and permission errors come from the host. 0 or -errno, logged.
+ * Opens cfg->root (O_PATH, must be a directory on a real file system: -EACCES
+ * for proc, sysfs and the like) and /proc/self/fd, raises RLIMIT_NOFILE (one fd
+ * per inode the guest knows): both limits to the kernel's nr_open where the
+ * process may, else the soft limit to the hard one. 0 or -errno, logged.
  */
 int fuse_server_create(const struct fuse_server_config *cfg, struct fuse_server **out);
 

@@ -5,7 +5,7 @@
  * with the guest's lookup count (Documentation/filesystems/fuse.rst: every
  * reply carrying a fuse_entry_out adds one; FORGET/BATCH_FORGET remove them).
  * Holding the fd pins the host inode, so its (dev, ino) cannot be reused while
- * it is in the table.
+ * it is in the table. A stub (realfs.c) holds no fd: only GETATTR may use it.
  */
 #include "fs/fs.h"
 
@@ -84,7 +84,8 @@ static void fs_inode_free(struct fs_inode *i)
 {
 	if (!i)
 		return;
-	close(i->fd);
+	if (i->fd >= 0)
+		close(i->fd);
 	free(i);
 }
 
@@ -133,20 +134,37 @@ void fs_inodes_fini(struct fs_inodes *t)
 	pthread_mutex_destroy(&t->lock);
 }
 
-int fs_inode_get(struct fs_inodes *t, uint64_t nodeid, struct fs_inode **out)
+static int fs_inode_find(struct fs_inodes *t, uint64_t nodeid, bool stub_ok,
+			 struct fs_inode **out)
 {
 	struct fs_inode *i;
+	int r = 0;
 
 	pthread_mutex_lock(&t->lock);
 	i = idmap_find(&t->ids, nodeid);
 	/* An inode the guest has forgotten is not its to use, even while in flight. */
-	if (i && i->nlookup == 0)
+	if (!i || i->nlookup == 0) {
 		i = NULL;
-	if (i)
+		r = -ESTALE;
+	} else if (i->fd < 0 && !stub_ok) {
+		i = NULL;
+		r = -EACCES;
+	} else {
 		i->refs++;
+	}
 	pthread_mutex_unlock(&t->lock);
 	*out = i;
-	return i ? 0 : -ESTALE;
+	return r;
+}
+
+int fs_inode_get(struct fs_inodes *t, uint64_t nodeid, struct fs_inode **out)
+{
+	return fs_inode_find(t, nodeid, false, out);
+}
+
+int fs_inode_get_any(struct fs_inodes *t, uint64_t nodeid, struct fs_inode **out)
+{
+	return fs_inode_find(t, nodeid, true, out);
 }
 
 void fs_inode_put(struct fs_inodes *t, struct fs_inode *i)

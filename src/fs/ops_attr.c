@@ -4,6 +4,9 @@
  * fchmod, futimens on its file) and we use that fd; without it we have only the
  * inode's O_PATH fd: fchownat and utimensat take it with AT_EMPTY_PATH, chmod
  * and truncate go through /proc/self/fd (fs.h), truncate only on regular files.
+ * Owner and mode go to the guest's view (statmap.c); with
+ * passthrough_privileges they are the host's, changed with the caller's
+ * fsuid/fsgid (creds.c) like the rest of SETATTR.
  */
 #include "fs/fs.h"
 
@@ -25,13 +28,13 @@ int fs_op_getattr(struct fs_req *r)
 {
 	struct fs_inode *i;
 	struct stat st;
-	int res = fs_inode_get(&r->s->inodes, r->h.nodeid, &i);
+	int res = fs_inode_get_any(&r->s->inodes, r->h.nodeid, &i);
 
 	/* FUSE_GETATTR_FH names a handle of this same inode: its O_PATH fd
 	 * answers just as well. */
 	if (res < 0)
 		return res;
-	res = fs_stat_fd(i->fd, &st);
+	res = fs_inode_view(r->s, i, &st);
 	fs_inode_put(&r->s->inodes, i);
 	return res < 0 ? res : fs_reply_attr(r, &st);
 }
@@ -61,6 +64,9 @@ static int fs_truncate(const struct fs_req *r, const struct fs_inode *i, int fd,
 		return -EISDIR;
 	if (!S_ISREG(i->type))
 		return -EINVAL; /* never open a device node or FIFO */
+	res = fs_map_demote(r->s, i->fd);
+	if (res < 0)
+		return res;
 	fs_proc_name(i->fd, name);
 	fd = openat(r->s->proc_fd, name, O_WRONLY | O_CLOEXEC | O_NOCTTY);
 	if (fd < 0)
@@ -104,8 +110,9 @@ static int fs_utimes(const struct fs_inode *i, int fd, const struct fuse_setattr
 	return utimensat(i->fd, "", ts, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) < 0 ? -errno : 0;
 }
 
-static int fs_setattr_on(const struct fs_req *r, const struct fs_inode *i, int fd,
-			 const struct fuse_setattr_in *in)
+/* Passthrough: the host's own owner and mode. */
+static int fs_owner_mode_host(const struct fs_req *r, const struct fs_inode *i, int fd,
+			      const struct fuse_setattr_in *in)
 {
 	int res = 0;
 
@@ -119,6 +126,47 @@ static int fs_setattr_on(const struct fs_req *r, const struct fs_inode *i, int f
 			     AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) < 0)
 			res = -errno;
 	}
+	return res;
+}
+
+/* The guest's owner and mode, in its view (statmap.c). */
+static int fs_owner_mode_view(struct fs_req *r, const struct fs_inode *i,
+			      const struct fuse_setattr_in *in)
+{
+	struct stat host, view;
+	struct fs_want w;
+	bool mapped;
+	int res = fs_stat_fd(i->fd, &host);
+
+	if (res < 0)
+		return res;
+	if ((in->valid & FATTR_MODE) && S_ISLNK(host.st_mode))
+		return -EOPNOTSUPP;
+	/* -1 is chown's "unchanged", never an owner (chown(2)). */
+	if (((in->valid & FATTR_UID) && in->uid == (uint32_t)-1) ||
+	    ((in->valid & FATTR_GID) && in->gid == (uint32_t)-1))
+		return -EINVAL;
+	view = host;
+	mapped = fs_map_load(i->fd, &view);
+	w = (struct fs_want){ .uid = view.st_uid, .gid = view.st_gid, .mode = view.st_mode,
+			      .rdev = view.st_rdev };
+	if (in->valid & FATTR_MODE)
+		w.mode = (view.st_mode & S_IFMT) | (in->mode & 07777);
+	if (in->valid & FATTR_UID)
+		w.uid = in->uid;
+	if (in->valid & FATTR_GID)
+		w.gid = in->gid;
+	return fs_map_store(r->s, i->fd, &host, mapped, &w, false);
+}
+
+static int fs_setattr_on(struct fs_req *r, const struct fs_inode *i, int fd,
+			 const struct fuse_setattr_in *in)
+{
+	int res = 0;
+
+	if (in->valid & (FATTR_MODE | FATTR_UID | FATTR_GID))
+		res = r->s->passthrough ? fs_owner_mode_host(r, i, fd, in)
+					: fs_owner_mode_view(r, i, in);
 	if (res == 0 && (in->valid & FATTR_SIZE))
 		res = fs_truncate(r, i, fd, in->size);
 	if (res == 0 && (in->valid & (FATTR_ATIME | FATTR_MTIME)))
@@ -130,6 +178,7 @@ int fs_op_setattr(struct fs_req *r)
 {
 	struct fuse_setattr_in in;
 	struct fs_file *f = NULL;
+	struct fs_creds c;
 	struct fs_inode *i;
 	struct stat st;
 	int res;
@@ -141,10 +190,12 @@ int fs_op_setattr(struct fs_req *r)
 	/* The handle may be a file's or a directory's (futimens on a dir fd). */
 	if (in.valid & FATTR_FH)
 		res = fs_file_get(&r->s->files, in.fh, FS_ANY, &f);
-	if (res == 0)
+	if (res == 0 && (res = fs_creds_enter(r, &c)) == 0) {
 		res = fs_setattr_on(r, i, f ? f->fd : -1, &in);
+		fs_creds_leave(&c);
+	}
 	if (res == 0)
-		res = fs_stat_fd(i->fd, &st);
+		res = fs_inode_view(r->s, i, &st);
 	fs_file_put(&r->s->files, f);
 	fs_inode_put(&r->s->inodes, i);
 	return res < 0 ? res : fs_reply_attr(r, &st);

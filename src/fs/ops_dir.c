@@ -3,7 +3,10 @@
  * OPENDIR, READDIR, READDIRPLUS, RELEASEDIR. A directory handle is a host
  * directory fd; each READDIR seeks it to the guest's offset (the d_off cookie
  * of the last entry it got, fuse_dirent.off) and reads from there, so a reply
- * may stop at any entry and the next request resumes exactly after it.
+ * may stop at any entry and the next request resumes exactly after it. An
+ * entry's type is the one the guest sees (a placeholder's device type,
+ * statmap.c); a pseudo file system's mount point is listed, as the stub that a
+ * lookup of it gives (realfs.c).
  */
 #include "fs/fs.h"
 
@@ -59,7 +62,7 @@ static bool fs_is_dot(const char *name)
  * out with node id 0, which the kernel takes as a plain entry (fuse/readdir.c
  * fuse_direntplus_link), so a listing never fails half-way.
  */
-static bool fs_put_dirent(struct fuse_server *s, int dirfd, const struct dirent64 *d,
+static bool fs_put_dirent(struct fuse_server *s, int dirfd, dev_t dev, const struct dirent64 *d,
 			  bool plus, uint8_t *buf, size_t size, size_t *pos)
 {
 	size_t namelen = strlen(d->d_name);
@@ -74,9 +77,13 @@ static bool fs_put_dirent(struct fuse_server *s, int dirfd, const struct dirent6
 	if (plus) {
 		struct fuse_entry_out e = { 0 };
 
-		if (!fs_is_dot(d->d_name) && fs_lookup_name(s, dirfd, d->d_name, &e) < 0)
+		if (!fs_is_dot(d->d_name) && fs_lookup_name(s, dirfd, dev, d->d_name, &e) < 0)
 			e = (struct fuse_entry_out){ 0 };
+		if (e.nodeid)
+			de.type = IFTODT(e.attr.mode);
 		memcpy(buf + *pos, &e, sizeof(e));
+	} else {
+		de.type = fs_map_dtype(s, dirfd, d->d_name, d->d_type);
 	}
 	memcpy(buf + *pos + head - FUSE_NAME_OFFSET, &de, FUSE_NAME_OFFSET);
 	memcpy(buf + *pos + head, d->d_name, namelen);
@@ -88,10 +95,14 @@ static bool fs_put_dirent(struct fuse_server *s, int dirfd, const struct dirent6
 static int fs_fill_dir(struct fuse_server *s, struct fs_file *f, uint64_t off, bool plus,
 		       uint8_t *buf, size_t size, uint8_t *dents)
 {
+	struct stat dir;
 	size_t pos = 0;
 
 	if (off > INT64_MAX || lseek(f->fd, (off_t)off, SEEK_SET) < 0)
 		return -EINVAL;
+	/* Its device tells the mounts crossed in it (realfs.c). */
+	if (fstat(f->fd, &dir) < 0)
+		return -errno;
 	for (;;) {
 		ssize_t n = getdents64(f->fd, dents, FS_DENTS_BUF);
 
@@ -111,7 +122,7 @@ static int fs_fill_dir(struct fuse_server *s, struct fs_file *f, uint64_t off, b
 				return pos ? (int)pos : -EIO;
 			memcpy(&d, dents + k, reclen);
 			d.d_name[reclen - offsetof(struct dirent64, d_name) - 1] = '\0';
-			if (!fs_put_dirent(s, f->fd, &d, plus, buf, size, &pos))
+			if (!fs_put_dirent(s, f->fd, dir.st_dev, &d, plus, buf, size, &pos))
 				return (int)pos;
 			k += reclen;
 		}

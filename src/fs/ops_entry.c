@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Name lookup, the heart of containment, and the ops on an inode's identity:
- * LOOKUP, FORGET, BATCH_FORGET, READLINK, ACCESS.
+ * LOOKUP, FORGET, BATCH_FORGET, READLINK, ACCESS. Every inode the guest can
+ * name enters the table through fs_entry_from_fd, which keeps pseudo file
+ * systems out (realfs.c) and gives the guest its view (statmap.c).
  */
 #include "fs/fs.h"
 
@@ -36,15 +38,28 @@ int fs_openat_beneath(int dirfd, const char *name, int flags, mode_t mode)
 	return (int)syscall(SYS_openat2, dirfd, name, &how, sizeof(how));
 }
 
-int fs_entry_from_fd(struct fuse_server *s, int fd, struct fuse_entry_out *e)
+int fs_entry_from_fd(struct fuse_server *s, int fd, dev_t parent_dev,
+		     struct fuse_entry_out *e)
 {
 	uint64_t nodeid;
 	struct stat st;
+	bool stub = false;
 	int res = fs_stat_fd(fd, &st);
 
-	if (res < 0) {
+	/* Another device: a mount crossed (realfs.c). A pseudo file system's
+	 * directory becomes a stub, with no fd; anything else on one, -EACCES. */
+	if (res == 0 && st.st_dev != parent_dev && (res = fs_pseudo_fs(fd)) > 0) {
+		stub = S_ISDIR(st.st_mode);
+		res = stub ? 0 : -EACCES;
+	}
+	if (res < 0 || stub) {
 		close(fd);
-		return res;
+		fd = -1;
+		if (res < 0)
+			return res;
+		fs_stub_stat(st.st_dev, st.st_ino, &st);
+	} else if (!s->passthrough) {
+		fs_map_load(fd, &st);
 	}
 	res = fs_inode_add(&s->inodes, fd, &st, &nodeid);
 	if (res == 0)
@@ -52,12 +67,12 @@ int fs_entry_from_fd(struct fuse_server *s, int fd, struct fuse_entry_out *e)
 	return res;
 }
 
-int fs_lookup_name(struct fuse_server *s, int parent_fd, const char *name,
+int fs_lookup_name(struct fuse_server *s, int parent_fd, dev_t parent_dev, const char *name,
 		   struct fuse_entry_out *e)
 {
 	int fd = fs_openat_beneath(parent_fd, name, O_PATH, 0);
 
-	return fd < 0 ? fs_errno(s, "lookup") : fs_entry_from_fd(s, fd, e);
+	return fd < 0 ? fs_errno(s, "lookup") : fs_entry_from_fd(s, fd, parent_dev, e);
 }
 
 int fs_op_lookup(struct fs_req *r)
@@ -76,7 +91,7 @@ int fs_op_lookup(struct fs_req *r)
 	res = fs_inode_get(&r->s->inodes, r->h.nodeid, &dir);
 	if (res < 0)
 		return res;
-	res = fs_lookup_name(r->s, dir->fd, name, &e);
+	res = fs_lookup_name(r->s, dir->fd, dir->dev, name, &e);
 	fs_inode_put(&r->s->inodes, dir);
 	return res < 0 ? res : fs_reply(r, &e, sizeof(e));
 }
@@ -128,11 +143,30 @@ int fs_op_readlink(struct fs_req *r)
 	return fs_reply(r, buf, (size_t)n);
 }
 
+/* The permission check of the guest's view (POSIX.1 "file access permissions";
+ * the guest's supplementary groups are not sent): root may read and write
+ * anything and execute what has an x bit, or a directory. */
+static int fs_access_view(const struct fs_req *r, const struct stat *st, unsigned int mask)
+{
+	unsigned int bits;
+
+	if (r->h.uid == 0)
+		bits = S_ISDIR(st->st_mode) || (st->st_mode & 0111) ? 7 : 6;
+	else if (r->h.uid == st->st_uid)
+		bits = (st->st_mode >> 6) & 7;
+	else if (r->h.gid == st->st_gid)
+		bits = (st->st_mode >> 3) & 7;
+	else
+		bits = st->st_mode & 7;
+	return mask & ~bits ? -EACCES : 0;
+}
+
 int fs_op_access(struct fs_req *r)
 {
 	struct fuse_access_in in;
 	struct fs_creds c;
 	struct fs_inode *i;
+	struct stat st;
 	char name[16];
 	int res;
 
@@ -142,6 +176,13 @@ int fs_op_access(struct fs_req *r)
 	res = fs_inode_get(&r->s->inodes, r->h.nodeid, &i);
 	if (res < 0)
 		return res;
+	if (!r->s->passthrough) {
+		res = fs_inode_view(r->s, i, &st);
+		if (res == 0)
+			res = fs_access_view(r, &st, in.mask);
+		fs_inode_put(&r->s->inodes, i);
+		return res;
+	}
 	/* As the caller (fsuid) when we are root: AT_EACCESS checks fsuid. */
 	res = fs_creds_enter(r, &c);
 	if (res == 0) {

@@ -3,8 +3,10 @@
  * The namespace ops: MKNOD, MKDIR, SYMLINK, LINK, UNLINK, RMDIR, RENAME,
  * RENAME2. Every name is one checked component (fs_arg_name) taken relative to
  * a parent's O_PATH fd with an *at call that does not follow a final symlink,
- * so none can reach outside the share. Creations run with the guest caller's
- * fsuid/fsgid when we are root (creds.c).
+ * so none can reach outside the share. Creations are the VMM's, with the guest's
+ * owner, mode and node type in its view (statmap.c); with
+ * passthrough_privileges they run with the guest caller's fsuid/fsgid when we
+ * are root (creds.c) and make what the guest asks for.
  */
 #include "fs/fs.h"
 
@@ -48,24 +50,82 @@ static int fs_mk_run(int dirfd, const char *name, const struct fs_mk *m)
 	return -1;
 }
 
-/* Creates name in the request's directory as the caller, then looks it up. */
-static int fs_make(struct fs_req *r, const char *name, const struct fs_mk *m)
+/* Passthrough: creates name as the caller. */
+static int fs_make_host(struct fs_req *r, const struct fs_inode *dir, const char *name,
+			const struct fs_mk *m)
 {
-	struct fuse_entry_out e;
-	struct fs_inode *dir;
 	struct fs_creds c;
-	int res = fs_inode_get(&r->s->inodes, r->h.nodeid, &dir);
+	int res = fs_creds_enter(r, &c);
 
-	if (res < 0)
-		return res;
-	res = fs_creds_enter(r, &c);
 	if (res == 0) {
 		if (fs_mk_run(dir->fd, name, m) < 0)
 			res = fs_errno(r->s, "create");
 		fs_creds_leave(&c);
 	}
+	return res;
+}
+
+/* Gives the entry we just made under name the guest's view w, or removes it. */
+static int fs_make_view(struct fuse_server *s, int dirfd, const char *name, bool dir,
+			const struct fs_want *w)
+{
+	struct stat st;
+	int res, fd = fs_openat_beneath(dirfd, name, O_PATH, 0);
+
+	if (fd < 0)
+		return fs_errno(s, "create");
+	res = fs_stat_fd(fd, &st);
 	if (res == 0)
-		res = fs_lookup_name(r->s, dir->fd, name, &e);
+		res = fs_map_store(s, fd, &st, false, w, true);
+	close(fd);
+	if (res < 0)
+		unlinkat(dirfd, name, dir ? AT_REMOVEDIR : 0);
+	return res;
+}
+
+/* Creates name as the VMM, with the guest's view recorded: a device node, FIFO
+ * or socket is a placeholder file (statmap.c). */
+static int fs_make_mapped(struct fs_req *r, const struct fs_inode *dir, const char *name,
+			  const struct fs_mk *m)
+{
+	mode_t type = m->kind == FS_MKDIR ? S_IFDIR : m->kind == FS_SYMLINK ? S_IFLNK
+									  : m->mode & S_IFMT;
+	struct fs_mk host = *m;
+	struct fs_want w;
+	int res = fs_map_want_new(r, dir, type | (S_ISLNK(type) ? 0777 : m->mode & 07777),
+				  m->rdev, &w);
+
+	if (res < 0)
+		return res;
+	if (m->kind != FS_SYMLINK)
+		host.mode = (m->kind == FS_MKNOD ? S_IFREG : 0) |
+			    fs_map_host_perm(r->s, S_ISDIR(type) ? S_IFDIR : S_IFREG, w.mode);
+	host.rdev = 0;
+	if (fs_mk_run(dir->fd, name, &host) < 0)
+		return fs_errno(r->s, "create");
+	res = fs_make_view(r->s, dir->fd, name, S_ISDIR(type), &w);
+	/* No mapping on this file system: a real FIFO or socket is harmless. */
+	if (res == -EPERM && (S_ISFIFO(type) || S_ISSOCK(type))) {
+		host.mode = type | fs_map_host_perm(r->s, type, w.mode);
+		if (fs_mk_run(dir->fd, name, &host) < 0)
+			return fs_errno(r->s, "create");
+		res = fs_make_view(r->s, dir->fd, name, false, &w);
+	}
+	return res;
+}
+
+/* Creates name in the request's directory, then looks it up. */
+static int fs_make(struct fs_req *r, const char *name, const struct fs_mk *m)
+{
+	struct fuse_entry_out e;
+	struct fs_inode *dir;
+	int res = fs_inode_get(&r->s->inodes, r->h.nodeid, &dir);
+
+	if (res < 0)
+		return res;
+	res = r->s->passthrough ? fs_make_host(r, dir, name, m) : fs_make_mapped(r, dir, name, m);
+	if (res == 0)
+		res = fs_lookup_name(r->s, dir->fd, dir->dev, name, &e);
 	fs_inode_put(&r->s->inodes, dir);
 	return res < 0 ? res : fs_reply(r, &e, sizeof(e));
 }
@@ -91,7 +151,8 @@ int fs_op_mknod(struct fs_req *r)
 	default:
 		return -EINVAL;
 	}
-	/* A device node is created, never opened: OPEN serves regular files only. */
+	/* A device node is never opened (OPEN serves regular files only), and
+	 * unless passthrough_privileges never made on the host either. */
 	return fs_make(r, name, &(struct fs_mk){ .kind = FS_MKNOD, .mode = in.mode,
 						 .rdev = fs_decode_dev(in.rdev) });
 }
@@ -153,7 +214,7 @@ int fs_op_link(struct fs_req *r)
 			res = fs_errno(r->s, "link");
 	}
 	if (res == 0)
-		res = fs_lookup_name(r->s, dir->fd, name, &e);
+		res = fs_lookup_name(r->s, dir->fd, dir->dev, name, &e);
 	fs_inode_put(&r->s->inodes, dir);
 	fs_inode_put(&r->s->inodes, old);
 	return res < 0 ? res : fs_reply(r, &e, sizeof(e));

@@ -3,7 +3,10 @@
  * OPEN, CREATE, FLUSH, RELEASE: file handles. Only regular files are opened
  * for I/O: an OPEN of a device node, FIFO or socket (which the guest kernel
  * serves itself, never through FUSE) is refused, so the guest cannot reach a
- * host device through a node created in the share.
+ * host device through a node created in the share; so is a placeholder that
+ * stands for one (statmap.c). A host set-ID file is demoted before the guest
+ * may write it (fs_map_demote). CREATE makes a file with the guest's view, or
+ * with passthrough_privileges as the caller (creds.c).
  */
 #include "fs/fs.h"
 
@@ -28,6 +31,11 @@ static int fs_open_flags(const struct fs_req *r, uint32_t guest, int *flags)
 	return 0;
 }
 
+static bool fs_open_writes(int flags)
+{
+	return (flags & O_ACCMODE) != O_RDONLY || (flags & O_TRUNC);
+}
+
 static int fs_reply_open(struct fs_req *r, uint64_t fh)
 {
 	struct fuse_open_out o = { .fh = fh };
@@ -50,12 +58,12 @@ int fs_op_open(struct fs_req *r)
 	res = fs_inode_get(&r->s->inodes, r->h.nodeid, &i);
 	if (res < 0)
 		return res;
-	if (S_ISREG(i->type)) {
+	if (!S_ISREG(i->type)) {
+		res = S_ISDIR(i->type) ? -EISDIR : S_ISLNK(i->type) ? -ELOOP : -EACCES;
+	} else if (!fs_open_writes(flags) || (res = fs_map_demote(r->s, i->fd)) == 0) {
 		fs_proc_name(i->fd, name);
 		fd = openat(r->s->proc_fd, name, flags);
 		res = fd < 0 ? fs_errno(r->s, "open") : 0;
-	} else {
-		res = S_ISDIR(i->type) ? -EISDIR : S_ISLNK(i->type) ? -ELOOP : -EACCES;
 	}
 	fs_inode_put(&r->s->inodes, i);
 	if (res == 0)
@@ -65,20 +73,22 @@ int fs_op_open(struct fs_req *r)
 
 /* The new file's O_PATH fd and its guest reference, taken from our open fd
  * (the magic link leads to this very file, whatever the name now means). */
-static int fs_create_entry(struct fuse_server *s, int fd, struct fuse_entry_out *e)
+static int fs_create_entry(struct fuse_server *s, int fd, dev_t parent_dev,
+			   struct fuse_entry_out *e)
 {
 	char name[16];
 	int pfd;
 
 	fs_proc_name(fd, name);
 	pfd = openat(s->proc_fd, name, O_PATH | O_CLOEXEC);
-	return pfd < 0 ? fs_errno(s, "create") : fs_entry_from_fd(s, pfd, e);
+	return pfd < 0 ? fs_errno(s, "create") : fs_entry_from_fd(s, pfd, parent_dev, e);
 }
 
 /* Where CREATE finds the name taken (a race: the guest sends CREATE only for a
  * name it believes absent): opens what is there only if it is a regular file.
  * An O_CREAT open would open a FIFO (blocking the worker) or a device node (a
- * host device); a symlink would be followed. */
+ * host device); a symlink would be followed. Nor is a file of a pseudo file
+ * system bind-mounted there opened (realfs.c), nor a placeholder. */
 static int fs_open_existing(struct fuse_server *s, int dirfd, const char *name, int flags)
 {
 	struct stat st;
@@ -89,8 +99,14 @@ static int fs_open_existing(struct fuse_server *s, int dirfd, const char *name, 
 	if (pfd < 0)
 		return fs_errno(s, "create");
 	res = fs_stat_fd(pfd, &st);
+	if (res == 0 && !s->passthrough)
+		fs_map_load(pfd, &st);
 	if (res == 0 && !S_ISREG(st.st_mode))
 		res = S_ISDIR(st.st_mode) ? -EISDIR : S_ISLNK(st.st_mode) ? -ELOOP : -EEXIST;
+	if (res == 0 && (res = fs_pseudo_fs(pfd)) > 0)
+		res = -EACCES;
+	if (res == 0 && fs_open_writes(flags))
+		res = fs_map_demote(s, pfd);
 	if (res == 0) {
 		fs_proc_name(pfd, pname);
 		fd = openat(s->proc_fd, pname, flags);
@@ -100,16 +116,18 @@ static int fs_open_existing(struct fuse_server *s, int dirfd, const char *name, 
 	return res;
 }
 
-/* The fd of name, created (O_EXCL, never through a symlink) or, unless the
- * guest asked for O_EXCL, the regular file already there. */
+/* The fd of name, created (O_EXCL, never through a symlink; *created) or,
+ * unless the guest asked for O_EXCL, the regular file already there. */
 static int fs_create_open(struct fuse_server *s, int dirfd, const char *name, int flags,
-			  bool excl, mode_t mode)
+			  bool excl, mode_t mode, bool *created)
 {
 	int fd = -EEXIST;
 
+	*created = false;
 	/* Bounded: the name may vanish and reappear under us. */
 	for (int tries = 0; tries < 3 && fd == -EEXIST; tries++) {
 		fd = fs_openat_beneath(dirfd, name, flags | O_CREAT | O_EXCL, mode);
+		*created = fd >= 0;
 		if (fd >= 0)
 			return fd;
 		fd = fs_errno(s, "create");
@@ -122,6 +140,32 @@ static int fs_create_open(struct fuse_server *s, int dirfd, const char *name, in
 	return fd;
 }
 
+/* CREATE as the VMM: a new file gets the guest's view (statmap.c). The fd or
+ * -errno. */
+static int fs_create_mapped(struct fs_req *r, const struct fs_inode *dir, const char *name,
+			    int flags, bool excl, mode_t mode)
+{
+	struct fs_want w;
+	struct stat st;
+	bool created;
+	int fd, res = fs_map_want_new(r, dir, S_IFREG | mode, 0, &w);
+
+	if (res < 0)
+		return res;
+	fd = fs_create_open(r->s, dir->fd, name, flags, excl,
+			    fs_map_host_perm(r->s, S_IFREG, w.mode), &created);
+	if (fd < 0 || !created)
+		return fd;
+	res = fs_stat_fd(fd, &st);
+	if (res == 0)
+		res = fs_map_store(r->s, fd, &st, false, &w, true);
+	if (res == 0)
+		return fd;
+	close(fd);
+	unlinkat(dir->fd, name, 0);
+	return res;
+}
+
 int fs_op_create(struct fs_req *r)
 {
 	struct {
@@ -132,6 +176,8 @@ int fs_op_create(struct fs_req *r)
 	struct fs_inode *dir;
 	struct fs_creds c;
 	size_t pos = sizeof(in);
+	bool created;
+	dev_t dev;
 	int flags, fd = -1, res = 0;
 	const char *name = fs_arg_name(r, &pos, &res);
 
@@ -142,16 +188,19 @@ int fs_op_create(struct fs_req *r)
 	res = fs_inode_get(&r->s->inodes, r->h.nodeid, &dir);
 	if (res < 0)
 		return res;
-	res = fs_creds_enter(r, &c);
-	if (res == 0) {
+	if (!r->s->passthrough) {
+		fd = fs_create_mapped(r, dir, name, flags, in.flags & O_EXCL, in.mode & 07777);
+		res = fd < 0 ? fd : 0;
+	} else if ((res = fs_creds_enter(r, &c)) == 0) {
 		fd = fs_create_open(r->s, dir->fd, name, flags, in.flags & O_EXCL,
-				    in.mode & 07777);
+				    in.mode & 07777, &created);
 		res = fd < 0 ? fd : 0;
 		fs_creds_leave(&c);
 	}
+	dev = dir->dev;
 	fs_inode_put(&r->s->inodes, dir);
 	if (res == 0)
-		res = fs_create_entry(r->s, fd, &reply.e);
+		res = fs_create_entry(r->s, fd, dev, &reply.e);
 	if (res < 0) {
 		if (fd >= 0)
 			close(fd);

@@ -4,8 +4,10 @@
  * O_PATH fd (before Linux 6.13), so they go through /proc/self/fd/N of our own
  * fd (fs.h): that reaches the entry itself, a symlink included, like l*xattr.
  * Names are capped at XATTR_NAME_MAX, values at XATTR_SIZE_MAX, before any
- * allocation. Every namespace the host allows us is passed on (user., and as
- * root trusted. and security.); FUSE_POSIX_ACL is not offered, so the guest
+ * allocation. Names and values are those of xattr_map.c; with
+ * passthrough_privileges, every namespace the host allows us is passed on
+ * (user., and as root trusted. and security.), set and removed with the
+ * caller's fsuid/fsgid (creds.c). FUSE_POSIX_ACL is not offered, so the guest
  * keeps system.posix_acl_* to itself.
  */
 #include "fs/fs.h"
@@ -32,6 +34,7 @@ int fs_op_setxattr(struct fs_req *r)
 {
 	struct fuse_setxattr_in in = { 0 };
 	size_t pos = FUSE_COMPAT_SETXATTR_IN_SIZE;
+	struct fs_creds c;
 	struct fs_inode *i;
 	char path[32];
 	int res = 0;
@@ -50,8 +53,13 @@ int fs_op_setxattr(struct fs_req *r)
 	if (res < 0)
 		return res;
 	fs_proc_path(i->fd, path);
-	if (setxattr(path, name, r->arg + pos, in.size, (int)in.flags) < 0)
-		res = -errno;
+	if (!r->s->passthrough) {
+		res = fs_xattr_map_set(path, name, r->arg + pos, in.size, (int)in.flags);
+	} else if ((res = fs_creds_enter(r, &c)) == 0) {
+		if (setxattr(path, name, r->arg + pos, in.size, (int)in.flags) < 0)
+			res = -errno;
+		fs_creds_leave(&c);
+	}
 	fs_inode_put(&r->s->inodes, i);
 	return res;
 }
@@ -86,8 +94,11 @@ static int fs_xattr_read(struct fs_req *r, const char *name)
 	if (res < 0)
 		goto out;
 	fs_proc_path(i->fd, path);
-	n = name ? getxattr(path, name, buf, cap) : listxattr(path, buf, cap);
-	res = n < 0 ? -errno : 0;
+	if (!r->s->passthrough)
+		n = name ? fs_xattr_map_get(path, name, buf, cap) : fs_xattr_map_list(path, buf, cap);
+	else if ((n = name ? getxattr(path, name, buf, cap) : listxattr(path, buf, cap)) < 0)
+		n = -errno;
+	res = n < 0 ? (int)n : 0;
 	fs_inode_put(&r->s->inodes, i);
 	if (res < 0)
 		goto out;
@@ -122,6 +133,7 @@ int fs_op_listxattr(struct fs_req *r)
 
 int fs_op_removexattr(struct fs_req *r)
 {
+	struct fs_creds c;
 	struct fs_inode *i;
 	size_t pos = 0;
 	char path[32];
@@ -137,8 +149,13 @@ int fs_op_removexattr(struct fs_req *r)
 	if (res < 0)
 		return res;
 	fs_proc_path(i->fd, path);
-	if (removexattr(path, name) < 0)
-		res = -errno;
+	if (!r->s->passthrough) {
+		res = fs_xattr_map_remove(path, name);
+	} else if ((res = fs_creds_enter(r, &c)) == 0) {
+		if (removexattr(path, name) < 0)
+			res = -errno;
+		fs_creds_leave(&c);
+	}
 	fs_inode_put(&r->s->inodes, i);
 	return res;
 }

@@ -159,10 +159,10 @@ static inline int fx_init(struct fx *x)
 	return fx_send(x, r);
 }
 
-/* A fresh temp tree and an initialised server on base/root. */
-static inline void fx_setup_opts(struct fx *x, bool read_only)
+/* A fresh temp tree and an initialised server on base/root, configured as cfg
+ * (its root aside). */
+static inline void fx_setup_cfg(struct fx *x, struct fuse_server_config cfg)
 {
-	struct fuse_server_config cfg = { .read_only = read_only, .nthreads_hint = 1 };
 
 	memset(x, 0, sizeof(*x));
 	snprintf(x->base, sizeof(x->base), "/tmp/fs-test-XXXXXX");
@@ -183,6 +183,11 @@ static inline void fx_setup_opts(struct fx *x, bool read_only)
 	CHECK_EQ(fuse_server_create(&cfg, &x->s), 0);
 	CHECK_EQ(fuse_server_thread_init(x->s), 0);
 	CHECK_EQ(fx_init(x), 0);
+}
+
+static inline void fx_setup_opts(struct fx *x, bool read_only)
+{
+	fx_setup_cfg(x, (struct fuse_server_config){ .read_only = read_only, .nthreads_hint = 1 });
 }
 
 static inline void fx_setup(struct fx *x)
@@ -331,17 +336,35 @@ static inline long fx_write(struct fx *x, uint64_t nodeid, uint64_t fh, uint64_t
 	return o.size;
 }
 
-static inline int fx_mkdir(struct fx *x, uint64_t parent, const char *name, uint32_t mode,
-			   struct fuse_entry_out *e)
+/* An op of node whose arguments are in (n bytes) then a name, answered with
+ * an entry (MKDIR, MKNOD, LINK). */
+static inline int fx_entry_op(struct fx *x, uint32_t op, uint64_t node, const void *in,
+			      size_t n, const char *name, struct fuse_entry_out *e)
 {
-	struct fuse_mkdir_in in = { .mode = mode };
-	struct fr *r = fr_begin(x, FUSE_MKDIR, parent);
+	struct fr *r = fr_begin(x, op, node);
 
-	fr_put(r, &in, sizeof(in));
+	fr_put(r, in, n);
 	fr_str(r, name);
 	if (fx_send(x, r) == 0)
 		memcpy(e, x->payload, sizeof(*e));
 	return x->err;
+}
+
+static inline int fx_mkdir(struct fx *x, uint64_t parent, const char *name, uint32_t mode,
+			   struct fuse_entry_out *e)
+{
+	struct fuse_mkdir_in in = { .mode = mode };
+
+	return fx_entry_op(x, FUSE_MKDIR, parent, &in, sizeof(in), name, e);
+}
+
+/* MKNOD in the root; rdev in the guest's encoding (new_encode_dev). */
+static inline int fx_mknod(struct fx *x, const char *name, uint32_t mode, uint32_t rdev,
+			   struct fuse_entry_out *e)
+{
+	struct fuse_mknod_in in = { .mode = mode, .rdev = rdev };
+
+	return fx_entry_op(x, FUSE_MKNOD, FUSE_ROOT_ID, &in, sizeof(in), name, e);
 }
 
 static inline int fx_symlink(struct fx *x, uint64_t parent, const char *name,

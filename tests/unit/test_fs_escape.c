@@ -2,7 +2,8 @@
 /*
  * Escape attempts out of the shared directory: symlinks (absolute, relative,
  * dangling) pointing out, hard links of them, "..", a directory the host moves
- * out, /proc magic links, and CREATE over FIFOs and device nodes.
+ * out, and CREATE over FIFOs and device nodes. /proc and its magic links are
+ * test_fs_pseudo.c's.
  */
 #include "fuse_req.h"
 
@@ -140,32 +141,6 @@ TEST(fs_dotdot_never_climbs_even_from_a_directory_the_host_moved_out)
 		CHECK_EQ(fx_send(&x, r), -EINVAL);
 	}
 	CHECK_EQ(fx_create(&x, d.nodeid, "..", O_RDWR, 0644, &e, &fh), -EPERM);
-	fx_teardown(&x);
-}
-
-TEST(fs_proc_magic_links_in_a_share_are_not_followed)
-{
-	struct fuse_server_config cfg = { .root = "/proc/self" };
-	struct fuse_entry_out e, fdir;
-	uint64_t fh;
-	struct fx x;
-
-	fx_setup(&x);
-	fuse_server_destroy(x.s);
-	/* A share that holds procfs: /proc/self/root and fd/N are magic links. */
-	CHECK_EQ(fuse_server_create(&cfg, &x.s), 0);
-	CHECK_EQ(fx_init(&x), 0);
-	CHECK_EQ(fx_lookup(&x, FUSE_ROOT_ID, "root", &e), 0);
-	CHECK(S_ISLNK(e.attr.mode));
-	CHECK_EQ(fx_lookup(&x, e.nodeid, "etc", &e), -ENOTDIR);
-	CHECK_EQ(fx_lookup(&x, FUSE_ROOT_ID, "cwd", &e), 0);
-	CHECK_EQ(fx_open(&x, FUSE_OPENDIR, e.nodeid, O_RDONLY, &fh), -ENOTDIR);
-	CHECK_EQ(fx_lookup(&x, FUSE_ROOT_ID, "fd", &fdir), 0);
-	CHECK_EQ(fx_lookup(&x, fdir.nodeid, "0", &e), 0);
-	CHECK(S_ISLNK(e.attr.mode));
-	CHECK_EQ(fx_open(&x, FUSE_OPEN, e.nodeid, O_RDONLY, &fh), -ELOOP);
-	CHECK_EQ(fx_lookup(&x, FUSE_ROOT_ID, "exe", &e), 0);
-	CHECK_EQ(fx_open(&x, FUSE_OPEN, e.nodeid, O_RDONLY, &fh), -ELOOP);
 	fx_teardown(&x);
 }
 

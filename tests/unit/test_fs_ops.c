@@ -212,19 +212,6 @@ TEST(fs_symlink_readlink_and_readlink_of_a_file_fails)
 	fx_teardown(&x);
 }
 
-static int fx_mknod(struct fx *x, const char *name, uint32_t mode, uint32_t rdev,
-		    struct fuse_entry_out *e)
-{
-	struct fuse_mknod_in in = { .mode = mode, .rdev = rdev };
-	struct fr *r = fr_begin(x, FUSE_MKNOD, FUSE_ROOT_ID);
-
-	fr_put(r, &in, sizeof(in));
-	fr_str(r, name);
-	if (fx_send(x, r) == 0)
-		memcpy(e, x->payload, sizeof(*e));
-	return x->err;
-}
-
 TEST(fs_mknod_makes_fifos_and_device_nodes_but_never_opens_them)
 {
 	struct fuse_entry_out e;
@@ -335,13 +322,8 @@ static int fx_link(struct fx *x, uint64_t old, uint64_t newdir, const char *name
 		   struct fuse_entry_out *e)
 {
 	struct fuse_link_in in = { .oldnodeid = old };
-	struct fr *r = fr_begin(x, FUSE_LINK, newdir);
 
-	fr_put(r, &in, sizeof(in));
-	fr_str(r, name);
-	if (fx_send(x, r) == 0)
-		memcpy(e, x->payload, sizeof(*e));
-	return x->err;
+	return fx_entry_op(x, FUSE_LINK, newdir, &in, sizeof(in), name, e);
 }
 
 TEST(fs_link_shares_the_node_id_and_refuses_directories)
@@ -400,42 +382,70 @@ TEST(fs_statfs_and_access)
 	fx_teardown(&x);
 }
 
-TEST(fs_creations_belong_to_the_guest_caller_when_root)
+/* CREATE and MKDIR as guest uid/gid (a claim of the guest kernel's). */
+static int fx_create_as(struct fx *x, uint32_t uid, uint32_t gid, uint32_t op, const char *name,
+			struct fuse_entry_out *e)
 {
 	struct fuse_create_in in = { .flags = O_WRONLY, .mode = S_IFREG | 0644 };
+	struct fr *r = fr_begin(x, op, FUSE_ROOT_ID);
+
+	fr_hdr(r)->uid = uid;
+	fr_hdr(r)->gid = gid;
+	if (op == FUSE_CREATE)
+		fr_put(r, &in, sizeof(in));
+	else
+		fr_put(r, &(struct fuse_mkdir_in){ .mode = 0700 }, sizeof(struct fuse_mkdir_in));
+	fr_str(r, name);
+	if (fx_send(x, r) == 0)
+		memcpy(e, x->payload, sizeof(*e));
+	return x->err;
+}
+
+TEST(fs_creations_show_the_guest_caller_and_stay_the_vmms_on_the_host)
+{
+	struct fuse_entry_out e;
+	struct stat st;
+	char p[256];
+	struct fx x;
+
+	fx_setup(&x);
+	if (setxattr(x.root, "user.probe", "1", 1, 0) < 0)
+		SKIP("no user xattrs on /tmp: %s", strerror(errno));
+	removexattr(x.root, "user.probe");
+	CHECK_EQ(fx_create_as(&x, 1000, 1001, FUSE_CREATE, "mine", &e), 0);
+	CHECK_EQ(e.attr.uid, 1000);
+	CHECK_EQ(e.attr.gid, 1001);
+	fx_path(&x, "mine", p, sizeof(p));
+	CHECK_EQ(lstat(p, &st), 0);
+	CHECK_EQ(st.st_uid, geteuid());
+	CHECK_EQ(st.st_gid, getegid());
+	CHECK_EQ(fx_create_as(&x, 1000, 1001, FUSE_MKDIR, "mydir", &e), 0);
+	CHECK_EQ(e.attr.uid, 1000);
+	CHECK(S_ISDIR(e.attr.mode));
+	CHECK_EQ(e.attr.mode & 07777, 0700);
+	CHECK_EQ(fx_create_as(&x, 0, 0, FUSE_MKDIR, "rootdir", &e), 0);
+	CHECK_EQ(e.attr.uid, 0);
+	fx_teardown(&x);
+}
+
+TEST(fs_passthrough_creations_belong_to_the_guest_caller_when_root)
+{
 	struct fuse_entry_out e;
 	struct fx x;
-	struct fr *r;
 
 	if (geteuid() != 0)
 		SKIP("needs root");
-	fx_setup(&x);
+	fx_setup_cfg(&x, (struct fuse_server_config){ .passthrough_privileges = true });
 	CHECK_EQ(chmod(x.root, 0777), 0);
-	r = fr_begin(&x, FUSE_CREATE, FUSE_ROOT_ID);
-	fr_hdr(r)->uid = 1000;
-	fr_hdr(r)->gid = 1001;
-	fr_put(r, &in, sizeof(in));
-	fr_str(r, "mine");
-	CHECK_EQ(fx_send(&x, r), 0);
-	memcpy(&e, x.payload, sizeof(e));
+	CHECK_EQ(fx_create_as(&x, 1000, 1001, FUSE_CREATE, "mine", &e), 0);
 	CHECK_EQ(e.attr.uid, 1000);
 	CHECK_EQ(e.attr.gid, 1001);
-	r = fr_begin(&x, FUSE_MKDIR, FUSE_ROOT_ID);
-	fr_hdr(r)->uid = 1000;
-	fr_hdr(r)->gid = 1001;
-	fr_put(r, &(struct fuse_mkdir_in){ .mode = 0700 }, sizeof(struct fuse_mkdir_in));
-	fr_str(r, "mydir");
-	CHECK_EQ(fx_send(&x, r), 0);
-	memcpy(&e, x.payload, sizeof(e));
+	CHECK_EQ(fx_create_as(&x, 1000, 1001, FUSE_MKDIR, "mydir", &e), 0);
 	CHECK_EQ(e.attr.uid, 1000);
 	/* The caller's identity is checked by the host too: uid 1000 cannot create
 	 * in a root-owned 0755 directory. */
 	CHECK_EQ(chmod(x.root, 0755), 0);
-	r = fr_begin(&x, FUSE_MKDIR, FUSE_ROOT_ID);
-	fr_hdr(r)->uid = 1000;
-	fr_put(r, &(struct fuse_mkdir_in){ .mode = 0700 }, sizeof(struct fuse_mkdir_in));
-	fr_str(r, "denied");
-	CHECK_EQ(fx_send(&x, r), -EACCES);
+	CHECK_EQ(fx_create_as(&x, 1000, 1000, FUSE_MKDIR, "denied", &e), -EACCES);
 	/* The worker is root again afterwards. */
 	CHECK_EQ(fx_mkdir(&x, FUSE_ROOT_ID, "rootdir", 0755, &e), 0);
 	CHECK_EQ(e.attr.uid, 0);

@@ -18,6 +18,8 @@
 #ifndef LIBKRUN_DEVICES_FS_VIRTIO_FS_H
 #define LIBKRUN_DEVICES_FS_VIRTIO_FS_H
 
+#include <stdbool.h>
+
 #include "virtio/mmio.h"
 
 #define VIRTIO_FS_TAG_MAX 36      /* §5.11.4: tag[36], UTF-8, NUL-padded */
@@ -28,6 +30,9 @@ struct virtio_fs_config {
 	const char *tag;      /* 1..VIRTIO_FS_TAG_MAX bytes */
 	const char *root;     /* host directory */
 	unsigned int nworkers; /* 1..VIRTIO_FS_MAX_WORKERS */
+	/* fuse_server_config.passthrough_privileges: off unless a caller opts in
+	 * for a trusted guest (docs/security.md, "virtio-fs"). */
+	bool passthrough_privileges;
 };
 
 /* Opens the share and starts the workers. NULL on error (logged). */
