@@ -28,18 +28,26 @@ mount -t proc proc /host/proc
 mount -t sysfs sys /host/sys
 mount -t devpts -o newinstance,ptmxmode=0666 devpts /host/dev/pts
 mount -t tmpfs shm /host/dev/shm
-# The host's /tmp and /run stay reachable under /lower, for the folders of
-# emu.keep (a checkout under /tmp) that are bound back over the tmpfs mounts.
-mkdir -p /lower/tmp /lower/run
+# The host's /tmp, /var/tmp and /run stay reachable under /lower, for the folders
+# of emu.keep (a checkout under /tmp) that are bound back over the machine's own:
+# tmpfs on /tmp and /run, the scratch disk (ext2, user xattrs) on /var/tmp.
+mkdir -p /lower/tmp /lower/run /lower/var/tmp
 mount --bind /host/tmp /lower/tmp
 mount --bind /host/run /lower/run
+mount --bind /host/var/tmp /lower/var/tmp
 cp "/host$emu_out/emu.keep" /emu.keep 2>/dev/null
 mount -t tmpfs tmp /host/tmp
 mount -t tmpfs run /host/run
+if mount -t ext4 -o noatime /dev/vda /host/var/tmp; then
+	chmod 1777 /host/var/tmp
+else
+	echo "emu-init: no scratch disk: /var/tmp is a tmpfs"
+	mount -t tmpfs vartmp /host/var/tmp
+fi
 if [ -f /emu.keep ]; then
 	while IFS= read -r p; do
 		case $p in
-		/tmp/?* | /run/?*) ;;
+		/tmp/?* | /run/?* | /var/tmp/?*) ;;
 		*) continue ;;
 		esac
 		[ -d "/lower$p" ] || continue

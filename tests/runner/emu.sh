@@ -15,9 +15,9 @@
 # or used no CPU for EMU_STALL seconds (an infrastructure hang: nothing inside
 # could time it out), 125 for setup errors.
 # Knobs: EMU_TIMEOUT (s, default 1800), EMU_STALL (s, default 120), EMU_MEM (default 4G),
-# EMU_SMP (default 1), EMU_CONSOLE (file for the machine's console, default
+# EMU_SMP (default 1), EMU_SCRATCH (size of the /var/tmp disk, default 8G), EMU_CONSOLE (file for the machine's console, default
 # OUT/emu-console.log), EMU_HANG_REPORT (where a hang's diagnosis goes, default
-# OUT/emu-hang.txt), EMU_KEEP (host folders under /tmp or /run the script needs,
+# OUT/emu-hang.txt), EMU_KEEP (host folders under /tmp, /var/tmp or /run the script needs,
 # one a line; the working directory always is one).
 set -uo pipefail
 
@@ -26,7 +26,9 @@ cache=${XDG_CACHE_HOME:-$HOME/.cache}/libkrun-c/emu
 # Modules the machine loads, dependencies first (resolved from modules.dep).
 # kvm-amd gives /dev/kvm; 9p over virtio-pci shares the host's files; the rest
 # serve later tests (vhost-vsock peers, veth test networks).
-modules=(kvm-amd 9p 9pnet_virtio virtio_pci vhost_vsock veth tun)
+# serve later tests (vhost-vsock peers, veth test networks); virtio_blk and ext4
+# (with the crc32c ext4 asks for) give the scratch disk (see run).
+modules=(kvm-amd 9p 9pnet_virtio virtio_pci vhost_vsock veth tun virtio_blk crc32c_generic ext4)
 
 die() { echo "emu: $*" >&2; exit 125; }
 
@@ -133,6 +135,15 @@ run() {
 	# guests froze at random points of their boot in 5 of 20 runs of ours and 2 of
 	# 25 of QEMU's own microvm (same kernel), and in 0 of 20 with one. -no-reboot + panic=-1: a guest panic
 	# ends QEMU instead of looping.
+	# A scratch disk for the machine's /var/tmp, where tests keep their files: a
+	# real file system (ext2, made here in well under a second: under TCG it
+	# would be slow), so that user.* xattrs work as on a host disk (the
+	# machine's tmpfs, Linux 6.1, keeps none). Sparse; deleted afterwards.
+	local scratch=$out/emu-scratch.img
+	rm -f "$scratch"
+	truncate -s "${EMU_SCRATCH:-8G}" "$scratch" &&
+		busybox mke2fs -q -F -m 0 -i 65536 "$scratch" >/dev/null 2>&1 ||
+		die "cannot make the scratch disk $scratch"
 	# A monitor on two FIFOs (QEMU opens them read-write, so it never waits for
 	# us), asked for the machine's state if it hangs.
 	local mon=$out/emu-monitor
@@ -148,6 +159,7 @@ run() {
 		-virtfs "local,path=/,mount_tag=host,security_model=none,readonly=on,multidevs=remap" \
 		-virtfs "local,path=$out,mount_tag=out,security_model=none,multidevs=remap" \
 		-chardev "pipe,id=mon,path=$mon" -mon chardev=mon,mode=readline \
+		-drive "file=$scratch,if=virtio,format=raw,cache=unsafe" \
 		</dev/null >"$out/emu-qemu.log" 2>&1 &
 	pid=$!
 	# A hung machine (seen: QEMU at 0% CPU, the machine's clock stopped, no
@@ -181,7 +193,7 @@ run() {
 	done
 	wait "$pid"
 	rc=$?
-	rm -f "$mon.in" "$mon.out"
+	rm -f "$mon.in" "$mon.out" "$scratch"
 	if [ -f "$out/emu.rc" ]; then
 		return "$(cat "$out/emu.rc")"
 	fi

@@ -5,7 +5,8 @@
 #   tests/runner/vmtests.sh [--suite DIR] [FILTER...]
 #
 # A VM test is an executable DIR/NAME.sh, run from the repo root with BUILD (the
-# build dir), SRC (the repo root) and TEST_TMP (a fresh scratch dir) set. Exit 0 =
+# build dir), SRC (the repo root) and TEST_TMP (a fresh scratch dir under /var/tmp,
+# a disk file system) set. Exit 0 =
 # pass, 77 = skip, anything else = fail. A line "# timeout: N" in its first lines sets
 # its limit in seconds (default 300), anywhere in its leading comment block.
 # FILTERs select tests whose name contains one. Where tests run is decided once by
@@ -48,7 +49,9 @@ run_tests() {
 	shift
 	for name in "$@"; do
 		t=$(test_timeout "$suite/$name.sh")
-		tmp=$(mktemp -d /tmp/vmtest-$name.XXXXXX)
+		# /var/tmp: a disk file system (in the emulated machine, its scratch
+		# disk), with user.* xattrs, which virtio-fs keeps the guest's view in.
+		tmp=$(mktemp -d /var/tmp/vmtest-$name.XXXXXX)
 		start=$(date +%s)
 		(cd "$src" && BUILD=$build SRC=$src TEST_TMP=$tmp \
 			timeout -k 5 "$t" bash "$suite/$name.sh") >"$out/$name.log" 2>&1 </dev/null
