@@ -184,8 +184,12 @@ int32_t krun_set_firmware(uint32_t ctx_id, const char *firmware_path);
  * reach any host file outside the directory (no "..", symlink or /proc escape).
  * Nothing needs to be inside it for the VM to boot and nothing is left behind:
  * the guest's /dev, /proc and /sys are mounted on the root's directories of
- * those names when it has them. Files are created with the guest caller's
- * uid/gid when this process runs as root, else as this process's user.
+ * those names when it has them. Only real file systems are served: a proc,
+ * sysfs or other pseudo file system mounted inside the directory is an empty,
+ * unreadable stub to the guest. Files the guest creates belong to this
+ * process's user on the host; what the guest asked for beyond that (owners,
+ * set-user-ID bits, device nodes, security.* and trusted.* attributes) is kept
+ * in user.* extended attributes and shown only to the guest (docs/security.md).
  *
  * Without krun_set_exec, the workload is the one the root's /.krun_config.json
  * describes (KRUN_CONFIG in the workload environment names another file), as
