@@ -219,11 +219,21 @@ hang_report() {
 	echo "== QEMU monitor (pid $qpid)"
 	cat "$mon.out" >"$mon.txt" 2>/dev/null &
 	local reader=$!
-	{ printf 'info status\ninfo registers\ninfo irq\n'; } >"$mon.in" &
+	# info lapic: whether the machine's timer is armed (a halted CPU with
+	# interrupts on and no timer armed is the emulator's lost timer, not ours).
+	{ printf 'info status\ninfo registers\ninfo lapic\ninfo irq\n'; } >"$mon.in" &
 	local writer=$!
 	sleep 5
 	kill "$reader" "$writer" 2>/dev/null
-	if [ -s "$mon.txt" ]; then tr -d '\r' <"$mon.txt"; else echo "(no answer within 5 s)"; fi
+	# The monitor echoes each command a key at a time with cursor moves: keep
+	# the command it typed last.
+	local esc=$'\x1b'
+	if [ -s "$mon.txt" ]; then
+		tr -d '\r' <"$mon.txt" |
+			sed -E "s/^(\(qemu\) ).*$esc\[D([^$esc]*)$esc\[K\$/\1\2/"
+	else
+		echo "(no answer within 5 s)"
+	fi
 	rm -f "$mon.txt"
 	echo "== QEMU threads: name, state, wait channel, kernel stack"
 	for t in /proc/"$qpid"/task/*; do
@@ -236,6 +246,23 @@ hang_report() {
 	done
 	echo "== the machine's last console lines ($console)"
 	tail -n 30 "$console" 2>/dev/null
+	# An experiment for the diagnosis only (the run is retried either way): does
+	# an interrupt from outside wake the machine? If it does, it was waiting for
+	# a timer interrupt that never came.
+	echo "== an NMI through the monitor; QEMU's CPU time over the next 10 s"
+	local before after
+	before=$(cpu_ticks "$qpid")
+	printf 'nmi\n' >"$mon.in" &
+	local nmi=$!
+	sleep 10
+	kill "$nmi" 2>/dev/null
+	after=$(cpu_ticks "$qpid")
+	if [ -n "$before" ] && [ -n "$after" ] && [ "$after" != "$before" ]; then
+		echo "it woke: $before -> $after ticks (a lost wakeup of the emulated CPU)"
+	else
+		echo "it stayed idle ($before -> $after ticks)"
+	fi
+	tail -n 5 "$console" 2>/dev/null
 }
 
 # cpu_ticks PID: user + system CPU time of PID in clock ticks ("" if gone).

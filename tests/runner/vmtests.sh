@@ -133,7 +133,7 @@ else
 				cp "$out/$n.log" "$out/$n.attempt$attempt.log"
 			done
 			[ -f "$out/emu-hang.$attempt.txt" ] &&
-				sed 's/^/    | /' "$out/emu-hang.$attempt.txt" | head -n 80
+				sed 's/^/    | /' "$out/emu-hang.$attempt.txt" | head -n 120
 		fi
 		[ -f "$out/emu.boot_s" ] &&
 			echo "vm: emulated machine booted in $(cat "$out/emu.boot_s")s (attempt $attempt)"
