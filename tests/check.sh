@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# `make check`: unit tests (ASan+UBSan, no KVM), host tests (kernel bundle, the
+# `make check`: unit tests (ASan+UBSan, no KVM), host tests (kernel bundle, fuzz smoke runs, the
 # runner's self-tests: no KVM, may boot QEMU TCG), then VM tests (real or emulated
 # KVM, decided once by tests/runner/mode.sh and printed first).
 #
@@ -96,7 +96,7 @@ fi
 
 if [[ $stages == *" host "* ]]; then
 	echo "== host tests"
-	for t in tests/kernel/*.sh tests/runner/test_*.sh; do
+	for t in tests/kernel/*.sh tests/runner/test_*.sh tests/fuzz/*.sh; do
 		[ -x "$t" ] || continue
 		name=$(basename "$t" .sh)
 		[ -n "$filter" ] && [[ $name != *"$filter"* ]] && continue
