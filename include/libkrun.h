@@ -27,8 +27,11 @@
  * - Strings and string arrays are copied before the call returns; the caller
  *   keeps ownership of what it passes. Arrays are NULL-terminated.
  * - Configuration calls may be made in any order before krun_start_enter.
- * - Contexts may be used from any thread, but one context must not be configured
- *   from two threads at once.
+ * - Contexts may be used from any thread. Each call holds its context for its
+ *   whole duration, so calls on one context run one at a time. krun_free_ctx
+ *   (and krun_start_enter, which consumes its context) takes the context out
+ *   first, so that later calls get -ENOENT, then waits for the calls in
+ *   progress on it to return before freeing it.
  * - Nothing but krun_start_enter needs a file of the host after the library has
  *   been loaded: a caller (an OCI runtime) may load it, enter another root (a
  *   container's, without our libraries) and only then create and start
@@ -310,6 +313,93 @@ int32_t krun_allow_tsi_unix_path(uint32_t ctx_id, const char *c_host_path);
  */
 int32_t krun_set_port_map(uint32_t ctx_id, const char *const port_map[]);
 
+/* ---- libkrun-c extensions: TSI policy and caps (not in upstream) --------- */
+
+/*
+ * libkrun-c extension: the TSI policy, which destinations the guest's TCP
+ * connects and UDP datagrams may reach through the VMM's host sockets, and
+ * where guest listeners are exposed. Never called: everything is allowed, as
+ * with upstream's TSI. A call replaces the policy of an earlier one. The VMM
+ * checks every connect and every datagram (each names its own destination),
+ * on the host, in the network namespace it runs in.
+ *
+ * flags, any of:
+ *   KRUN_TSI_POLICY_DENY_HOST        the host itself: its loopback (127.0.0.0/8,
+ *                                    ::1), the unspecified addresses (0.0.0.0/8,
+ *                                    ::), which the host's kernel connects to
+ *                                    its loopback, and every address its
+ *                                    routing delivers locally (its interfaces'
+ *                                    own addresses, looked up at each connect):
+ *                                    those reach a service listening on 0.0.0.0
+ *                                    as surely as 127.0.0.1 does.
+ *   KRUN_TSI_POLICY_DENY_LINK_LOCAL  169.254.0.0/16 (cloud metadata services at
+ *                                    169.254.169.254), fe80::/10.
+ *   KRUN_TSI_POLICY_DENY_PRIVATE     10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16,
+ *                                    100.64.0.0/10 (carrier-grade NAT), fc00::/7.
+ *   KRUN_TSI_POLICY_ALLOW_LIST_ONLY  every destination that allow[] does not
+ *                                    name.
+ *   KRUN_TSI_POLICY_LISTEN_LOOPBACK  not a denial: a guest listener (and a
+ *                                    guest UDP socket bound to an exposed port)
+ *                                    is bound on the host to 127.0.0.1 or ::1,
+ *                                    whatever address the guest bound (0.0.0.0
+ *                                    and :: included), so only the host's own
+ *                                    programs reach it; a guest listening on ::
+ *                                    then takes IPv6 clients only.
+ * An IPv4-mapped IPv6 destination (::ffff:a.b.c.d) is judged as the IPv4
+ * address it carries, which is what the host's kernel connects.
+ *
+ * allow: NULL, or a NULL-terminated list of at most KRUN_TSI_POLICY_MAX_ALLOW
+ * destinations allowed whatever the flags deny: "ADDR[/LEN]" (every port),
+ * "IPV4[/LEN]:PORT" or "[IPV6[/LEN]]:PORT", e.g. "10.0.0.53:53",
+ * "192.168.1.0/24", "[fd00::/8]:443", or "127.0.0.53:53" for a host resolver
+ * with KRUN_TSI_POLICY_DENY_HOST. Parsed strictly, now: no blanks or zone ids,
+ * no address bits set past LEN, ports 1-65535, no IPv4-mapped entries (write
+ * the IPv4 address). A bad entry or an unknown flag: -EINVAL, the log says
+ * which and why.
+ *
+ * A denied connect fails in the guest with EPERM, as a host firewall rule
+ * makes it fail; a denied datagram is dropped, as UDP drops (the guest's
+ * sendto has returned already). Denials are logged as warnings, at most 5
+ * lines per 10 s, each saying how many were left out before it.
+ */
+#define KRUN_TSI_POLICY_DENY_HOST (1 << 0)
+#define KRUN_TSI_POLICY_DENY_LINK_LOCAL (1 << 1)
+#define KRUN_TSI_POLICY_DENY_PRIVATE (1 << 2)
+#define KRUN_TSI_POLICY_ALLOW_LIST_ONLY (1 << 3)
+#define KRUN_TSI_POLICY_LISTEN_LOOPBACK (1 << 4)
+#define KRUN_TSI_POLICY_MAX_ALLOW 64
+int32_t krun_set_tsi_policy(uint32_t ctx_id, uint32_t flags, const char *const allow[]);
+
+/*
+ * libkrun-c extension: caps on what one guest's TSI sockets hold in the VMM,
+ * whose table of KRUN_TSI_LIMIT_MAX connections every vsock stream shares.
+ * limit, and its default:
+ *   KRUN_TSI_LIMIT_CONNECTIONS           TCP streams at once: connections
+ *                                        (connecting ones included) and
+ *                                        listening sockets; 256
+ *   KRUN_TSI_LIMIT_LISTENERS             listening sockets exposed on the
+ *                                        host; 32
+ *   KRUN_TSI_LIMIT_UDP_SOCKETS           UDP sockets that talk beyond the
+ *                                        guest; 64
+ *   KRUN_TSI_LIMIT_INBOUND               host clients' connections to guest
+ *                                        listeners, in all; 128
+ *   KRUN_TSI_LIMIT_INBOUND_PER_LISTENER  the same, for one listener; 64
+ * max: 0 to KRUN_TSI_LIMIT_MAX (-EINVAL beyond, or for an unknown limit).
+ * Past a cap the guest's connect(), listen() or a UDP socket's first
+ * sendto() fails with ENOBUFS; a host client waits in the listener's backlog
+ * until one of that listener's connections ends. The defaults keep the
+ * guest's own sockets (256 + 64) and its listeners' clients (128) apart
+ * within the table, so that peers connecting to a guest listener cannot take
+ * the slots the guest's own connections need, nor the reverse.
+ */
+#define KRUN_TSI_LIMIT_CONNECTIONS 0
+#define KRUN_TSI_LIMIT_LISTENERS 1
+#define KRUN_TSI_LIMIT_UDP_SOCKETS 2
+#define KRUN_TSI_LIMIT_INBOUND 3
+#define KRUN_TSI_LIMIT_INBOUND_PER_LISTENER 4
+#define KRUN_TSI_LIMIT_MAX 512
+int32_t krun_set_tsi_limit(uint32_t ctx_id, uint32_t limit, uint32_t max);
+
 /* ---- Network interfaces: not in libkrun-c (-ENOSYS) ------------------------ */
 
 /* Flags of krun_add_net_*. */
@@ -582,6 +672,16 @@ int32_t krun_fs_add_overlay_dir(uint32_t ctx_id, const char *fs_tag, const char 
  * console is that terminal (raw mode while the VM runs, window size followed);
  * when they are pipes or files they stay three separate byte streams end to end,
  * and EOF on stdin reaches the workload.
+ *
+ * Before the guest runs, the VMM puts every thread of the process under
+ * seccomp filters that allow only the system calls the VMM makes (and sets
+ * no_new_privs); a thread of the caller's then gets the VMM's allow-list too,
+ * and a rare failure past that point (a thread that cannot be started)
+ * returns with the filters in. A call outside the list ends the process with
+ * status 1 and a log line naming the thread and the call. The environment
+ * variable LIBKRUN_SECCOMP=log lets such calls through (the kernel's audit
+ * log names each), =off runs without filters (docs/security.md, "VMM
+ * self-restriction").
  */
 int32_t krun_start_enter(uint32_t ctx_id);
 

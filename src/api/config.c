@@ -13,11 +13,6 @@
 #include "util/log.h"
 #include "vmm/vmm.h"
 
-#define CTX_OR_ENOENT(var, id)                                                 \
-	struct krun_ctx *var = ctx_get(id);                                    \
-	if (!var)                                                              \
-		return -ENOENT
-
 static int bad_arg(const char *fn, const char *what)
 {
 	log_error("%s: %s", fn, what);
@@ -57,7 +52,7 @@ KRUN_API int32_t krun_init_log(int target_fd, uint32_t level, uint32_t style, ui
 
 KRUN_API int32_t krun_set_vm_config(uint32_t ctx_id, uint8_t num_vcpus, uint32_t ram_mib)
 {
-	CTX_OR_ENOENT(ctx, ctx_id);
+	CTX_HOLD(ctx, ctx_id);
 	int max = vmm_max_vcpus();
 
 	if (num_vcpus == 0)
@@ -88,7 +83,7 @@ KRUN_API int32_t krun_set_kernel(uint32_t ctx_id, const char *kernel_path,
 				 uint32_t kernel_format, const char *initramfs,
 				 const char *cmdline)
 {
-	CTX_OR_ENOENT(ctx, ctx_id);
+	CTX_HOLD(ctx, ctx_id);
 	char *k = NULL, *i = NULL, *c = NULL;
 
 	if (!kernel_path || !*kernel_path)
@@ -132,7 +127,7 @@ static int copy_env(const char *const envp[], struct strv *out)
 KRUN_API int32_t krun_set_exec(uint32_t ctx_id, const char *exec_path,
 			       const char *const argv[], const char *const envp[])
 {
-	CTX_OR_ENOENT(ctx, ctx_id);
+	CTX_HOLD(ctx, ctx_id);
 	struct strv a = { 0 }, e = { 0 };
 	char *path = NULL;
 
@@ -153,7 +148,7 @@ KRUN_API int32_t krun_set_exec(uint32_t ctx_id, const char *exec_path,
 
 KRUN_API int32_t krun_set_env(uint32_t ctx_id, const char *const envp[])
 {
-	CTX_OR_ENOENT(ctx, ctx_id);
+	CTX_HOLD(ctx, ctx_id);
 	struct strv e = { 0 };
 
 	if (copy_env(envp, &e))
@@ -164,7 +159,7 @@ KRUN_API int32_t krun_set_env(uint32_t ctx_id, const char *const envp[])
 
 KRUN_API int32_t krun_set_workdir(uint32_t ctx_id, const char *workdir_path)
 {
-	CTX_OR_ENOENT(ctx, ctx_id);
+	CTX_HOLD(ctx, ctx_id);
 
 	if (!workdir_path || !*workdir_path)
 		return bad_arg(__func__, "workdir_path is NULL or empty");
@@ -173,7 +168,7 @@ KRUN_API int32_t krun_set_workdir(uint32_t ctx_id, const char *workdir_path)
 
 KRUN_API int32_t krun_set_rlimits(uint32_t ctx_id, const char *const rlimits[])
 {
-	CTX_OR_ENOENT(ctx, ctx_id);
+	CTX_HOLD(ctx, ctx_id);
 	struct strv r = { 0 };
 
 	if (!rlimits)
@@ -212,7 +207,7 @@ fail:
 
 KRUN_API int32_t krun_set_console_output(uint32_t ctx_id, const char *c_filepath)
 {
-	CTX_OR_ENOENT(ctx, ctx_id);
+	CTX_HOLD(ctx, ctx_id);
 
 	if (!c_filepath || !*c_filepath)
 		return bad_arg(__func__, "c_filepath is NULL or empty");

@@ -17,10 +17,8 @@
 
 KRUN_API int32_t krun_set_kernel_console(uint32_t ctx_id, const char *console_id)
 {
-	struct krun_ctx *ctx = ctx_get(ctx_id);
+	CTX_HOLD(ctx, ctx_id);
 
-	if (!ctx)
-		return -ENOENT;
 	/* One word of the command line: a blank would start another parameter. */
 	if (!console_id || !*console_id || strpbrk(console_id, " \t\n")) {
 		log_error("%s: want a console name such as hvc0, without blanks", __func__);

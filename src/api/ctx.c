@@ -11,16 +11,46 @@
 #include "libkrun.h"
 #include "util/log.h"
 
-static struct krun_ctx *ctx_lookup(uint32_t id, bool take)
+struct krun_ctx *ctx_hold(uint32_t id)
 {
 	struct krun_state *st = krun_state();
 	struct krun_ctx *ctx = NULL;
 
 	pthread_mutex_lock(&st->lock);
-	if (id < KRUN_MAX_CTX) {
-		ctx = st->ctx[id];
-		if (take)
-			st->ctx[id] = NULL;
+	if (id < KRUN_MAX_CTX && (ctx = st->ctx[id]))
+		ctx->users++; /* ctx_take waits for it: the pointer stays good */
+	pthread_mutex_unlock(&st->lock);
+	if (!ctx) {
+		log_error("unknown context id %u", id);
+		return NULL;
+	}
+	pthread_mutex_lock(&ctx->lock);
+	return ctx;
+}
+
+void ctx_put(struct krun_ctx *ctx)
+{
+	struct krun_state *st = krun_state();
+
+	pthread_mutex_unlock(&ctx->lock);
+	pthread_mutex_lock(&st->lock);
+	if (--ctx->users == 0)
+		pthread_cond_broadcast(&ctx->unused);
+	pthread_mutex_unlock(&st->lock);
+}
+
+struct krun_ctx *ctx_take(uint32_t id)
+{
+	struct krun_state *st = krun_state();
+	struct krun_ctx *ctx = NULL;
+
+	pthread_mutex_lock(&st->lock);
+	if (id < KRUN_MAX_CTX && (ctx = st->ctx[id])) {
+		st->ctx[id] = NULL;
+		/* Calls in progress finish first (each holds the context for a
+		 * bounded time: no call waits for another event). */
+		while (ctx->users)
+			pthread_cond_wait(&ctx->unused, &st->lock);
 	}
 	pthread_mutex_unlock(&st->lock);
 	if (!ctx)
@@ -28,14 +58,14 @@ static struct krun_ctx *ctx_lookup(uint32_t id, bool take)
 	return ctx;
 }
 
-struct krun_ctx *ctx_get(uint32_t id)
+int ctx_check(uint32_t id)
 {
-	return ctx_lookup(id, false);
-}
+	struct krun_ctx *ctx = ctx_hold(id);
 
-struct krun_ctx *ctx_take(uint32_t id)
-{
-	return ctx_lookup(id, true);
+	if (!ctx)
+		return -ENOENT;
+	ctx_put(ctx);
+	return 0;
 }
 
 int ctx_set_string(char **slot, const char *s)
@@ -75,6 +105,8 @@ void ctx_destroy(struct krun_ctx *ctx)
 		free(ctx->vsock_ports[i].path);
 	for (unsigned int i = 0; i < ctx->ntsi_unix_paths; i++)
 		free(ctx->tsi_unix_paths[i]);
+	pthread_cond_destroy(&ctx->unused);
+	pthread_mutex_destroy(&ctx->lock);
 	free(ctx);
 }
 
@@ -91,6 +123,8 @@ KRUN_API int32_t krun_create_ctx(void)
 	ctx = calloc(1, sizeof(*ctx));
 	if (!ctx)
 		return -ENOMEM;
+	pthread_mutex_init(&ctx->lock, NULL);
+	pthread_cond_init(&ctx->unused, NULL);
 	ctx->nvcpus = KRUN_DEFAULT_VCPUS;
 	ctx->ram_mib = KRUN_DEFAULT_RAM_MIB;
 	pthread_mutex_lock(&st->lock);
@@ -109,6 +143,7 @@ KRUN_API int32_t krun_create_ctx(void)
 	return id;
 }
 
+/* Waits for the calls in progress on the context (ctx_take), then frees it. */
 KRUN_API int32_t krun_free_ctx(uint32_t ctx_id)
 {
 	struct krun_ctx *ctx = ctx_take(ctx_id);
@@ -121,7 +156,7 @@ KRUN_API int32_t krun_free_ctx(uint32_t ctx_id)
 
 int ctx_unsupported(uint32_t id, const char *fn, const char *feature, int err)
 {
-	if (!ctx_get(id))
+	if (ctx_check(id) < 0)
 		return -ENOENT;
 	log_error("%s: no %s in libkrun-c", fn, feature);
 	return err;

@@ -6,6 +6,7 @@
 #ifndef LIBKRUN_API_CTX_H
 #define LIBKRUN_API_CTX_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -26,6 +27,13 @@ struct ctx_fs_share {
 };
 
 struct krun_ctx {
+	/* Held by each API call for its whole duration (ctx_hold). */
+	pthread_mutex_t lock;
+	/* Calls that looked the context up and have not put it back; guarded by
+	 * the table's lock (state.h). ctx_take waits on unused for 0. */
+	unsigned int users;
+	pthread_cond_t unused;
+
 	unsigned int nvcpus;
 	uint32_t ram_mib;
 
@@ -53,16 +61,42 @@ struct krun_ctx {
 	uint32_t tsi_features;   /* of krun_add_vsock */
 	char *tsi_unix_paths[KRUN_MAX_TSI_UNIX_PATHS]; /* krun_allow_tsi_unix_path */
 	unsigned int ntsi_unix_paths;
+	struct tsi_policy tsi_policy; /* krun_set_tsi_policy; zero: everything allowed */
+	struct tsi_limits tsi_limits; /* krun_set_tsi_limit; zero: the defaults */
 
 	bool set_uid, set_gid; /* krun_setuid, krun_setgid: taken at start */
 	uid_t uid;
 	gid_t gid;
 };
 
-/* Looks up a context and takes it out of the table (krun_start_enter consumes
- * it) or just finds it. Both log and return NULL for unknown ids. */
-struct krun_ctx *ctx_get(uint32_t id);
+/*
+ * Every call on a context holds it for its duration: ctx_hold looks id up and
+ * locks the context, so that calls on one context run one at a time, and
+ * ctx_put releases it. ctx_take takes the context out of the table (no call
+ * finds it any more), then waits until no call holds it: what it returns is
+ * the caller's alone (krun_free_ctx frees it, krun_start_enter consumes it).
+ * ctx_hold and ctx_take log and return NULL for an unknown id.
+ */
+struct krun_ctx *ctx_hold(uint32_t id);
+void ctx_put(struct krun_ctx *ctx);
 struct krun_ctx *ctx_take(uint32_t id);
+/* 0 if id names a context now, else -ENOENT (logged). */
+int ctx_check(uint32_t id);
+
+/* The usual form: declares var holding context id until the enclosing block
+ * ends, by any return; an unknown id returns -ENOENT from the function. */
+static inline void ctx_put_at_exit(struct krun_ctx **ctx)
+{
+	if (*ctx)
+		ctx_put(*ctx);
+}
+
+#define CTX_HOLD(var, id)                                                      \
+	struct krun_ctx *var __attribute__((cleanup(ctx_put_at_exit))) =        \
+		ctx_hold(id);                                                  \
+	if (!var)                                                              \
+		return -ENOENT
+
 
 void ctx_destroy(struct krun_ctx *ctx);
 

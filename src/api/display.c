@@ -24,7 +24,7 @@
 
 static int gpu_ignored(uint32_t ctx_id, const char *fn, uint32_t virgl_flags)
 {
-	if (!ctx_get(ctx_id))
+	if (ctx_check(ctx_id) < 0)
 		return -ENOENT;
 	log_warn("%s: no virtio-gpu in libkrun-c: the VM has no GPU (virgl flags 0x%x ignored)",
 		 fn, virgl_flags);

@@ -53,12 +53,10 @@ static int find_tag(const struct krun_ctx *ctx, const char *tag)
 static int add_share(uint32_t ctx_id, const char *fn, const char *tag, const char *path,
 		     bool replace)
 {
-	struct krun_ctx *ctx = ctx_get(ctx_id);
+	CTX_HOLD(ctx, ctx_id);
 	char *abs = NULL, *tag_copy;
 	int i, r;
 
-	if (!ctx)
-		return -ENOENT;
 	if (!tag || !*tag || strlen(tag) > VIRTIO_FS_TAG_MAX) {
 		log_error("%s: the tag must be 1 to %d bytes", fn, VIRTIO_FS_TAG_MAX);
 		return -EINVAL;
@@ -135,7 +133,7 @@ KRUN_API int32_t krun_add_virtiofs3(uint32_t ctx_id, const char *c_tag, const ch
 KRUN_API int32_t krun_set_mapped_volumes(uint32_t ctx_id, const char *const mapped_volumes[])
 {
 	(void)mapped_volumes;
-	if (!ctx_get(ctx_id))
+	if (ctx_check(ctx_id) < 0)
 		return -ENOENT;
 	log_error("%s: no longer supported (upstream neither); use krun_add_virtiofs", __func__);
 	return -EINVAL;

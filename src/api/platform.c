@@ -16,10 +16,8 @@
 /* krun_setuid, krun_setgid: recorded, taken at start (start.c, take_ids). */
 static int32_t record_id(uint32_t ctx_id, bool group, unsigned int id)
 {
-	struct krun_ctx *ctx = ctx_get(ctx_id);
+	CTX_HOLD(ctx, ctx_id);
 
-	if (!ctx)
-		return -ENOENT;
 	if (group) {
 		ctx->set_gid = true;
 		ctx->gid = (gid_t)id;
@@ -44,7 +42,7 @@ KRUN_API int32_t krun_setgid(uint32_t ctx_id, gid_t gid)
 KRUN_API int32_t krun_set_nested_virt(uint32_t ctx_id, bool enabled)
 {
 	if (!enabled)
-		return ctx_get(ctx_id) ? 0 : -ENOENT;
+		return ctx_check(ctx_id);
 	return ctx_unsupported(ctx_id, __func__, "nested virtualization", -ENOSYS);
 }
 
@@ -59,7 +57,7 @@ KRUN_API int32_t krun_check_nested_virt(void)
 KRUN_API int32_t krun_split_irqchip(uint32_t ctx_id, bool enable)
 {
 	if (!enable)
-		return ctx_get(ctx_id) ? 0 : -ENOENT;
+		return ctx_check(ctx_id);
 	return ctx_unsupported(ctx_id, __func__, "split irqchip", -ENOSYS);
 }
 

@@ -44,14 +44,12 @@ static int parse_map(const char *s, int *host, int *guest)
 
 KRUN_API int32_t krun_set_port_map(uint32_t ctx_id, const char *const port_map[])
 {
-	struct krun_ctx *ctx = ctx_get(ctx_id);
+	CTX_HOLD(ctx, ctx_id);
 	struct strv copy = { 0 };
 	uint8_t *used; /* bit 0: a host port, bit 1: a guest port */
 	size_t n = 0;
 	int r = 0, host, guest;
 
-	if (!ctx)
-		return -ENOENT;
 	if (!port_map) {
 		/* NULL: as if never called (every guest listener exposed, issue 8). */
 		strv_free(&ctx->port_map);

@@ -19,6 +19,7 @@
 #include "util/log.h"
 #include "vmm/guest_abi.h"
 #include "vmm/initramfs.h"
+#include "vmm/seccomp.h"
 #include "vmm/vmm.h"
 
 #define MAX_KERNEL_FILE (512u << 20)
@@ -334,7 +335,8 @@ static int prepare(struct krun_ctx *ctx, struct start *s, struct vmm_config *cfg
 		.inet = inet,
 		.port_map = (const char *const *)ctx->port_map.v,
 		.port_map_set = ctx->port_map.v != NULL,
-		.policy = { .allow_loopback = true },
+		.policy = ctx->tsi_policy,
+		.limits = ctx->tsi_limits,
 		.unix_paths = (const char *const *)ctx->tsi_unix_paths,
 		.nunix_paths = unix_on ? ctx->ntsi_unix_paths : 0,
 	};
@@ -381,6 +383,7 @@ KRUN_API int32_t krun_start_enter(uint32_t ctx_id)
 	if (cfg.console.console_in >= 0 && (r = term_enter_raw(cfg.console.console_in)) < 0)
 		goto out;
 
+	seccomp_on_fatal(term_restore); /* a refused syscall ends the process */
 	r = vmm_run(&cfg, &status);
 	term_restore();
 	if (r < 0)

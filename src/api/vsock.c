@@ -21,13 +21,11 @@
 KRUN_API int32_t krun_add_vsock_port2(uint32_t ctx_id, uint32_t port, const char *c_filepath,
 				      bool listen)
 {
-	struct krun_ctx *ctx = ctx_get(ctx_id);
+	CTX_HOLD(ctx, ctx_id);
 	struct sockaddr_un sa;
 	struct stat st;
 	char *path;
 
-	if (!ctx)
-		return -ENOENT;
 	if (!c_filepath || !*c_filepath) {
 		log_error("%s: no socket path given", __func__);
 		return -EINVAL;
@@ -71,20 +69,16 @@ KRUN_API int32_t krun_add_vsock_port(uint32_t ctx_id, uint32_t port, const char 
 
 KRUN_API int32_t krun_disable_implicit_vsock(uint32_t ctx_id)
 {
-	struct krun_ctx *ctx = ctx_get(ctx_id);
+	CTX_HOLD(ctx, ctx_id);
 
-	if (!ctx)
-		return -ENOENT;
 	ctx->vsock_implicit_off = true;
 	return 0;
 }
 
 KRUN_API int32_t krun_add_vsock(uint32_t ctx_id, uint32_t tsi_features)
 {
-	struct krun_ctx *ctx = ctx_get(ctx_id);
+	CTX_HOLD(ctx, ctx_id);
 
-	if (!ctx)
-		return -ENOENT;
 	if (!ctx->vsock_implicit_off || ctx->vsock_added) {
 		log_error("%s: call krun_disable_implicit_vsock first, and this once", __func__);
 		return -EINVAL;
@@ -100,12 +94,10 @@ KRUN_API int32_t krun_add_vsock(uint32_t ctx_id, uint32_t tsi_features)
 
 KRUN_API int32_t krun_allow_tsi_unix_path(uint32_t ctx_id, const char *c_host_path)
 {
-	struct krun_ctx *ctx = ctx_get(ctx_id);
+	CTX_HOLD(ctx, ctx_id);
 	struct sockaddr_un sa;
 	char *path;
 
-	if (!ctx)
-		return -ENOENT;
 	if (!c_host_path || c_host_path[0] != '/' || strpbrk(c_host_path, ", \t\n\"")) {
 		log_error("%s: want an absolute path without commas, blanks or quotes: %s",
 			  __func__, c_host_path ? c_host_path : "(null)");

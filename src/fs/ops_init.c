@@ -3,10 +3,12 @@
 #include "fs/fs.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <string.h>
 #include <sys/statvfs.h>
 
 #include "util/log.h"
+#include "util/ratelimit.h"
 
 /*
  * What we offer, each because the server implements it (linux/fuse.h "INIT
@@ -33,10 +35,29 @@
 
 #define FS_GUEST_PAGE 4096 /* max_pages counts the guest's pages (x86_64) */
 
+/*
+ * A refused INIT is the guest's to repeat at will (every worker, every
+ * share): at most 5 lines per 10 s. One limiter for the process, as the log
+ * it keeps readable is the process's; its lock only serializes the limiter.
+ */
+static pthread_mutex_t init_log_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct ratelimit init_log = RATELIMIT_INIT(10000, 5);
+
+static bool fs_init_log_pass(uint64_t *held)
+{
+	bool pass;
+
+	pthread_mutex_lock(&init_log_lock);
+	pass = ratelimit_pass(&init_log, held);
+	pthread_mutex_unlock(&init_log_lock);
+	return pass;
+}
+
 int fs_op_init(struct fs_req *r)
 {
 	struct fuse_init_in in = { 0 };
 	struct fuse_init_out o = { .major = FUSE_KERNEL_VERSION, .minor = FS_PROTO_MINOR };
+	uint64_t held;
 
 	memcpy(&in, r->arg, r->arg_len < sizeof(in) ? r->arg_len : sizeof(in));
 	if (in.major < FUSE_KERNEL_VERSION)
@@ -45,8 +66,10 @@ int fs_op_init(struct fs_req *r)
 	if (in.major > FUSE_KERNEL_VERSION)
 		return fs_reply(r, &o, FUSE_COMPAT_INIT_OUT_SIZE);
 	if (in.minor < FS_MIN_MINOR) {
-		log_error("fs: guest speaks FUSE 7.%u, at least 7.%u is needed", in.minor,
-			  FS_MIN_MINOR);
+		if (fs_init_log_pass(&held))
+			log_error("fs: guest speaks FUSE 7.%u, at least 7.%u is needed (%llu such "
+				  "lines left out before)", in.minor, FS_MIN_MINOR,
+				  (unsigned long long)held);
 		return -EPROTO;
 	}
 	if (r->out_cap < sizeof(o))

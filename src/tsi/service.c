@@ -16,27 +16,34 @@
 #include "util/log.h"
 #include "vsock/mux.h"
 
+/* tsi.h's defaults: the guest's own sockets (TCP streams and UDP sockets)
+ * and its listeners' host clients together stay under the table's 512, so
+ * neither side can starve the other, and krun_add_vsock_port keeps 64. */
+static const uint32_t limit_default[TSI_NLIMITS] = {
+	[TSI_LIMIT_CONNECTIONS] = 256,
+	[TSI_LIMIT_LISTENERS] = 32,
+	[TSI_LIMIT_UDP_SOCKETS] = 64,
+	[TSI_LIMIT_INBOUND] = 128,
+	[TSI_LIMIT_INBOUND_PER_LISTENER] = 64,
+};
 
-static bool ipv4_loopback(const struct in_addr *a)
+uint32_t tsi_limit_get(const struct tsi_limits *l, enum tsi_limit which)
 {
-	return (ntohl(a->s_addr) >> 24) == 127;
+	return l->set & (1u << which) ? l->max[which] : limit_default[which];
 }
 
-bool tsi_policy_allows(const struct tsi_policy *policy, const struct sockaddr *addr)
+int tsi_egress_check(struct tsi_service *s, const char *what, const struct sockaddr *sa)
 {
-	bool loopback = false;
+	char name[80];
+	uint64_t held;
+	int r = tsi_policy_check(&s->policy, sa);
 
-	if (addr->sa_family == AF_INET) {
-		loopback = ipv4_loopback(&((const struct sockaddr_in *)addr)->sin_addr);
-	} else if (addr->sa_family == AF_INET6) {
-		const struct in6_addr *a = &((const struct sockaddr_in6 *)addr)->sin6_addr;
-
-		loopback = IN6_IS_ADDR_LOOPBACK(a) ||
-			   (IN6_IS_ADDR_V4MAPPED(a) && a->s6_addr[12] == 127);
-	} else {
-		return false;
-	}
-	return !loopback || policy->allow_loopback;
+	/* A guest can ask for denied destinations as fast as it likes. */
+	if (r < 0 && ratelimit_pass(&s->deny_log, &held))
+		log_warn("tsi: a guest %s to %s denied by the TSI policy (and %llu more "
+			 "before this one, not logged)", what, tsi_sa_str(sa, name, sizeof(name)),
+			 (unsigned long long)held);
+	return r;
 }
 
 char *tsi_sa_str(const struct sockaddr *sa, char *buf, size_t len)
@@ -62,13 +69,11 @@ static int tsi_connect(struct tsi_service *s, uint32_t guest_port, const struct 
 {
 	const struct sockaddr *sa = (const struct sockaddr *)&req->addr;
 	char name[80];
-	int fd, one = 1;
+	int fd, one = 1, r;
 
-	if (!tsi_policy_allows(&s->policy, sa)) {
-		log_debug("tsi: guest port %u: %s denied by the egress policy", guest_port,
-			  tsi_sa_str(sa, name, sizeof(name)));
-		return -EACCES;
-	}
+	r = tsi_egress_check(s, "connect", sa);
+	if (r < 0)
+		return r;
 	fd = socket(sa->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;
@@ -83,7 +88,7 @@ static int tsi_connect(struct tsi_service *s, uint32_t guest_port, const struct 
 		out->in_progress = true;
 		return 0;
 	}
-	int r = -errno;
+	r = -errno;
 	log_debug("tsi: guest port %u: connect to %s: %s", guest_port,
 		  tsi_sa_str(sa, name, sizeof(name)), strerror(-r));
 	close(fd);
@@ -107,6 +112,7 @@ static int tsi_listen(struct tsi_service *s, const struct tsi_setup *req, struct
 	if (host == 0)
 		return -EACCES; /* not in the port map */
 	*portp = htons(host);
+	tsi_policy_bind_addr(&s->policy, &addr);
 	fd = socket(addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;
@@ -178,6 +184,7 @@ static struct tsi_service *service_new(const struct tsi_config *cfg)
 	if (!s)
 		return NULL;
 	s->policy = cfg->policy;
+	s->deny_log = (struct ratelimit)RATELIMIT_INIT(TSI_DENY_LOG_MS, TSI_DENY_LOG_BURST);
 	s->mapped = cfg->port_map_set;
 	for (size_t i = 0; i < n; i++) {
 		unsigned int host, guest;
@@ -217,7 +224,18 @@ int tsi_service_add(struct vsock_mux *m, const struct tsi_config *cfg)
 		r = vsock_mux_add_service(m, TSI_UDP_VSOCK_PORT, &tsi_udp_ops, udp);
 	else
 		free(udp);
-	if (r < 0)
+	if (r < 0) {
 		log_error("tsi: cannot add the TSI services: %s", strerror(-r));
-	return r;
+		return r;
+	}
+	/* Both services exist now: -ENOENT cannot come back. */
+	vsock_mux_limit_service(m, TSI_VSOCK_PORT, tsi_limit_get(&cfg->limits, TSI_LIMIT_CONNECTIONS));
+	vsock_mux_limit_service(m, TSI_UDP_VSOCK_PORT,
+				tsi_limit_get(&cfg->limits, TSI_LIMIT_UDP_SOCKETS));
+	vsock_mux_set_limits(m, &(struct vsock_mux_limits){
+		.listeners = tsi_limit_get(&cfg->limits, TSI_LIMIT_LISTENERS),
+		.inbound = tsi_limit_get(&cfg->limits, TSI_LIMIT_INBOUND),
+		.inbound_per_listener = tsi_limit_get(&cfg->limits, TSI_LIMIT_INBOUND_PER_LISTENER),
+	});
+	return 0;
 }

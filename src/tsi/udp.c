@@ -62,7 +62,10 @@ static int udp_setup(void *arg, uint32_t guest_port, const uint8_t *hdr, struct 
 		return -errno;
 	if (gport)
 		hport = tsi_host_port(s, gport);
-	/* An exposed port on the guest's address; else any address, any port. */
+	/* An exposed port on the guest's address (loopback with
+	 * TSI_LISTEN_LOOPBACK); else any address, any port: a client's socket,
+	 * which must be able to send anywhere the policy allows. */
+	tsi_policy_bind_addr(&s->policy, &req.addr);
 	r = hport ? bind_port(fd, &req.addr, req.addr_len, hport) : -EACCES;
 	if (r < 0) {
 		if (hport)
@@ -90,8 +93,10 @@ static int udp_send_msg(void *arg, int fd, const uint8_t *msg, size_t len)
 
 	if (r < 0)
 		return r;
-	if (!tsi_policy_allows(&s->policy, (struct sockaddr *)&sa))
-		return -EACCES;
+	/* Each datagram names its own destination: each one is checked. */
+	r = tsi_egress_check(s, "datagram", (struct sockaddr *)&sa);
+	if (r < 0)
+		return r;
 	if (sendto(fd, msg + TSI_DGRAM_HDR_SIZE, len - TSI_DGRAM_HDR_SIZE,
 		   MSG_DONTWAIT | MSG_NOSIGNAL, (struct sockaddr *)&sa, salen) < 0)
 		return -errno;

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "util/log.h"
+#include "vmm/seccomp.h"
 
 #define EVLOOP_BATCH 32
 #define EVLOOP_STOP_KEY UINT64_MAX
@@ -31,8 +32,10 @@ struct evloop {
 	pthread_t thread;
 	bool running;
 	pthread_mutex_t lock; /* guards everything below and the entries */
-	pthread_cond_t idle;  /* signalled when a handler returns */
+	pthread_cond_t idle;  /* signalled when a handler returns, or the thread is set up */
 	bool stopping;
+	bool thread_ready; /* the thread is under its filter (or failed: thread_err) */
+	int thread_err;
 	long current; /* slot whose handler runs now, or -1 */
 	struct evloop_entry *entry;
 	size_t nentries;
@@ -232,7 +235,18 @@ static void *evloop_thread(void *opaque)
 {
 	struct evloop *l = opaque;
 	struct epoll_event ev[EVLOOP_BATCH];
+	int r;
 
+	pthread_setname_np(pthread_self(), "krun-evloop");
+	/* Before the first event: every handler serves what the guest sent. */
+	r = seccomp_enter(VMM_SECCOMP_EVLOOP);
+	pthread_mutex_lock(&l->lock);
+	l->thread_ready = true;
+	l->thread_err = r;
+	pthread_cond_broadcast(&l->idle);
+	pthread_mutex_unlock(&l->lock);
+	if (r < 0)
+		return NULL;
 	for (;;) {
 		int n = epoll_wait(l->epfd, ev, EVLOOP_BATCH, -1);
 
@@ -258,11 +272,20 @@ int evloop_start(struct evloop *l)
 		return -EBUSY;
 	}
 	l->stopping = false;
+	l->thread_ready = false;
 	r = -pthread_create(&l->thread, NULL, evloop_thread, l);
+	if (r < 0) {
+		pthread_mutex_unlock(&l->lock);
+		log_error("evloop: cannot start its thread: %s", strerror(-r));
+		return r;
+	}
+	while (!l->thread_ready)
+		pthread_cond_wait(&l->idle, &l->lock);
+	r = l->thread_err;
 	l->running = r == 0;
 	pthread_mutex_unlock(&l->lock);
 	if (r < 0)
-		log_error("evloop: cannot start its thread: %s", strerror(-r));
+		pthread_join(l->thread, NULL); /* it returned: logged there */
 	return r;
 }
 

@@ -12,7 +12,12 @@
 
 #include "util/log.h"
 #include "vmm/arch.h"
+#include "vmm/seccomp.h"
 #include "vmm/vcpu_exit.h"
+
+/* Lines a guest can repeat at will: at most a burst of them per interval. */
+#define VCPU_LOG_INTERVAL_MS 10000
+#define VCPU_LOG_BURST 5
 
 int vcpu_create(struct vm *vm, unsigned int id)
 {
@@ -22,6 +27,7 @@ int vcpu_create(struct vm *vm, unsigned int id)
 	memset(v, 0, sizeof(*v));
 	v->vm = vm;
 	v->id = id;
+	v->mmio_log = (struct ratelimit)RATELIMIT_INIT(VCPU_LOG_INTERVAL_MS, VCPU_LOG_BURST);
 	v->fd = ioctl(vm->vm_fd, KVM_CREATE_VCPU, (unsigned long)id);
 	if (v->fd < 0) {
 		r = -errno;
@@ -74,6 +80,7 @@ static void vcpu_mmio(struct vcpu *v)
 	struct kvm_run *run = v->run;
 	uint64_t addr = run->mmio.phys_addr;
 	uint32_t len = run->mmio.len;
+	uint64_t held;
 
 	if (len == 0 || len > sizeof(run->mmio.data))
 		return;
@@ -89,8 +96,10 @@ static void vcpu_mmio(struct vcpu *v)
 	}
 	if (!run->mmio.is_write)
 		memset(run->mmio.data, 0xff, len);
-	log_debug("vcpu %u: MMIO %s of %u bytes at %#llx: nothing there", v->id,
-		  run->mmio.is_write ? "write" : "read", len, (unsigned long long)addr);
+	if (log_get_level() >= LOG_DEBUG && ratelimit_pass(&v->mmio_log, &held))
+		log_debug("vcpu %u: MMIO %s of %u bytes at %#llx: nothing there (%llu such lines "
+			  "left out before)", v->id, run->mmio.is_write ? "write" : "read", len,
+			  (unsigned long long)addr, (unsigned long long)held);
 }
 
 static bool vm_ended(struct vm *vm)
@@ -106,6 +115,11 @@ static void *vcpu_thread(void *arg)
 
 	snprintf(name, sizeof(name), "krun-vcpu%u", v->id);
 	pthread_setname_np(pthread_self(), name);
+	/* Before the guest's first instruction on this vCPU. */
+	if (seccomp_enter(VMM_SECCOMP_VCPU) < 0) {
+		vm_request_end(vm, VM_END_ERROR, 1);
+		return NULL;
+	}
 	while (!vm_ended(vm)) {
 		if (ioctl(v->fd, KVM_RUN, 0) < 0) {
 			if (errno == EINTR || errno == EAGAIN)

@@ -14,6 +14,7 @@
 #include "devices/fs/virtio_fs.h"
 #include "util/log.h"
 #include "vmm/evloop.h"
+#include "vmm/seccomp.h"
 #include "vmm/vcpu.h"
 #include "vmm/virtio_bus.h"
 #include "vmm/vmm.h"
@@ -226,6 +227,14 @@ int vmm_run(const struct vmm_config *cfg, int *status)
 			goto out;
 		vm->vcpus_created++;
 	}
+	/* The guest runs from here on: every thread of the process goes under
+	 * the base filter first (the devices' threads that exist already are
+	 * idle until the guest drives them), then each thread adds its own
+	 * class's (seccomp.h), the caller's last, as the threads it starts
+	 * inherit what it has. */
+	r = seccomp_start();
+	if (r < 0)
+		goto out;
 	r = evloop_start(vm->loop);
 	if (r < 0)
 		goto out;
@@ -234,6 +243,9 @@ int vmm_run(const struct vmm_config *cfg, int *status)
 		if (r < 0)
 			goto out_running;
 	}
+	r = seccomp_enter(VMM_SECCOMP_MAIN);
+	if (r < 0)
+		goto out_running;
 
 	vm_wait_end(vm);
 	evloop_stop(vm->loop);

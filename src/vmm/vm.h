@@ -5,7 +5,9 @@
  * by vm_run, which returns the workload's exit status.
  *
  * Threads: one per vCPU (KVM_RUN loop), one event loop for devices, and the
- * caller's thread, which waits in vm_run for the exit report.
+ * caller's thread, which waits in vm_run for the exit report; the devices add
+ * their own (virtio-fs workers, console writers). Each is under a seccomp
+ * filter before the guest can reach it (seccomp.h).
  */
 #ifndef LIBKRUN_VMM_VM_H
 #define LIBKRUN_VMM_VM_H
@@ -15,6 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "util/ratelimit.h"
 #include "virtio/mmio.h"
 #include "vmm/gmem.h"
 
@@ -37,6 +40,9 @@ struct vcpu {
 	 * writes from earlyprintk), logged line by line. This vCPU's thread only. */
 	char con_line[128];
 	unsigned int con_len;
+	/* MMIO to nothing is the guest's to repeat at will: its log line is
+	 * rate-limited. This vCPU's thread only. */
+	struct ratelimit mmio_log;
 };
 
 /* An MMIO window served by the VMM (a virtio-mmio device). Called on vCPU threads. */

@@ -205,6 +205,7 @@ void conn_free(struct vsock_conn *c)
 	work_remove(m, c);
 	conn_close_fd(m, c);
 	mux_seq_free(c);
+	mux_limits_release(m, c);
 	free(c);
 	m->nconns--;
 	m->stats.closed++;

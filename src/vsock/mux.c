@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * The vsock muxer's frame: its epoll set of host fds, services and listeners,
- * and the run loop that moves packets both ways within a budget. Contract in
- * mux.h.
+ * The vsock muxer's frame: its epoll set of host fds, services, and the run
+ * loop that moves packets both ways within a budget (listeners: mux_listen.c).
+ * Contract in mux.h.
  *
  * The muxer keeps its host fds in an epoll set of its own, registered as one
  * fd in the VMM's event loop. Adding and removing a connection's fd is then an
@@ -11,6 +11,7 @@
  * the muxer runs without a loop at all in unit tests.
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -119,151 +120,13 @@ int vsock_mux_add_service(struct vsock_mux *m, uint32_t port, const struct vsock
 		goto out;
 	}
 	m->services = grown;
-	m->services[m->nservices++] = (struct mux_service){ .port = port, .ops = ops, .arg = arg };
+	m->services[m->nservices++] = (struct mux_service){ .port = port, .ops = ops, .arg = arg,
+							     .max_live = UINT_MAX };
 out:
 	pthread_mutex_unlock(&m->lock);
 	if (r < 0 && ops->release)
 		ops->release(arg);
 	return r;
-}
-
-/* Adds a listener; closes fd on error. Lock held. */
-static int listener_add(struct vsock_mux *m, int fd, uint32_t guest_port, struct mux_listener **out)
-{
-	struct mux_listener *l = NULL, **grown = NULL;
-	struct epoll_event ev = { .events = 0 }; /* mux_listeners_update turns it on */
-	int r = -ENOBUFS;
-
-	if (m->nlisteners >= VSOCK_MUX_MAX_LISTENERS)
-		goto err;
-	r = -ENOMEM;
-	l = calloc(1, sizeof(*l));
-	grown = l ? realloc(m->listeners, (m->nlisteners + 1) * sizeof(*grown)) : NULL;
-	if (!grown)
-		goto err;
-	m->listeners = grown;
-	l->watch.kind = WATCH_LISTENER;
-	l->mux = m;
-	l->fd = fd;
-	l->guest_port = guest_port;
-	ev.data.ptr = &l->watch;
-	if (epoll_ctl(m->epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
-		r = -errno;
-		goto err;
-	}
-	m->listeners[m->nlisteners++] = l;
-	mux_listeners_update(m);
-	*out = l;
-	return 0;
-err:
-	log_error("vsock: cannot add a listener for guest port %u: %s", guest_port, strerror(-r));
-	free(l);
-	close(fd);
-	return r;
-}
-
-int vsock_mux_add_listener(struct vsock_mux *m, int fd, uint32_t guest_port)
-{
-	struct mux_listener *l;
-	int r;
-
-	pthread_mutex_lock(&m->lock);
-	r = listener_add(m, fd, guest_port, &l);
-	pthread_mutex_unlock(&m->lock);
-	return r;
-}
-
-int mux_listener_add_owned(struct vsock_mux *m, int fd, uint32_t guest_port,
-			   struct vsock_conn *c,
-			   size_t (*peer_prefix)(const void *sockaddr, uint32_t len, uint8_t *out))
-{
-	struct mux_listener *l;
-	int r = listener_add(m, fd, guest_port, &l);
-
-	if (r == 0) {
-		l->owner = c;
-		l->peer_prefix = peer_prefix;
-		c->listener = l;
-	}
-	return r;
-}
-
-/* Closed now, freed by listeners_sweep: the epoll batch being served may
- * still hold a pointer to it. */
-void mux_listener_remove(struct vsock_mux *m, struct mux_listener *l)
-{
-	epoll_ctl(m->epfd, EPOLL_CTL_DEL, l->fd, NULL);
-	close(l->fd);
-	l->fd = -1;
-	l->owner = NULL;
-	m->listeners_dead = true;
-}
-
-static void listeners_sweep(struct vsock_mux *m)
-{
-	unsigned int n = 0;
-
-	if (!m->listeners_dead)
-		return;
-	for (unsigned int i = 0; i < m->nlisteners; i++) {
-		if (m->listeners[i]->fd < 0)
-			free(m->listeners[i]);
-		else
-			m->listeners[n++] = m->listeners[i];
-	}
-	m->nlisteners = n;
-	m->listeners_dead = false;
-}
-
-void mux_listeners_update(struct vsock_mux *m)
-{
-	bool want = m->active && m->nconns < VSOCK_MUX_MAX_CONNS;
-
-	for (unsigned int i = 0; i < m->nlisteners; i++) {
-		struct mux_listener *l = m->listeners[i];
-		struct epoll_event ev = { .events = want ? EPOLLIN : 0, .data.ptr = &l->watch };
-
-		if (l->watched == want || l->fd < 0)
-			continue;
-		/* Level-triggered: clients left in the backlog show up again. */
-		if (epoll_ctl(m->epfd, EPOLL_CTL_MOD, l->fd, &ev) == 0)
-			l->watched = want;
-	}
-}
-
-/* Host clients become REQUESTs to the listener's guest port. */
-static void listener_accept(struct vsock_mux *m, struct mux_listener *l)
-{
-	if (l->fd < 0)
-		return; /* removed in this batch */
-	while (m->active && m->nconns < VSOCK_MUX_MAX_CONNS) {
-		struct sockaddr_storage sa;
-		socklen_t salen = sizeof(sa);
-		int fd = accept4(l->fd, (struct sockaddr *)&sa, &salen, SOCK_NONBLOCK | SOCK_CLOEXEC);
-		struct vsock_conn *c;
-		uint32_t port;
-
-		if (fd < 0) {
-			if (errno == EINTR || errno == ECONNABORTED)
-				continue;
-			if (errno != EAGAIN && errno != EWOULDBLOCK)
-				log_debug("vsock: accept for guest port %u: %s", l->guest_port,
-					  strerror(errno));
-			break;
-		}
-		port = conn_ephemeral_port(m, l->guest_port);
-		c = port ? conn_new(m, port, l->guest_port, fd, CONN_REQUESTING) : NULL;
-		if (!c) {
-			if (!port)
-				close(fd);
-			break;
-		}
-		c->owe = OWE_REQUEST;
-		if (l->peer_prefix)
-			c->prefix_len = (uint8_t)l->peer_prefix(&sa, salen, c->prefix);
-		conn_update_work(m, c);
-	}
-	mux_listeners_update(m);
 }
 
 /* The service's connect finished (§5.10.6.4: only now the RESPONSE). */
@@ -345,7 +208,7 @@ static void mux_run(struct vsock_mux *m)
 	    write(m->kickfd, &one, sizeof(one)) < 0 && errno != EAGAIN)
 		log_debug("vsock: kick: %s", strerror(errno));
 	m->ops->notify(m->opaque);
-	listeners_sweep(m);
+	mux_listeners_sweep(m);
 }
 
 void vsock_mux_poll(struct vsock_mux *m)
@@ -366,7 +229,7 @@ void vsock_mux_poll(struct vsock_mux *m)
 				log_debug("vsock: kick: %s", strerror(errno));
 			break;
 		case WATCH_LISTENER:
-			listener_accept(m, (struct mux_listener *)w);
+			mux_listener_accept(m, (struct mux_listener *)w);
 			break;
 		case WATCH_CONN:
 			conn_event(m, (struct vsock_conn *)w, ev[i].events);

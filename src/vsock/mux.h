@@ -28,7 +28,10 @@
  * - host bytes are read only into an RX buffer the guest gave and only within
  *   the guest's credit, so a slow guest leaves them in the host socket;
  * - RSTs owed for packets of no connection wait in a ring of VSOCK_RST_RING;
- *   while it is full the TX queue is not popped (the guest throttles itself).
+ *   while it is full the TX queue is not popped (the guest throttles itself);
+ * - optional caps (vsock_mux_limit_service, vsock_mux_set_limits) on what one
+ *   service's streams, setup services' listeners and their clients may hold
+ *   of the table, so that no one kind takes every slot.
  *
  * Threads: every function takes the muxer's lock; the guest ops are called
  * with it held (on the thread that called in). With a loop, host fd readiness
@@ -143,6 +146,7 @@ struct vsock_mux_stats {
 	uint64_t opened, closed, live;
 	uint64_t setups, setup_failed; /* setup headers handled, failed (status errno) */
 	uint64_t msgs_to_host, msgs_to_guest, msgs_dropped; /* SEQPACKET services */
+	uint64_t over_limit; /* streams and listeners refused for a cap (ENOBUFS or RST) */
 	uint64_t to_host, to_guest; /* payload bytes */
 };
 
@@ -157,6 +161,32 @@ void vsock_mux_destroy(struct vsock_mux *m);
  * arg is released at destroy, also when adding fails. */
 int vsock_mux_add_service(struct vsock_mux *m, uint32_t port, const struct vsock_service_ops *ops,
 			  void *arg);
+/*
+ * Caps, beyond the table's: with max set, at most max streams of the guest to
+ * port's service at once, in any state (a setup stream waiting for its
+ * header counts). A REQUEST past it gets RST, except for a setup service: it
+ * is answered, and once its header is in the status is ENOBUFS, as long as
+ * at most VSOCK_MUX_OVER_LIMIT such streams are pending (the guest learns
+ * why; beyond, RST). 0 or -ENOENT (no service there). Before or while running.
+ */
+#define VSOCK_MUX_OVER_LIMIT 16
+int vsock_mux_limit_service(struct vsock_mux *m, uint32_t port, unsigned int max);
+
+/*
+ * The listeners of setup services (those a setup() returns) and their
+ * clients: at most listeners of them at once (a setup past it gets ENOBUFS),
+ * at most inbound clients' connections in all and inbound_per_listener per
+ * listener; a listener at a cap takes no client until one ends (the rest
+ * wait in its backlog). A client counts until its connection ends, also
+ * after its listener closed. Not called: only the table bounds them.
+ */
+struct vsock_mux_limits {
+	unsigned int listeners;
+	unsigned int inbound;
+	unsigned int inbound_per_listener;
+};
+void vsock_mux_set_limits(struct vsock_mux *m, const struct vsock_mux_limits *l);
+
 /* fd: a listening, non-blocking socket; the muxer owns it (closed on error
  * too). Each accepted connection reaches the guest as a REQUEST to guest_port. */
 int vsock_mux_add_listener(struct vsock_mux *m, int fd, uint32_t guest_port);

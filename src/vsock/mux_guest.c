@@ -34,6 +34,7 @@ static void guest_request(struct vsock_mux *m, const struct vsock_hdr *h)
 	const struct mux_service *s = find_service(m, h->dst_port);
 	struct vsock_conn *c = NULL;
 	bool in_progress = false;
+	enum mux_admit admit;
 	int fd = -1;
 
 	if (!s || m->nconns >= VSOCK_MUX_MAX_CONNS) {
@@ -44,6 +45,9 @@ static void guest_request(struct vsock_mux *m, const struct vsock_hdr *h)
 		log_pkt("socket type not served on that port", h);
 		goto refuse;
 	}
+	admit = mux_limits_admit(m, s);
+	if (admit == MUX_REFUSE)
+		goto refuse;
 	if (s->ops->setup) {
 		/* Answered at once; the header comes as the stream's first bytes. */
 		c = conn_new(m, h->dst_port, h->src_port, -1, CONN_SETUP);
@@ -64,6 +68,7 @@ static void guest_request(struct vsock_mux *m, const struct vsock_hdr *h)
 	}
 	if (!c)
 		goto refuse;
+	mux_limits_take(m, c, s, admit);
 	c->peer_buf_alloc = h->buf_alloc;
 	c->peer_fwd_cnt = h->fwd_cnt;
 	if (!in_progress)

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * vsock muxer internals, shared by
- *   mux.c        create/destroy, services, listeners, host fd readiness, the run loop
+ *   mux.c        create/destroy, services, host fd readiness, the run loop
+ *   mux_listen.c listeners: adding, removing, accepting host clients
+ *   mux_limits.c the caps on what one guest holds (streams, listeners, clients)
  *   conn.c       the connection table, host ports, the work list, closing
  *   mux_guest.c  packets from the guest (the state machine of §5.10.6)
  *   mux_rx.c     packets to the guest: RSTs, control packets, host data
@@ -85,6 +87,15 @@ struct vsock_conn {
 	bool reset_after_prefix;
 	struct mux_listener *listener;
 
+	/* The caps (mux_limits.c): the service whose count holds this stream
+	 * (its index + 1, 0 for none), or over_limit: counted apart, answered
+	 * with ENOBUFS; a listener's client counts in inbound and, while its
+	 * listener lives, in from's clients. */
+	unsigned int svc_index;
+	bool over_limit;
+	bool inbound;
+	struct mux_listener *from;
+
 	/* SEQPACKET (mux_seq.c): type, the guest's message being assembled and
 	 * the one going to the guest. */
 	uint16_t type;
@@ -98,6 +109,7 @@ struct mux_service {
 	uint32_t port;
 	const struct vsock_service_ops *ops;
 	void *arg;
+	unsigned int live, max_live; /* the guest's streams now; cap (UINT_MAX: none) */
 };
 
 struct mux_listener {
@@ -108,6 +120,8 @@ struct mux_listener {
 	bool watched; /* EPOLLIN on; off while inactive or the table is full */
 	struct vsock_conn *owner; /* a setup stream's listener ends with it */
 	size_t (*peer_prefix)(const void *sockaddr, uint32_t len, uint8_t *out);
+	bool capped;          /* a setup service's: the inbound caps apply */
+	unsigned int clients; /* its clients' connections now */
 };
 
 struct vsock_mux {
@@ -134,6 +148,12 @@ struct vsock_mux {
 	struct mux_listener **listeners;
 	unsigned int nlisteners;
 	bool listeners_dead; /* some have fd -1: freed at the end of a run */
+
+	struct vsock_mux_limits limits; /* vsock_mux_set_limits */
+	bool limited;                   /* limits were set */
+	unsigned int nowned;            /* capped listeners */
+	unsigned int ninbound;          /* their clients' connections */
+	unsigned int nover;             /* over_limit streams */
 
 	struct vsock_mux_stats stats;
 	struct vsock_txpkt txpkt; /* scratch for the packet being handled */
@@ -187,14 +207,42 @@ void mux_rx_send_hdr(struct vsock_mux *m, struct vsock_rxbuf *b, const struct vs
 /* Fills RX buffers; returns how many packets went to the guest. */
 unsigned int mux_rx_pump(struct vsock_mux *m, unsigned int budget);
 
-/* mux.c: listeners resume once the table has room. */
+/* mux_listen.c */
+/* Listeners are watched while the table and their caps have room. */
 void mux_listeners_update(struct vsock_mux *m);
-/* A listener owned by c (a setup stream); closes fd on error. 0 or -errno. */
+/* A listener owned by c (a setup stream); closes fd on error. 0, -ENOBUFS
+ * (the listener cap), or -errno. */
 int mux_listener_add_owned(struct vsock_mux *m, int fd, uint32_t guest_port,
 			   struct vsock_conn *c,
 			   size_t (*peer_prefix)(const void *sockaddr, uint32_t len, uint8_t *out));
 /* Closes and forgets l (its owner ended). */
 void mux_listener_remove(struct vsock_mux *m, struct mux_listener *l);
+/* Frees the removed listeners, at the end of a run. */
+void mux_listeners_sweep(struct vsock_mux *m);
+/* Host clients of l become REQUESTs to its guest port, while it has room. */
+void mux_listener_accept(struct vsock_mux *m, struct mux_listener *l);
+
+/* mux_limits.c: the caps of mux.h. */
+enum mux_admit {
+	MUX_ADMIT,       /* counted against its service */
+	MUX_ADMIT_OVER,  /* past the cap: answered, then ENOBUFS as its status */
+	MUX_REFUSE,      /* past the cap: RST */
+};
+/* Whether a guest REQUEST to s may have a stream. */
+enum mux_admit mux_limits_admit(struct vsock_mux *m, const struct mux_service *s);
+/* c was made for that REQUEST with the verdict a. */
+void mux_limits_take(struct vsock_mux *m, struct vsock_conn *c, const struct mux_service *s,
+		     enum mux_admit a);
+/* c goes: gives back what it counted in. */
+void mux_limits_release(struct vsock_mux *m, struct vsock_conn *c);
+/* Whether a setup service may have another listener; l was added. */
+bool mux_limits_listener_allowed(struct vsock_mux *m);
+void mux_limits_listener_added(struct vsock_mux *m, struct mux_listener *l);
+/* l was removed: its clients stay, counted in the total only. */
+void mux_limits_listener_gone(struct vsock_mux *m, struct mux_listener *l);
+/* Whether l's caps let it take another client; c is one it took. */
+bool mux_limits_inbound_room(const struct vsock_mux *m, const struct mux_listener *l);
+void mux_limits_accepted(struct vsock_mux *m, struct mux_listener *l, struct vsock_conn *c);
 
 /* mux_setup.c: setup services. */
 /* Guest bytes of a CONN_SETUP stream; false when c must be reset. */

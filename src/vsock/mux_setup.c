@@ -59,6 +59,10 @@ void mux_setup_run(struct vsock_conn *c)
 	int r;
 
 	m->stats.setups++;
+	if (c->over_limit) {
+		setup_status(c, ENOBUFS, 0); /* mux_limits_admit: past the service's cap */
+		return;
+	}
 	r = c->svc->setup(c->svc_arg, c->guest_port, c->setup, &out);
 	if (r < 0) {
 		setup_status(c, -r, 0);

@@ -194,9 +194,14 @@ TEST(api_setters_replace_earlier_values_without_leaking)
 /* The kernel command line as start.c composes it for ctx, with dev_args. */
 static void check_cmdline(uint32_t id, const char *dev_args, const char *want)
 {
+	struct krun_ctx *ctx = ctx_hold(id);
 	char *line = NULL;
+	int r;
 
-	CHECK_EQ(ctx_kernel_cmdline(ctx_get(id), dev_args, &line), 0);
+	CHECK(ctx != NULL);
+	r = ctx_kernel_cmdline(ctx, dev_args, &line);
+	ctx_put(ctx);
+	CHECK_EQ(r, 0);
 	if (strcmp(line, want))
 		harness_fail(__FILE__, __LINE__, "command line \"%s\", expected \"%s\"", line, want);
 	free(line);

@@ -9,11 +9,14 @@
 #include "harness.h"
 
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <sys/un.h>
 
+#include "tsi/priv.h"
 #include "tsi/tsi.h"
 #include "tsi/wire.h"
+#include "util/log.h"
 #include "vsock_fake_guest.h"
 
 #define GPORT 1500
@@ -54,7 +57,8 @@ static struct fake *tsi_fake(const struct tsi_config *cfg)
 	return f;
 }
 
-static const struct tsi_config open_cfg = { .inet = true, .policy = { .allow_loopback = true } };
+/* The zero policy: everything allowed, as upstream; the default caps. */
+static const struct tsi_config open_cfg = { .inet = true };
 
 /* REQUEST to the TSI port, RESPONSE back, then the header in chunks of at
  * most chunk bytes. */
@@ -281,30 +285,6 @@ TEST(tsi_bytes_before_the_status_reset_only_that_stream)
 	fake_free(f);
 }
 
-TEST(tsi_egress_policy_can_deny_host_loopback)
-{
-	const struct tsi_config cfg = { .inet = true, .policy = { .allow_loopback = false } };
-	struct fake *f = tsi_fake(&cfg);
-	uint8_t hdr[TSI_SETUP_SIZE];
-	struct sockaddr_in6 m6 = { .sin6_family = AF_INET6 };
-	struct sockaddr_in a4 = { .sin_family = AF_INET };
-
-	mk_setup(hdr, TSI_OP_CONNECT, 4, lo4, 80, 0);
-	tsi_open(f, GPORT, hdr, TSI_SETUP_SIZE);
-	CHECK_EQ(status_of(f, GPORT, 0, NULL), EACCES);
-	fake_free(f);
-
-	inet_pton(AF_INET6, "::ffff:127.1.2.3", &m6.sin6_addr);
-	CHECK(!tsi_policy_allows(&cfg.policy, (struct sockaddr *)&m6));
-	inet_pton(AF_INET6, "::1", &m6.sin6_addr);
-	CHECK(!tsi_policy_allows(&cfg.policy, (struct sockaddr *)&m6));
-	inet_pton(AF_INET6, "fd77::1", &m6.sin6_addr);
-	CHECK(tsi_policy_allows(&cfg.policy, (struct sockaddr *)&m6));
-	inet_pton(AF_INET, "10.77.0.1", &a4.sin_addr);
-	CHECK(tsi_policy_allows(&cfg.policy, (struct sockaddr *)&a4));
-	CHECK(tsi_policy_allows(&open_cfg.policy, (struct sockaddr *)&m6));
-}
-
 /* LISTEN for guest port gport_listen (exposed per cfg), control stream from
  * guest port GPORT; returns the status's errno, the host port in *host. */
 static int tsi_listen(struct fake *f, uint16_t guest_listen_port, uint32_t *host)
@@ -366,8 +346,7 @@ TEST(tsi_port_map_decides_what_is_exposed)
 	uint16_t hp = closed_port();
 	char entry[16];
 	const char *map[] = { entry, NULL }, *empty[] = { NULL };
-	struct tsi_config cfg = { .inet = true, .port_map = map, .port_map_set = true,
-				  .policy = { .allow_loopback = true } };
+	struct tsi_config cfg = { .inet = true, .port_map = map, .port_map_set = true };
 	struct fake *f;
 	uint32_t host = 0;
 
@@ -523,8 +502,10 @@ static int udp_open(struct fake *f, uint32_t gport, uint16_t port, uint32_t *hos
 	CHECK_EQ(last(f)->h.type, SEQ);
 	mk_setup(hdr, TSI_OP_UDP, 4, lo4, port, 0);
 	udp_msg(f, gport, hdr, sizeof(hdr), sizeof(hdr));
-	CHECK(last(f)->h.flags & VSOCK_SEQ_EOM); /* the status is one message */
-	return status_of(f, gport, before, host);
+	int r = status_of(f, gport, before, host);
+	/* The status is one message (a failed one is followed by RST). */
+	CHECK(r || (last(f)->h.flags & VSOCK_SEQ_EOM));
+	return r;
 }
 
 static int udp_socket(uint16_t *port)
@@ -689,8 +670,7 @@ TEST(tsi_udp_bound_exposed_port_uses_the_mapped_host_port)
 	int probe = udp_socket(&hp);
 	char entry[16];
 	const char *map[] = { entry, NULL };
-	struct tsi_config cfg = { .inet = true, .port_map = map, .port_map_set = true,
-				  .policy = { .allow_loopback = true } };
+	struct tsi_config cfg = { .inet = true, .port_map = map, .port_map_set = true };
 	struct fake *f;
 	uint32_t host = 0;
 
@@ -785,4 +765,401 @@ TEST(tsi_unix_reaches_only_allow_listed_paths)
 	unlink(ok);
 	unlink(other);
 	rmdir(dir);
+}
+
+/* ---- The policy and the caps (issue 16) ---- */
+
+/* A connect setup to text (IPv4 or IPv6, mapped included):port from gport;
+ * the status errno. */
+static int connect_to(struct fake *f, uint32_t gport, const char *text, uint16_t port)
+{
+	uint8_t hdr[TSI_SETUP_SIZE], a[16];
+	bool v4 = inet_pton(AF_INET, text, a) == 1;
+	unsigned int before = f->ngot;
+
+	CHECK(v4 || inet_pton(AF_INET6, text, a) == 1);
+	mk_setup(hdr, TSI_OP_CONNECT, v4 ? 4 : 6, a, port, 0);
+	give_rx(f, 8);
+	tsi_open(f, gport, hdr, TSI_SETUP_SIZE);
+	serve(f, 100);
+	return status_of(f, gport, before, NULL);
+}
+
+static bool have_ipv6_loopback(void)
+{
+	struct sockaddr_in6 a = { .sin6_family = AF_INET6, .sin6_addr = IN6ADDR_LOOPBACK_INIT };
+	int fd = socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	bool ok = fd >= 0 && bind(fd, (struct sockaddr *)&a, sizeof(a)) == 0;
+
+	if (fd >= 0)
+		close(fd);
+	return ok;
+}
+
+TEST(tsi_policy_unspecified_addresses_reach_loopback_unless_the_host_is_denied)
+{
+	struct tsi_config deny = { .inet = true, .policy = { .flags = TSI_DENY_HOST } };
+	uint16_t port;
+	int lfd = tcp_listener(AF_INET, &port); /* 127.0.0.1 only */
+	struct fake *f = tsi_fake(&open_cfg);
+
+	/* What the finding says: 0.0.0.0 and ::ffff:0.0.0.0 reach a listener
+	 * that took 127.0.0.1 only. */
+	CHECK_EQ(connect_to(f, GPORT, "0.0.0.0", port), 0);
+	CHECK_EQ(connect_to(f, GPORT + 1, "::ffff:0.0.0.0", port), 0);
+	for (int i = 0; i < 2; i++) {
+		int cfd = accept(lfd, NULL, NULL);
+		CHECK(cfd >= 0);
+		close(cfd);
+	}
+	fake_free(f);
+
+	f = tsi_fake(&deny);
+	CHECK_EQ(connect_to(f, GPORT, "0.0.0.0", port), EPERM);
+	CHECK_EQ(last(f)->h.op, VSOCK_OP_RST);
+	CHECK_EQ(connect_to(f, GPORT + 1, "::ffff:0.0.0.0", port), EPERM);
+	CHECK_EQ(connect_to(f, GPORT + 2, "::ffff:127.0.0.1", port), EPERM);
+	CHECK_EQ(connect_to(f, GPORT + 3, "127.0.0.1", port), EPERM);
+	CHECK_EQ(connect_to(f, GPORT + 4, "::", port), EPERM);
+	CHECK_EQ(connect_to(f, GPORT + 5, "::1", port), EPERM);
+	/* None reached the listener. */
+	fcntl(lfd, F_SETFL, O_NONBLOCK);
+	CHECK(accept(lfd, NULL, NULL) < 0 && errno == EAGAIN);
+	fake_free(f);
+
+	/* An allow entry for it is the way back in, for that port only. */
+	char rule[32];
+	snprintf(rule, sizeof(rule), "127.0.0.1:%u", port);
+	CHECK_EQ(tsi_rule_parse(rule, &deny.policy.rules[0], &(const char *){ NULL }), 0);
+	deny.policy.nrules = 1;
+	f = tsi_fake(&deny);
+	CHECK_EQ(connect_to(f, GPORT, "127.0.0.1", port), 0);
+	CHECK_EQ(connect_to(f, GPORT + 1, "0.0.0.0", port), EPERM);
+	fake_free(f);
+	close(lfd);
+
+	if (!have_ipv6_loopback())
+		return;
+	lfd = tcp_listener(AF_INET6, &port); /* ::1 only */
+	f = tsi_fake(&open_cfg);
+	CHECK_EQ(connect_to(f, GPORT, "::", port), 0);
+	fake_free(f);
+	close(lfd);
+}
+
+TEST(tsi_policy_link_local_metadata_address_is_refused_before_any_connect)
+{
+	const struct tsi_config cfg = { .inet = true, .policy = { .flags = TSI_DENY_LINK_LOCAL } };
+	struct fake *f = tsi_fake(&cfg);
+
+	CHECK_EQ(connect_to(f, GPORT, "169.254.169.254", 80), EPERM);
+	CHECK_EQ(connect_to(f, GPORT + 1, "::ffff:169.254.169.254", 80), EPERM);
+	CHECK_EQ(connect_to(f, GPORT + 2, "fe80::1", 80), EPERM);
+	fake_free(f);
+}
+
+TEST(tsi_policy_allow_list_only_names_address_and_port)
+{
+	struct tsi_config cfg = { .inet = true, .policy = { .flags = TSI_ALLOW_LIST_ONLY } };
+	uint16_t port;
+	int lfd = tcp_listener(AF_INET, &port);
+	char rule[32];
+	struct fake *f;
+
+	snprintf(rule, sizeof(rule), "127.0.0.0/8:%u", port);
+	CHECK_EQ(tsi_rule_parse(rule, &cfg.policy.rules[0], &(const char *){ NULL }), 0);
+	cfg.policy.nrules = 1;
+	f = tsi_fake(&cfg);
+	CHECK_EQ(connect_to(f, GPORT, "127.0.0.1", port), 0);
+	CHECK_EQ(connect_to(f, GPORT + 1, "127.0.0.1", (uint16_t)(port + 1)), EPERM);
+	CHECK_EQ(connect_to(f, GPORT + 2, "10.1.2.3", port), EPERM);
+	fake_free(f);
+	close(lfd);
+}
+
+TEST(tsi_policy_decides_each_udp_datagram_by_its_destination)
+{
+	struct tsi_config cfg = { .inet = true, .policy = { .flags = TSI_DENY_HOST } };
+	uint16_t p1, p2;
+	int s1 = udp_socket(&p1), s2 = udp_socket(&p2);
+	uint8_t msg[128], buf[64];
+	struct vsock_mux_stats st;
+	char rule[32];
+	struct fake *f;
+
+	snprintf(rule, sizeof(rule), "127.0.0.1:%u", p2);
+	CHECK_EQ(tsi_rule_parse(rule, &cfg.policy.rules[0], &(const char *){ NULL }), 0);
+	cfg.policy.nrules = 1;
+	f = tsi_fake(&cfg);
+	CHECK_EQ(udp_open(f, GPORT, 0, NULL), 0);
+	/* One socket, three datagrams: to 0.0.0.0:p1 (loopback, denied), to the
+	 * allowed 127.0.0.1:p2, to 127.0.0.1:p1 (denied). */
+	size_t n = mk_dgram(msg, p1, "zero", 4);
+	memset(msg + 8, 0, 4);
+	udp_msg(f, GPORT, msg, n, 512);
+	udp_msg(f, GPORT, msg, mk_dgram(msg, p2, "fine", 4), 512);
+	udp_msg(f, GPORT, msg, mk_dgram(msg, p1, "lo", 2), 512);
+	CHECK_EQ(recv(s2, buf, sizeof(buf), 0), 4);
+	CHECK(!memcmp(buf, "fine", 4));
+	CHECK(recv(s1, buf, sizeof(buf), MSG_DONTWAIT) < 0 && errno == EAGAIN);
+	vsock_mux_get_stats(f->m, &st);
+	CHECK_EQ(st.msgs_dropped, 2);
+	CHECK_EQ(st.msgs_to_host, 1);
+	CHECK_EQ(st.live, 1); /* a denial drops the datagram, not the socket */
+	fake_free(f);
+	close(s1);
+	close(s2);
+}
+
+TEST(tsi_policy_denials_are_logged_within_a_rate_limit)
+{
+	const struct tsi_config cfg = { .inet = true, .policy = { .flags = TSI_DENY_HOST } };
+	struct fake *f = tsi_fake(&cfg);
+	char text[16384], *p;
+	unsigned int lines = 0;
+	int fd[2];
+	ssize_t n;
+
+	CHECK_EQ(pipe2(fd, O_NONBLOCK | O_CLOEXEC), 0);
+	log_configure(LOG_WARN, fd[1]);
+	for (uint32_t i = 0; i < 50; i++)
+		CHECK_EQ(connect_to(f, GPORT + i, "0.0.0.0", 22), EPERM);
+	log_configure(LOG_WARN, -1);
+	n = read(fd[0], text, sizeof(text) - 1);
+	text[n < 0 ? 0 : n] = '\0';
+	for (p = text; (p = strstr(p, "denied by the TSI policy")); p++)
+		lines++;
+	CHECK(strstr(text, "a guest connect to 0.0.0.0 port 22 denied by the TSI policy"));
+	CHECK_EQ(lines, TSI_DENY_LOG_BURST);
+	close(fd[0]);
+	close(fd[1]);
+	fake_free(f);
+}
+
+/* LISTEN of guest port lport on addr4 from control port cport; the status. */
+static int listen_on(struct fake *f, uint32_t cport, const uint8_t *addr4, uint16_t lport,
+		     uint32_t vport)
+{
+	uint8_t hdr[TSI_SETUP_SIZE];
+	unsigned int before = f->ngot;
+
+	mk_setup(hdr, TSI_OP_LISTEN, 4, addr4, lport, vport);
+	give_rx(f, 8);
+	tsi_open(f, cport, hdr, TSI_SETUP_SIZE);
+	return status_of(f, cport, before, NULL);
+}
+
+/* Whether a TCP socket can bind 127.0.0.2:port (no listener on 0.0.0.0:port). */
+static bool other_loopback_free(uint16_t port)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(port),
+				 .sin_addr.s_addr = htonl(0x7f000002) };
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	bool ok = bind(fd, (struct sockaddr *)&a, sizeof(a)) == 0;
+
+	close(fd);
+	return ok;
+}
+
+TEST(tsi_listen_loopback_exposes_a_guest_wildcard_listener_on_loopback_only)
+{
+	const struct tsi_config cfg = { .inet = true, .policy = { .flags = TSI_LISTEN_LOOPBACK } };
+	static const uint8_t any4[4] = { 0 };
+	uint16_t port = closed_port();
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(port),
+				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	struct fake *f = tsi_fake(&open_cfg);
+	int cfd;
+
+	/* Without the flag the guest's 0.0.0.0 is the host's: every address. */
+	CHECK_EQ(listen_on(f, GPORT, any4, port, 7000), 0);
+	CHECK(!other_loopback_free(port));
+	fake_free(f);
+
+	f = tsi_fake(&cfg);
+	CHECK_EQ(listen_on(f, GPORT, any4, port, 7000), 0);
+	CHECK(other_loopback_free(port));
+	cfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	CHECK_EQ(connect(cfd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	serve(f, 100);
+	CHECK_EQ(last(f)->h.op, VSOCK_OP_REQUEST);
+	CHECK_EQ(last(f)->h.dst_port, 7000);
+	close(cfd);
+	fake_free(f);
+}
+
+TEST(tsi_listen_loopback_binds_an_exposed_udp_port_on_loopback)
+{
+	uint16_t hp;
+	int probe = udp_socket(&hp);
+	char entry[16];
+	const char *map[] = { entry, NULL };
+	const struct tsi_config cfg = { .inet = true, .port_map = map, .port_map_set = true,
+					.policy = { .flags = TSI_LISTEN_LOOPBACK } };
+	uint8_t hdr[TSI_SETUP_SIZE];
+	static const uint8_t any4[4] = { 0 };
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = 0,
+				 .sin_addr.s_addr = htonl(0x7f000002) };
+	struct fake *f;
+	int fd;
+
+	close(probe);
+	snprintf(entry, sizeof(entry), "%u:53", hp);
+	f = tsi_fake(&cfg);
+	send_pkt(f, &(struct pkt){ .op = VSOCK_OP_REQUEST, .type = SEQ, .src_port = GPORT,
+				   .dst_port = TSI_UDP_VSOCK_PORT, .buf_alloc = 262144 });
+	mk_setup(hdr, TSI_OP_UDP, 4, any4, 53, 0);
+	udp_msg(f, GPORT, hdr, sizeof(hdr), sizeof(hdr));
+	CHECK_EQ(status_of(f, GPORT, 0, NULL), 0);
+	/* Bound to 127.0.0.1:hp, not 0.0.0.0:hp: 127.0.0.2:hp is free. */
+	a.sin_port = htons(hp);
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	CHECK_EQ(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+	close(fd);
+	fake_free(f);
+}
+
+/* A config with one cap set. */
+static struct tsi_config capped(enum tsi_limit which, uint32_t max)
+{
+	struct tsi_config cfg = { .inet = true };
+
+	cfg.limits.set = 1u << which;
+	cfg.limits.max[which] = max;
+	return cfg;
+}
+
+TEST(tsi_cap_on_connections_answers_enobufs_and_frees_with_them)
+{
+	const struct tsi_config cfg = capped(TSI_LIMIT_CONNECTIONS, 2);
+	uint16_t port;
+	int lfd = tcp_listener(AF_INET, &port);
+	struct fake *f = tsi_fake(&cfg);
+	struct vsock_mux_stats st;
+
+	CHECK_EQ(connect_to(f, GPORT, "127.0.0.1", port), 0);
+	CHECK_EQ(connect_to(f, GPORT + 1, "127.0.0.1", port), 0);
+	CHECK_EQ(connect_to(f, GPORT + 2, "127.0.0.1", port), ENOBUFS);
+	CHECK_EQ(last(f)->h.op, VSOCK_OP_RST);
+	vsock_mux_get_stats(f->m, &st);
+	CHECK_EQ(st.over_limit, 1);
+	CHECK_EQ(st.live, 2);
+	/* The guest closes one: its slot is free again. */
+	send_pkt(f, &(struct pkt){ .op = VSOCK_OP_RST, .src_port = GPORT,
+				   .dst_port = TSI_VSOCK_PORT });
+	CHECK_EQ(connect_to(f, GPORT + 3, "127.0.0.1", port), 0);
+	/* A listening socket is a TCP stream too. */
+	CHECK_EQ(listen_on(f, GPORT + 4, lo4, closed_port(), 7000), ENOBUFS);
+	fake_free(f);
+	close(lfd);
+}
+
+TEST(tsi_cap_streams_waiting_for_a_header_count_and_refusals_are_bounded)
+{
+	const struct tsi_config cfg = capped(TSI_LIMIT_CONNECTIONS, 4);
+	struct fake *f = tsi_fake(&cfg);
+	struct vsock_mux_stats st;
+	uint32_t gport = 3000;
+
+	/* Streams that never send their header: 4 counted, then
+	 * VSOCK_MUX_OVER_LIMIT answered (ENOBUFS once a header comes), then RST. */
+	for (unsigned int i = 0; i < 4 + VSOCK_MUX_OVER_LIMIT; i++, gport++) {
+		send_pkt(f, &(struct pkt){ .op = VSOCK_OP_REQUEST, .src_port = gport,
+					   .dst_port = TSI_VSOCK_PORT, .buf_alloc = 65536 });
+		give_rx(f, 2);
+		CHECK_EQ(last(f)->h.op, VSOCK_OP_RESPONSE);
+	}
+	send_pkt(f, &(struct pkt){ .op = VSOCK_OP_REQUEST, .src_port = gport,
+				   .dst_port = TSI_VSOCK_PORT, .buf_alloc = 65536 });
+	give_rx(f, 2);
+	CHECK_EQ(last(f)->h.op, VSOCK_OP_RST);
+	CHECK_EQ(last(f)->h.dst_port, gport);
+	vsock_mux_get_stats(f->m, &st);
+	CHECK_EQ(st.live, 4 + VSOCK_MUX_OVER_LIMIT);
+	CHECK_EQ(st.over_limit, VSOCK_MUX_OVER_LIMIT + 1);
+	fake_free(f);
+}
+
+TEST(tsi_cap_on_listeners_and_udp_sockets)
+{
+	struct tsi_config cfg = capped(TSI_LIMIT_LISTENERS, 1);
+	struct fake *f = tsi_fake(&cfg);
+
+	CHECK_EQ(listen_on(f, GPORT, lo4, closed_port(), 7000), 0);
+	CHECK_EQ(listen_on(f, GPORT + 1, lo4, closed_port(), 7001), ENOBUFS);
+	send_pkt(f, &(struct pkt){ .op = VSOCK_OP_RST, .src_port = GPORT,
+				   .dst_port = TSI_VSOCK_PORT });
+	CHECK_EQ(listen_on(f, GPORT + 2, lo4, closed_port(), 7001), 0);
+	fake_free(f);
+
+	cfg = capped(TSI_LIMIT_UDP_SOCKETS, 1);
+	f = tsi_fake(&cfg);
+	CHECK_EQ(udp_open(f, GPORT, 0, NULL), 0);
+	CHECK_EQ(udp_open(f, GPORT + 1, 0, NULL), ENOBUFS);
+	fake_free(f);
+}
+
+/* Host clients of 127.0.0.1:port, n of them, into fds. */
+static void clients(uint16_t port, int *fds, unsigned int n)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(port),
+				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+
+	for (unsigned int i = 0; i < n; i++) {
+		fds[i] = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		CHECK_EQ(connect(fds[i], (struct sockaddr *)&sa, sizeof(sa)), 0);
+	}
+}
+
+/* REQUESTs the muxer sent to guest port vport since from. */
+static unsigned int requests_to(const struct fake *f, unsigned int from, uint32_t vport,
+				uint32_t *host_port)
+{
+	unsigned int n = 0;
+
+	for (unsigned int i = from; i < f->ngot; i++) {
+		const struct got *g = &f->got[i % MAX_GOT];
+		if (g->h.op == VSOCK_OP_REQUEST && g->h.dst_port == vport) {
+			n++;
+			*host_port = g->h.src_port;
+		}
+	}
+	return n;
+}
+
+TEST(tsi_cap_inbound_clients_per_listener_and_in_all_wait_in_the_backlog)
+{
+	struct tsi_config cfg = capped(TSI_LIMIT_INBOUND_PER_LISTENER, 2);
+	uint16_t pa = closed_port(), pb = closed_port();
+	int a[3], b[2];
+	uint32_t hp = 0;
+	struct fake *f;
+	unsigned int from;
+
+	cfg.limits.set |= 1u << TSI_LIMIT_INBOUND;
+	cfg.limits.max[TSI_LIMIT_INBOUND] = 3;
+	f = tsi_fake(&cfg);
+	CHECK_EQ(listen_on(f, GPORT, lo4, pa, 7000), 0);
+	CHECK_EQ(listen_on(f, GPORT + 1, lo4, pb, 7001), 0);
+	from = f->ngot;
+	clients(pa, a, 3); /* the kernel completes them: they wait in the backlog */
+	give_rx(f, 16);
+	serve(f, 100);
+	CHECK_EQ(requests_to(f, from, 7000, &hp), 2); /* per listener */
+	clients(pb, b, 2);
+	serve(f, 100);
+	CHECK_EQ(requests_to(f, from, 7001, &hp), 1); /* 3 in all */
+	/* The guest refuses one of the first listener's: one more gets in. */
+	send_pkt(f, &(struct pkt){ .op = VSOCK_OP_RST, .src_port = 7001, .dst_port = hp });
+	serve(f, 100);
+	CHECK_EQ(requests_to(f, from, 7000, &hp) + requests_to(f, from, 7001, &hp), 4);
+	/* A listener that closes leaves its clients counted until they end. */
+	for (unsigned int i = 0; i < 3; i++)
+		close(a[i]);
+	for (unsigned int i = 0; i < 2; i++)
+		close(b[i]);
+	send_pkt(f, &(struct pkt){ .op = VSOCK_OP_RST, .src_port = GPORT,
+				   .dst_port = TSI_VSOCK_PORT });
+	serve(f, 50);
+	fake_free(f);
 }

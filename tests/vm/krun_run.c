@@ -24,6 +24,12 @@
  *     --no-implicit-vsock        krun_disable_implicit_vsock
  *     --add-vsock FEATURES       krun_add_vsock (KRUN_TSI_HIJACK_* bits)
  *     --tsi-unix PATH            krun_allow_tsi_unix_path (repeatable)
+ *     --tsi-policy FLAGS         krun_set_tsi_policy: a number, or names joined by
+ *                                commas: deny-host, deny-link-local, deny-private,
+ *                                allow-list-only, listen-loopback
+ *     --tsi-allow ENTRY          an allow[] entry of it (repeatable)
+ *     --tsi-limit NAME=MAX       krun_set_tsi_limit (repeatable); NAME: connections,
+ *                                listeners, udp-sockets, inbound, inbound-per-listener
  *     --log-level N
  * Exits with krun_start_enter's process status, or 100 + -errno of the first
  * failing call (printed).
@@ -38,6 +44,44 @@
 #include "libkrun.h"
 
 #define MAX_ITEMS 100000
+
+static const char *const policy_names[] = {
+	"deny-host", "deny-link-local", "deny-private", "allow-list-only", "listen-loopback",
+};
+static const char *const limit_names[] = {
+	"connections", "listeners", "udp-sockets", "inbound", "inbound-per-listener",
+};
+
+/* An index of names (n of them) for text of len bytes, or -1. */
+static int name_index(const char *const *names, int n, const char *text, size_t len)
+{
+	for (int i = 0; i < n; i++)
+		if (strlen(names[i]) == len && !strncmp(names[i], text, len))
+			return i;
+	return -1;
+}
+
+/* --tsi-policy: "5" or "deny-host,deny-private"; exits 99 on a bad name. */
+static uint32_t policy_flags(const char *v)
+{
+	uint32_t flags = 0;
+	char *end;
+
+	if (*v >= '0' && *v <= '9')
+		return (uint32_t)strtoul(v, &end, 0);
+	while (*v) {
+		size_t len = strcspn(v, ",");
+		int i = name_index(policy_names, 5, v, len);
+
+		if (i < 0) {
+			fprintf(stderr, "krun_run: unknown --tsi-policy flag %.*s\n", (int)len, v);
+			exit(99);
+		}
+		flags |= 1u << i; /* KRUN_TSI_POLICY_* in this order */
+		v += len + (v[len] == ',');
+	}
+	return flags;
+}
 
 static int check(const char *what, int r)
 {
@@ -79,6 +123,8 @@ int main(int argc, char **argv)
 	int no_implicit_vsock = 0, add_vsock = -1; /* TSI features, -1: no call */
 	const char *tsi_unix[16];
 	int ntsi_unix = 0;
+	static const char *tsi_allow[80], *tsi_limit[16];
+	int ntsi_allow = 0, ntsi_limit = 0, tsi_policy = -1; /* -1: no call */
 	int i;
 
 	for (i = 1; i < argc; i++) {
@@ -132,6 +178,9 @@ int main(int argc, char **argv)
 		else if (!strcmp(a, "--virtiofs") && nfs < 63) virtiofs[nfs++] = v;
 		else if (!strcmp(a, "--add-vsock")) add_vsock = atoi(v);
 		else if (!strcmp(a, "--tsi-unix") && ntsi_unix < 16) tsi_unix[ntsi_unix++] = v;
+		else if (!strcmp(a, "--tsi-policy")) tsi_policy = (int)policy_flags(v);
+		else if (!strcmp(a, "--tsi-allow") && ntsi_allow < 79) tsi_allow[ntsi_allow++] = v;
+		else if (!strcmp(a, "--tsi-limit") && ntsi_limit < 16) tsi_limit[ntsi_limit++] = v;
 		else if (!strcmp(a, "--port-map") && nports < 63) {
 			port_map_set = 1;
 			port_map[nports++] = v;
@@ -202,6 +251,21 @@ int main(int argc, char **argv)
 	for (int k = 0; k < ntsi_unix; k++)
 		check("krun_allow_tsi_unix_path",
 		      krun_allow_tsi_unix_path((uint32_t)ctx, tsi_unix[k]));
+	if (tsi_policy >= 0 || ntsi_allow)
+		check("krun_set_tsi_policy",
+		      krun_set_tsi_policy((uint32_t)ctx, tsi_policy < 0 ? 0 : (uint32_t)tsi_policy,
+					  tsi_allow));
+	for (int k = 0; k < ntsi_limit; k++) {
+		const char *eq = strchr(tsi_limit[k], '=');
+		int which = eq ? name_index(limit_names, 5, tsi_limit[k],
+					    (size_t)(eq - tsi_limit[k])) : -1;
+		if (which < 0) {
+			fprintf(stderr, "krun_run: --tsi-limit wants NAME=MAX: %s\n", tsi_limit[k]);
+			return 99;
+		}
+		check("krun_set_tsi_limit", krun_set_tsi_limit((uint32_t)ctx, (uint32_t)which,
+							      (uint32_t)strtoul(eq + 1, NULL, 10)));
+	}
 	if (no_implicit_vsock)
 		check("krun_disable_implicit_vsock", krun_disable_implicit_vsock((uint32_t)ctx));
 	if (add_vsock >= 0)

@@ -8,9 +8,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/uio.h>
+#include <time.h>
 
 #include "fs/fuse_server.h"
 #include "util/log.h"
+#include "util/ratelimit.h"
+#include "vmm/seccomp.h"
 
 #define FS_HIPRIO_QUEUE 0
 #define FS_NUM_REQUEST_QUEUES 1
@@ -20,10 +23,25 @@
  * notify_buf_size field after it exists only with VIRTIO_FS_F_NOTIFICATION). */
 #define FS_CONFIG_SIZE (VIRTIO_FS_TAG_MAX + 4)
 
+/*
+ * How long a reset waits for the requests in flight. A request can block in
+ * the host for good: a file on a hung FUSE or NFS mount inside the share, a
+ * frozen file system. Those waits are uninterruptible or killable only, so no
+ * signal would end them; reset (on a vCPU thread, with the device lock held)
+ * stops waiting instead, and the replies of what is still blocked are dropped
+ * when it ends (fs_worker_main): virtio 1.2 §2.4 wants no buffer used after a
+ * reset, and the guest's is the only memory such a late reply can reach.
+ */
+#define FS_RESET_WAIT_MS 1000
+#define FS_LOG_INTERVAL_MS 10000
+#define FS_LOG_BURST 5
+
 struct fs_worker {
 	struct virtio_fs *fs;
 	pthread_t thread;
 	struct vq_chain chain; /* the request being served */
+	uint64_t gen;          /* the device's generation when it was popped */
+	bool filtered;         /* under its seccomp filter */
 	struct iovec in[VQ_MAX_SEGS], out[VQ_MAX_SEGS];
 };
 
@@ -36,7 +54,10 @@ struct virtio_fs {
 	pthread_cond_t work;  /* a queue may have chains, or stopping */
 	pthread_cond_t idle;  /* inflight fell to 0, or a worker finished starting */
 	bool active, stopping;
-	unsigned int inflight;
+	unsigned int inflight; /* popped since the last reset, not pushed yet */
+	uint64_t gen;          /* resets so far: a reply of an older one is dropped */
+	unsigned int abandoned; /* requests a reset stopped waiting for, not ended yet */
+	struct ratelimit reset_log;
 	unsigned int started, start_failed; /* workers past their thread setup */
 
 	unsigned int nworkers;
@@ -69,16 +90,43 @@ static int fs_activate(struct virtio_dev *d)
 	return 0;
 }
 
+static void fs_deadline(struct timespec *t, long ms)
+{
+	clock_gettime(CLOCK_MONOTONIC, t);
+	t->tv_sec += ms / 1000;
+	t->tv_nsec += ms % 1000 * 1000000L;
+	if (t->tv_nsec >= 1000000000L) {
+		t->tv_sec++;
+		t->tv_nsec -= 1000000000L;
+	}
+}
+
 /* Status 0; dev->lock held, vCPU thread. The transport resets the queues once
- * this returns, so every request in flight must have been pushed back first. */
+ * this returns: every request in flight is pushed back first, or, past
+ * FS_RESET_WAIT_MS, abandoned (its reply dropped), so that a request blocked
+ * in the host holds neither this vCPU nor the VM's exit. */
 static void fs_reset(struct virtio_dev *d)
 {
 	struct virtio_fs *fs = d->priv;
+	struct timespec deadline;
+	uint64_t held;
 
+	fs_deadline(&deadline, FS_RESET_WAIT_MS);
 	pthread_mutex_lock(&fs->lock);
 	fs->active = false;
-	while (fs->inflight)
-		pthread_cond_wait(&fs->idle, &fs->lock);
+	while (fs->inflight &&
+	       pthread_cond_timedwait(&fs->idle, &fs->lock, &deadline) != ETIMEDOUT)
+		;
+	if (fs->inflight) {
+		if (ratelimit_pass(&fs->reset_log, &held))
+			log_warn("virtio-fs %s: reset with %u requests still blocked in the host "
+				 "after %d ms (a hung mount in the share?): their replies will be "
+				 "dropped (%llu such lines left out before)", d->ops->name,
+				 fs->inflight, FS_RESET_WAIT_MS, (unsigned long long)held);
+		fs->abandoned += fs->inflight;
+		fs->inflight = 0;
+	}
+	fs->gen++;
 	pthread_mutex_unlock(&fs->lock);
 }
 
@@ -128,7 +176,10 @@ static void *fs_worker_main(void *arg)
 {
 	struct fs_worker *w = arg;
 	struct virtio_fs *fs = w->fs;
-	int r = fuse_server_thread_init(fs->server);
+	int r;
+
+	pthread_setname_np(pthread_self(), "krun-fs");
+	r = fuse_server_thread_init(fs->server);
 
 	pthread_mutex_lock(&fs->lock);
 	fs->started++;
@@ -138,13 +189,23 @@ static void *fs_worker_main(void *arg)
 	}
 	pthread_cond_broadcast(&fs->idle);
 	while (r == 0 && !fs->stopping) {
-		int q = fs->active ? fs_pop(fs, &w->chain) : -1;
+		int q;
 		uint32_t len;
 
+		/* The first request comes once the guest runs, when the VMM's
+		 * filters are in (vm.c): this worker's own goes on first. */
+		if (fs->active && !w->filtered) {
+			w->filtered = true;
+			r = seccomp_enter(VMM_SECCOMP_FS);
+			if (r < 0)
+				break; /* logged; the other workers serve */
+		}
+		q = fs->active ? fs_pop(fs, &w->chain) : -1;
 		if (q < 0) {
 			pthread_cond_wait(&fs->work, &fs->lock);
 			continue;
 		}
+		w->gen = fs->gen;
 		fs->inflight++;
 		/* More chains may be waiting: let another worker look. */
 		pthread_cond_signal(&fs->work);
@@ -153,8 +214,15 @@ static void *fs_worker_main(void *arg)
 		len = fs_serve(w);
 
 		pthread_mutex_lock(&fs->lock);
-		/* Reset waits for inflight to reach 0, so the queue is still the one
-		 * the chain came from. */
+		if (w->gen != fs->gen) {
+			/* A reset gave up on it: the queue is not the chain's any more. */
+			fs->abandoned--;
+			log_debug("virtio-fs %s: a request abandoned by a reset ended; reply "
+				  "dropped", fs->dev->ops->name);
+			continue;
+		}
+		/* Reset waits for inflight to reach 0 (or moves on with a new
+		 * generation), so the queue is still the one the chain came from. */
 		vq_push(&fs->dev->vq[q], w->chain.head, len);
 		if (vq_needs_signal(&fs->dev->vq[q]))
 			virtio_signal_used(fs->dev);
@@ -245,6 +313,7 @@ struct virtio_dev *virtio_fs_create(const struct virtio_fs_config *cfg)
 	struct virtio_dev *d = calloc(1, sizeof(*d));
 	struct virtio_fs *fs = calloc(1, sizeof(*fs));
 	uint32_t nq = htole32(FS_NUM_REQUEST_QUEUES);
+	pthread_condattr_t ca;
 	int r;
 
 	if (tag_len == 0 || tag_len > VIRTIO_FS_TAG_MAX || cfg->nworkers == 0 ||
@@ -260,7 +329,11 @@ struct virtio_dev *virtio_fs_create(const struct virtio_fs_config *cfg)
 	}
 	pthread_mutex_init(&fs->lock, NULL);
 	pthread_cond_init(&fs->work, NULL);
-	pthread_cond_init(&fs->idle, NULL);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC); /* fs_reset's deadline */
+	pthread_cond_init(&fs->idle, &ca);
+	pthread_condattr_destroy(&ca);
+	fs->reset_log = (struct ratelimit)RATELIMIT_INIT(FS_LOG_INTERVAL_MS, FS_LOG_BURST);
 	fs->dev = d;
 	fs->nworkers = cfg->nworkers;
 	memcpy(fs->config, cfg->tag, tag_len); /* NUL-padded by calloc */
