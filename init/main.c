@@ -228,7 +228,11 @@ int main(void)
 	setup_page_reporting();
 	if (cfg.virtiofs_tag && setup_virtiofs_root(cfg.virtiofs_tag) < 0)
 		fail();
-	if (!cfg.exec && load_oci_config(&cfg) < 0)
+	/* Read for every workload, as upstream's init does: a runtime that gives
+	 * the exec (crun's krun handler: krun_set_exec with no environment)
+	 * still gets the spec's env and cwd. With an exec, a file that cannot be
+	 * read or parsed is ignored, as upstream; without one it is an error. */
+	if (load_oci_config(&cfg) < 0 && !cfg.exec)
 		fail();
 	if (stdio_open(&cfg, &fds) < 0)
 		fail();

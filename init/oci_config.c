@@ -196,12 +196,16 @@ static int apply_tokens(struct config *cfg, const char *s, const struct json_tok
 		if (*w)
 			cfg->workdir = w;
 	}
-	free(cfg->argv);
+	if (cfg->exec) {
+		free(argv); /* the VMM's exec wins (upstream: KRUN_INIT) */
+	} else {
+		free(cfg->argv);
+		cfg->argv = argv;
+		cfg->argc = argc;
+		cfg->exec = argv[0];
+	}
 	free(cfg->envp);
 	free(cfg->owned);
-	cfg->argv = argv;
-	cfg->argc = argc;
-	cfg->exec = argv[0];
 	cfg->envp = envp;
 	cfg->envc = envc;
 	cfg->owned = a.buf;

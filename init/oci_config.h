@@ -2,7 +2,9 @@
 /*
  * The OCI-style workload description an OCI runtime leaves in the root:
  * /.krun_config.json, or the path in the workload environment's KRUN_CONFIG.
- * Used when the VMM was given no exec (krun_set_exec not called).
+ * Read for every workload, as upstream's init does; when the VMM gave an exec
+ * (krun_set_exec: crun's krun handler does, with an empty environment) that
+ * exec stays, and only the environment and working directory come from here.
  *
  * Keys as upstream libkrun's init reads them. A runtime spec (what an OCI
  * runtime such as crun writes: an object with a "process" object member)
@@ -39,7 +41,8 @@
 #define OCI_DEFAULT_HOSTNAME "localhost"
 
 /*
- * Fills cfg->exec/argv, extends cfg->envp and, unless cfg->workdir_set, sets
+ * Fills cfg->exec/argv unless cfg->exec is already set, extends cfg->envp
+ * and, unless cfg->workdir_set, sets
  * cfg->workdir from the JSON text json[0..len) (NULL: no file); what it
  * allocates belongs to cfg (config_free), nothing points into json. On failure
  * cfg is unchanged. Returns 0, or -1 with a

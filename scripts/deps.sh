@@ -11,9 +11,13 @@ build_pkgs=(gcc make libc6-dev binutils cpio xz-utils patch
 # peers), busybox (guest userland), kmod (depmod for the emulated machine's
 # modules), procps (pgrep, free), iproute2 (ip, ss: TSI test networks), dnsmasq
 # (DNS test server), pkgconf (a client built against the installed library),
-# util-linux and bsdutils (mount, flock, script), whatever a minimal Debian lacks.
+# util-linux and bsdutils (mount, flock, script), whatever a minimal Debian lacks;
+# podman (with netavark, iptables, slirp4netns) and containerd, the engines the
+# OCI tests drive our crun with (scripts/build-crun.sh installs crun's own
+# build dependencies).
 check_pkgs=("${build_pkgs[@]}" qemu-system-x86 busybox-static kmod procps iproute2
-	dnsmasq-base pkgconf util-linux bsdutils)
+	dnsmasq-base pkgconf util-linux bsdutils
+	podman netavark iptables slirp4netns containerd)
 demo_pkgs=("${check_pkgs[@]}")
 bench_pkgs=("${check_pkgs[@]}")
 

@@ -28,7 +28,10 @@ cache=${XDG_CACHE_HOME:-$HOME/.cache}/libkrun-c/emu
 # serve later tests (vhost-vsock peers, veth test networks).
 # serve later tests (vhost-vsock peers, veth test networks); virtio_blk and ext4
 # (with the crc32c ext4 asks for) give the scratch disk (see run).
-modules=(kvm-amd 9p 9pnet_virtio virtio_pci vhost_vsock veth tun virtio_blk crc32c_generic ext4)
+# The netfilter and bridge modules let podman's netavark publish ports (OCI tests).
+modules=(kvm-amd 9p 9pnet_virtio virtio_pci vhost_vsock veth tun virtio_blk crc32c_generic ext4
+	bridge br_netfilter nf_tables nft_compat nft_chain_nat nf_nat nf_conntrack nft_masq
+	xt_nat xt_MASQUERADE xt_addrtype xt_conntrack xt_comment xt_mark xt_multiport xt_tcpudp)
 
 die() { echo "emu: $*" >&2; exit 125; }
 

@@ -185,6 +185,41 @@ TEST(oci_runtime_spec_takes_the_workload_from_process_only)
 	done(&o);
 }
 
+/* crun's krun handler gives the exec (krun_set_exec, with an empty
+ * environment) and the workdir (krun_set_workdir): the runtime spec still adds
+ * its env, as upstream's init reads it for every workload; args and cwd stay
+ * the VMM's. */
+TEST(oci_runtime_spec_with_the_vmms_exec_adds_env_only)
+{
+	static const char *const argv[] = { "/bin/vmm-exec", "x", NULL };
+	static const char *const env[] = { "PATH=/sbin:/bin", NULL };
+	struct run o;
+
+	memset(&o, 0, sizeof(o));
+	o.cfg.envp = calloc(2, sizeof(*o.cfg.envp));
+	o.cfg.argv = calloc(3, sizeof(*o.cfg.argv));
+	CHECK(o.cfg.envp && o.cfg.argv);
+	memcpy(o.cfg.envp, env, sizeof(env));
+	memcpy(o.cfg.argv, argv, sizeof(argv));
+	o.cfg.envc = 1;
+	o.cfg.argc = 2;
+	o.cfg.exec = argv[0];
+	o.cfg.workdir = "/vmm";
+	o.cfg.workdir_set = 1;
+	const char *text = "{\"process\":{\"args\":[\"/bin/spec\"],\"cwd\":\"/spec\","
+			   "\"env\":[\"PATH=/spec\",\"A=b c\",\"HOME=/root\"]}}";
+	o.r = oci_config_apply(&o.cfg, text, strlen(text), o.err, sizeof(o.err));
+	CHECK_EQ(o.r, 0);
+	CHECK_STR_EQ(o.cfg.exec, "/bin/vmm-exec");
+	CHECK_EQ(o.cfg.argc, 2);
+	CHECK_STR_EQ(o.cfg.argv[1], "x");
+	CHECK_STR_EQ(o.cfg.workdir, "/vmm");
+	CHECK_STR_EQ(env_of(&o, "A"), "b c");
+	CHECK_STR_EQ(env_of(&o, "HOME"), "/root");
+	CHECK_STR_EQ(env_of(&o, "PATH"), "/sbin:/bin"); /* already set: kept */
+	done(&o);
+}
+
 /* With a process object, nothing elsewhere counts, and its members are the
  * runtime spec's exact names (upstream decodes it as a struct). */
 TEST(oci_runtime_spec_without_args_runs_bin_sh_and_names_are_exact)
