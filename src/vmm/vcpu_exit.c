@@ -273,5 +273,5 @@ void vcpu_exit_report(struct vcpu *v, enum log_level level)
 	if (level == LOG_OFF || level > log_get_level())
 		return; /* no ioctls for a report nobody reads */
 	vcpu_exit_gather(v, &st);
-	vcpu_exit_log(level, v->id, v->run, &st, vcpu_exit_host_is_pvm("/sys"));
+	vcpu_exit_log(level, v->id, v->run, &st, v->vm->host_is_pvm);
 }

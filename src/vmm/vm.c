@@ -16,6 +16,7 @@
 #include "vmm/evloop.h"
 #include "vmm/seccomp.h"
 #include "vmm/vcpu.h"
+#include "vmm/vcpu_exit.h"
 #include "vmm/virtio_bus.h"
 #include "vmm/vmm.h"
 
@@ -168,6 +169,7 @@ int vmm_run(const struct vmm_config *cfg, int *status)
 	r = vm->kvm_fd = open_kvm(false);
 	if (r < 0)
 		goto out;
+	vm->host_is_pvm = vcpu_exit_host_is_pvm("/sys");
 	vm->vm_fd = ioctl(vm->kvm_fd, KVM_CREATE_VM, 0);
 	if (vm->vm_fd < 0) {
 		r = -errno;

@@ -91,6 +91,10 @@ struct vm {
 	pthread_cond_t end_cond;
 	enum vm_end end;
 	int exit_status;
+	/* The host's KVM is kvm_pvm, looked up before any seccomp filter (the
+	 * vCPU threads may not touch the file system): fatal-exit reports say it
+	 * cannot run a standard guest kernel. */
+	bool host_is_pvm;
 };
 
 /* Records how the VM ended (first call wins) and wakes vm_run. Any thread. */
