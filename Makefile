@@ -298,3 +298,67 @@ clean:
 
 -include $(shell find $(B) -name '*.d' 2>/dev/null)
 
+# ---------------------------------------------------------------------------
+# --- Fuzzing (fuzz/): libFuzzer targets; docs/fuzzing.md says what each drives.
+#   make fuzz-build              build/fuzz/fuzz_<name> for each fuzz/fuzz_<name>.c
+#   make fuzz [FUZZ_SECONDS=600] [FUZZ_TARGETS="oci fs"] [FUZZ_RUNS=N]
+#                                run each in turn for FUZZ_SECONDS (0: no
+#                                limit) or N executions, whichever ends first
+# The library's sources (and init's parsers) are built again with clang,
+# ASan+UBSan and fuzzer-no-link into build/fuzz/obj/, apart from every other
+# build. A run grows its own corpus under build/fuzz/corpus/<name> (seeded
+# from fuzz/corpus/<name>), leaves crashes in build/fuzz/artifacts/<name>/ and
+# its scratch files (TMPDIR) in build/fuzz/tmp/<name>/: the checkout is never
+# written. One libFuzzer process per target, in-process (no -jobs/-workers:
+# one worker). "fs" runs twice: as the caller (root: with a tmpfs and a proc
+# bind mount in the share) and with FUZZ_FS_USER=1 (privileges dropped to
+# nobody after setup).
+FUZZ_CC      ?= clang
+FUZZ_SECONDS ?= 600
+FUZZ_RUNS    ?= -1
+FUZZ_B       := $(B)/fuzz
+# clang's -Wcast-align warns on x86 too (gcc's does not; the tree is gcc's).
+FUZZ_CFLAGS  := $(BASE_CFLAGS) -Wno-cast-align -I. -O1 -g -fno-omit-frame-pointer \
+	-fsanitize=address,undefined -fno-sanitize-recover=all
+FUZZ_LIB_SRCS := $(filter %.c,$(LIB_SRCS)) init/json.c init/oci_config.c init/config.c
+FUZZ_LIB_OBJS := $(FUZZ_LIB_SRCS:%.c=$(FUZZ_B)/obj/%.o)
+FUZZ_ALL     := $(patsubst fuzz/fuzz_%.c,%,$(wildcard fuzz/fuzz_*.c))
+FUZZ_TARGETS ?= $(FUZZ_ALL)
+FUZZ_BINS    := $(FUZZ_ALL:%=$(FUZZ_B)/fuzz_%)
+
+.PHONY: fuzz fuzz-build
+
+fuzz-build: $(FUZZ_BINS)
+
+$(FUZZ_B)/obj/%.o: %.c
+	@mkdir -p $(@D)
+	@echo "  CC fuzz $<"
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
+
+$(FUZZ_B)/libkrun-fuzz.a: $(FUZZ_LIB_OBJS)
+	@rm -f $@
+	$(Q)ar rcs $@ $^
+
+$(FUZZ_B)/fuzz_%: fuzz/fuzz_%.c $(wildcard fuzz/*.h) $(FUZZ_B)/libkrun-fuzz.a
+	@mkdir -p $(@D)
+	@echo "  CCLD    $@"
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -MF $@.d -fsanitize=fuzzer -Ifuzz -o $@ $< \
+		$(FUZZ_B)/libkrun-fuzz.a -lpthread -ldl
+
+# One target at a time for FUZZ_SECONDS each, then the next; any crash, leak,
+# timeout or OOM stops the run with libFuzzer's report.
+fuzz: fuzz-build
+	@set -e; for t in $(FUZZ_TARGETS); do \
+		modes=0; [ $$t = fs ] && modes="0 1"; \
+		for u in $$modes; do \
+			n=$$t; [ $$u = 1 ] && n=$$t-user; \
+			c=$(FUZZ_B)/corpus/$$n; a=$(FUZZ_B)/artifacts/$$n; tmp=$(FUZZ_B)/tmp/$$n; \
+			mkdir -p $$c $$a $$tmp; cp -n fuzz/corpus/$$t/* $$c/ 2>/dev/null || true; \
+			[ $$u = 1 ] && chown -R 65534:65534 $$c $$a $$tmp 2>/dev/null || true; \
+			dict=; [ -f fuzz/$$t.dict ] && dict=-dict=fuzz/$$t.dict; \
+			echo "== fuzz_$$t ($$n) for $(FUZZ_SECONDS) s or $(FUZZ_RUNS) runs"; \
+			FUZZ_FS_USER=$$u TMPDIR=$$PWD/$$tmp $(FUZZ_B)/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -runs=$(FUZZ_RUNS) \
+				-timeout=30 -rss_limit_mb=4096 -print_final_stats=1 \
+				-artifact_prefix=$$a/ $$dict $$c; \
+		done; \
+	done

@@ -14,10 +14,11 @@ build_pkgs=(gcc make libc6-dev binutils cpio xz-utils patch
 # util-linux and bsdutils (mount, flock, script), whatever a minimal Debian lacks;
 # podman (with netavark, iptables, slirp4netns) and containerd, the engines the
 # OCI tests drive our crun with (scripts/build-crun.sh installs crun's own
-# build dependencies).
+# build dependencies); clang with its libFuzzer and sanitizer runtimes (the
+# fuzz smoke run, tests/fuzz/smoke.sh).
 check_pkgs=("${build_pkgs[@]}" qemu-system-x86 busybox-static kmod procps iproute2
 	dnsmasq-base pkgconf util-linux bsdutils
-	podman netavark iptables slirp4netns containerd)
+	podman netavark iptables slirp4netns containerd clang libclang-rt-14-dev)
 demo_pkgs=("${check_pkgs[@]}")
 bench_pkgs=("${check_pkgs[@]}")
 
