@@ -12,8 +12,11 @@
  * Each worker pops a chain from either queue (hiprio first) under the device's
  * queue lock, serves it with the lock released, then pushes it back and raises
  * the interrupt. A worker that took a chain wakes another, so a burst of
- * requests spreads over the pool. Reset (vCPU thread) waits until no request
- * is in flight, so a reply is never pushed onto a queue the driver took back.
+ * requests spreads over the pool. Reset (vCPU thread) waits a bounded time
+ * for the requests in flight; one still blocked in the host after that (a
+ * file on a hung mount inside the share) is abandoned: the reset's
+ * generation count makes its late reply be dropped, never pushed onto a
+ * queue the driver took back (virtio_fs.c, fs_reset).
  */
 #ifndef LIBKRUN_DEVICES_FS_VIRTIO_FS_H
 #define LIBKRUN_DEVICES_FS_VIRTIO_FS_H
