@@ -189,8 +189,17 @@ static void setup_mounts(void)
 {
 	char p[512];
 
-	if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) {
-		fprintf(stderr, "fuzz_fs: no private mount namespace (%s): no mounts\n",
+	if (unshare(CLONE_NEWNS) < 0) {
+		fprintf(stderr, "fuzz_fs: no mount namespace (%s): no mounts\n", strerror(errno));
+		return;
+	}
+	/* Nothing made below may propagate back to the host's namespace. In a
+	 * chroot "/" is not a mount point (EINVAL): then the base alone is made a
+	 * private mount of its own, by a bind mount onto itself. */
+	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 &&
+	    (mount(base, base, NULL, MS_BIND, NULL) < 0 ||
+	     mount(NULL, base, NULL, MS_REC | MS_PRIVATE, NULL) < 0)) {
+		fprintf(stderr, "fuzz_fs: no private mount for %s (%s): no mounts\n", base,
 			strerror(errno));
 		return;
 	}
@@ -231,7 +240,9 @@ static void cleanup(void)
 
 	/* The tmpfs goes with the mount namespace; its mount point is left. */
 	if (have_mounts) {
-		(void)umount2(base, MNT_DETACH);
+		/* The tmpfs, and the bind mount of the base where there is one. */
+		while (umount2(base, MNT_DETACH) == 0)
+			;
 		(void)rmdir(base);
 		return;
 	}
@@ -271,8 +282,10 @@ static void share_init(void)
 		put_file(p, "ro", "fixed content\n", 0644);
 		put_specials(p);
 		FZ_CHECK(chown(base, USER_ID, USER_ID) == 0 && chown(share, USER_ID, USER_ID) == 0);
-		snprintf(p, sizeof(p), "%s/tmp", share);
-		FZ_CHECK(chown(p, USER_ID, USER_ID) == 0);
+		if (have_mounts) { /* the tmpfs; without mounts tree_reset makes tmp/ */
+			snprintf(p, sizeof(p), "%s/tmp", share);
+			FZ_CHECK(chown(p, USER_ID, USER_ID) == 0);
+		}
 		FZ_CHECK(setgroups(0, NULL) == 0);
 		FZ_CHECK(setresgid(USER_ID, USER_ID, USER_ID) == 0);
 		FZ_CHECK(setresuid(USER_ID, USER_ID, USER_ID) == 0);
