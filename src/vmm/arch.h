@@ -24,6 +24,12 @@ struct vcpu_fault_state; /* vmm/vcpu_exit.h */
 enum kernel_format {
 	KERNEL_FORMAT_RAW = 0, /* flat image with given load and entry addresses */
 	KERNEL_FORMAT_ELF = 1, /* vmlinux */
+	/* Not for the arch loader: refused (PE_GZ, an arm64 format), or unpacked
+	 * to an ELF vmlinux first (IMAGE_*, vmm/kernel_image.h). */
+	KERNEL_FORMAT_PE_GZ = 2,
+	KERNEL_FORMAT_IMAGE_BZ2 = 3,
+	KERNEL_FORMAT_IMAGE_GZ = 4,
+	KERNEL_FORMAT_IMAGE_ZSTD = 5,
 	KERNEL_FORMAT_BZIMAGE = 100, /* x86 bzImage (detected from the "HdrS" header) */
 };
 

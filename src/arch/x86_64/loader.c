@@ -213,6 +213,11 @@ int x86_load_kernel(const struct gmem *m, const struct boot_spec *b, struct x86_
 		return load_elf(m, b->kernel, b->kernel_size, k);
 	case KERNEL_FORMAT_BZIMAGE:
 		return load_bzimage(m, b->kernel, b->kernel_size, k);
+	case KERNEL_FORMAT_PE_GZ:
+	case KERNEL_FORMAT_IMAGE_BZ2:
+	case KERNEL_FORMAT_IMAGE_GZ:
+	case KERNEL_FORMAT_IMAGE_ZSTD:
+		break; /* unpacked or refused before (vmm/kernel_image.h, api/start.c) */
 	}
 	log_error("x86: unsupported kernel format %d", (int)b->format);
 	return -EINVAL;
