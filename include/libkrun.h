@@ -153,8 +153,12 @@ int32_t krun_has_feature(uint64_t feature);
  *    an ELF. A file with no such stream, a corrupt or truncated one, or one
  *    that does not hold an ELF fails krun_start_enter with -EINVAL; one that
  *    decompresses to more than 512 MiB with -EFBIG.
- *  - KRUN_KERNEL_FORMAT_RAW: taken as a bzImage when the file has the boot
- *    protocol's "HdrS" header, else krun_start_enter fails with -EINVAL.
+ *  - KRUN_KERNEL_FORMAT_RAW: a flat image (such as libkrunfw's kernel),
+ *    loaded at guest-physical 0x8000_0000 and entered at its first byte, so
+ *    the VM needs more than 2 GiB of RAM (else krun_start_enter fails,
+ *    -ENOMEM). libkrun-c extension: a RAW file with the x86 boot protocol's
+ *    "HdrS" header is booted as a bzImage instead. Unlike upstream, the
+ *    initramfs and cmdline given here also apply to a RAW kernel.
  *  - KRUN_KERNEL_FORMAT_BZIMAGE (libkrun-c): an x86 bzImage.
  *  - KRUN_KERNEL_FORMAT_PE_GZ is an aarch64/riscv64 format: -EINVAL here
  *    (upstream takes it and fails at krun_start_enter); other numbers: -EINVAL.

@@ -150,6 +150,11 @@ static int load_kernel(struct krun_ctx *ctx, struct start *s, struct boot_spec *
 		b->format = KERNEL_FORMAT_ELF;
 	} else if (len > 0x206 && !memcmp((char *)s->kernel_file + 0x202, "HdrS", 4)) {
 		b->format = KERNEL_FORMAT_BZIMAGE;
+	} else if (ctx->kernel_format == KRUN_KERNEL_FORMAT_RAW) {
+		/* Upstream's x86_64 RAW: the file's bytes, as they are, at a fixed
+		 * address that is also the entry (lib.rs, map_kernel). */
+		b->format = KERNEL_FORMAT_RAW;
+		b->load_addr = b->entry = arch_raw_kernel_addr();
 	} else {
 		log_error("%s is not a bzImage (no \"HdrS\" boot header)", ctx->kernel_path);
 		return -EINVAL;

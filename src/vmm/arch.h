@@ -49,6 +49,10 @@ struct boot_spec {
 	const char *cmdline;
 };
 
+/* Guest-physical address where a flat KRUN_KERNEL_FORMAT_RAW file goes, which
+ * is also its entry point. */
+uint64_t arch_raw_kernel_addr(void);
+
 /* Splits ram_bytes of guest RAM into regions around the arch's MMIO hole.
  * *n gets the count (<= GMEM_MAX_REGIONS). -EINVAL if ram_bytes is unusable. */
 int arch_ram_layout(uint64_t ram_bytes, struct gmem_region *regions, unsigned int *n);

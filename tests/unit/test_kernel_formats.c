@@ -304,3 +304,32 @@ TEST(kimage_every_cut_of_a_stream_fails_cleanly)
 	}
 	kf_free(&elf);
 }
+
+/* KRUN_KERNEL_FORMAT_RAW as upstream has it on x86_64: the bytes at 2 GiB,
+ * entered there; a VM without RAM past 2 GiB cannot take it. */
+TEST(raw_image_goes_to_upstreams_2gib_and_needs_the_ram_for_it)
+{
+	uint8_t img[4096];
+	struct gmem m;
+	struct x86_kernel k;
+	struct boot_spec b = { .kernel = img, .kernel_size = sizeof(img),
+			       .format = KERNEL_FORMAT_RAW };
+
+	CHECK_EQ(arch_raw_kernel_addr(), 0x80000000ULL);
+	b.load_addr = b.entry = arch_raw_kernel_addr();
+	for (unsigned int i = 0; i < sizeof(img); i++)
+		img[i] = (uint8_t)(i * 7);
+	x86_test_mem(&m, 2304 * MiB);
+	CHECK_EQ(x86_load_kernel(&m, &b, &k), 0);
+	CHECK_EQ(k.entry, 0x80000000ULL);
+	CHECK(memcmp(x86_test_at(&m, 0x80000000ULL, sizeof(img)), img, sizeof(img)) == 0);
+	/* The initrd (at most 2 GiB - 1, x86_64's initrd_addr_max) goes below it. */
+	uint64_t gpa = 0;
+	CHECK_EQ(x86_initrd_place(&m, &k, 5 * MiB, &gpa), 0);
+	CHECK(gpa >= LAYOUT_HIMEM && gpa + 5 * MiB <= 0x80000000ULL);
+	CHECK_EQ(x86_initrd_place(&m, &k, 2048 * MiB, &gpa), -ENOMEM);
+	gmem_destroy(&m);
+	x86_test_mem(&m, 2048 * MiB);
+	CHECK_EQ(x86_load_kernel(&m, &b, &k), -ENOMEM);
+	gmem_destroy(&m);
+}
