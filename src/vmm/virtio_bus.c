@@ -148,12 +148,15 @@ int virtio_bus_add_fs(struct vm *vm, const char *tag, const char *path, unsigned
 	return virtio_bus_add(vm, d);
 }
 
-int virtio_bus_add_blk(struct vm *vm, const struct vmm_disk *disk, unsigned int nworkers)
+int virtio_bus_add_blk(struct vm *vm, const struct vmm_disk *disk, unsigned int nqueues,
+		       unsigned int nworkers)
 {
 	struct disk_open_params p = {
 		.path = disk->path, .read_only = disk->read_only, .direct_io = disk->direct_io,
 	};
-	struct blk_config cfg = { .id = disk->id, .flush = disk->flush, .nworkers = nworkers };
+	struct blk_config cfg = {
+		.id = disk->id, .flush = disk->flush, .nworkers = nworkers, .nqueues = nqueues,
+	};
 	struct virtio_dev *d;
 	struct disk *dk;
 	int r;

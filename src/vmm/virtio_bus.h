@@ -22,9 +22,11 @@ int virtio_bus_add_balloon(struct vm *vm);
 /* A virtio-fs share (devices/fs/virtio_fs.h) served by nworkers threads. 0 or -errno. */
 int virtio_bus_add_fs(struct vm *vm, const char *tag, const char *path, unsigned int nworkers);
 
-/* A virtio-blk device (devices/blk/blk.h) on a raw image, served by nworkers
- * threads. 0 or -errno (the image cannot be opened, logged). */
-int virtio_bus_add_blk(struct vm *vm, const struct vmm_disk *disk, unsigned int nworkers);
+/* A virtio-blk device (devices/blk/blk.h) on a raw image, with nqueues request
+ * queues served by nworkers threads. 0 or -errno (the image cannot be opened,
+ * logged). */
+int virtio_bus_add_blk(struct vm *vm, const struct vmm_disk *disk, unsigned int nqueues,
+		       unsigned int nworkers);
 
 /* virtio-vsock with the given ports (devices/vsock/vsock.h). 0 or -errno
  * (-EEXIST: a listen path exists). */

@@ -154,6 +154,13 @@ static unsigned int blk_workers(unsigned int nvcpus)
 	return n > BLK_MAX_WORKERS ? BLK_MAX_WORKERS : n;
 }
 
+/* One request queue per vCPU (virtio 1.2 §5.2.2), so that Linux's blk-mq
+ * maps each CPU to a queue of its own. */
+static unsigned int blk_queues(unsigned int nvcpus)
+{
+	return nvcpus > BLK_MAX_QUEUES ? BLK_MAX_QUEUES : nvcpus;
+}
+
 static void vm_wait_end(struct vm *vm)
 {
 	pthread_mutex_lock(&vm->end_lock);
@@ -223,7 +230,8 @@ int vmm_run(const struct vmm_config *cfg, int *status)
 	/* After the shares, so that the disks' order on the bus, and so in the
 	 * guest (vda, vdb, ...), is the order they were added in. */
 	for (unsigned int i = 0; i < cfg->ndisks; i++) {
-		r = virtio_bus_add_blk(vm, &cfg->disks[i], blk_workers(cfg->nvcpus));
+		r = virtio_bus_add_blk(vm, &cfg->disks[i], blk_queues(cfg->nvcpus),
+				       blk_workers(cfg->nvcpus));
 		if (r < 0)
 			goto out;
 	}

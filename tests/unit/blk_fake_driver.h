@@ -20,7 +20,8 @@
 #include "devices/blk/blk.h"
 
 #define QSZ 64
-#define RING 0x10000ULL
+#define RING 0x10000ULL /* queue q's rings at RING + q * 0x1000 */
+#define NQ 2            /* queues the fake driver sets up (MQ) */
 #define HDR 0x20000ULL    /* request header */
 #define STATUS 0x21000ULL /* status byte */
 #define DATA 0x100000ULL  /* data buffers from here */
@@ -33,7 +34,8 @@ struct bdrv {
 	struct virtio_dev *d;
 	char path[64];
 	int fd; /* the image, for the test's own reads */
-	uint16_t avail, used_seen, next_desc;
+	uint16_t q; /* the queue blk_submit uses */
+	uint16_t avail[NQ], used_seen[NQ], next_desc[NQ];
 };
 
 struct seg {
@@ -67,8 +69,11 @@ static inline void blk_bringup(struct bdrv *t)
 {
 	uint64_t f = blk_offered(t);
 
-	t->avail = t->used_seen = t->next_desc = 0;
-	memset(gmem_ptr(&t->mem, RING, 0x1000), 0, 0x1000);
+	memset(t->avail, 0, sizeof(t->avail));
+	memset(t->used_seen, 0, sizeof(t->used_seen));
+	memset(t->next_desc, 0, sizeof(t->next_desc));
+	t->q = 0;
+	memset(gmem_ptr(&t->mem, RING, NQ * 0x1000), 0, NQ * 0x1000);
 	bw(t, VIRTIO_MMIO_STATUS, 0);
 	bw(t, VIRTIO_MMIO_STATUS, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER);
 	bw(t, VIRTIO_MMIO_DRIVER_FEATURES_SEL, 0);
@@ -77,13 +82,17 @@ static inline void blk_bringup(struct bdrv *t)
 	bw(t, VIRTIO_MMIO_DRIVER_FEATURES, (uint32_t)(f >> 32));
 	bw(t, VIRTIO_MMIO_STATUS, 1 | 2 | VIRTIO_STATUS_FEATURES_OK);
 	CHECK(br(t, VIRTIO_MMIO_STATUS) & VIRTIO_STATUS_FEATURES_OK);
-	bw(t, VIRTIO_MMIO_QUEUE_SEL, 0);
-	CHECK_EQ(br(t, VIRTIO_MMIO_QUEUE_NUM_MAX), BLK_QUEUE_SIZE);
-	bw(t, VIRTIO_MMIO_QUEUE_NUM, QSZ);
-	bw(t, VIRTIO_MMIO_QUEUE_DESC_LOW, (uint32_t)RING);
-	bw(t, VIRTIO_MMIO_QUEUE_AVAIL_LOW, (uint32_t)RING + 0x400);
-	bw(t, VIRTIO_MMIO_QUEUE_USED_LOW, (uint32_t)RING + 0x800);
-	bw(t, VIRTIO_MMIO_QUEUE_READY, 1);
+	for (uint16_t q = 0; q < NQ; q++) {
+		uint32_t ring = (uint32_t)RING + q * 0x1000u;
+
+		bw(t, VIRTIO_MMIO_QUEUE_SEL, q);
+		CHECK_EQ(br(t, VIRTIO_MMIO_QUEUE_NUM_MAX), BLK_QUEUE_SIZE);
+		bw(t, VIRTIO_MMIO_QUEUE_NUM, QSZ);
+		bw(t, VIRTIO_MMIO_QUEUE_DESC_LOW, ring);
+		bw(t, VIRTIO_MMIO_QUEUE_AVAIL_LOW, ring + 0x400);
+		bw(t, VIRTIO_MMIO_QUEUE_USED_LOW, ring + 0x800);
+		bw(t, VIRTIO_MMIO_QUEUE_READY, 1);
+	}
 	bw(t, VIRTIO_MMIO_STATUS, 1 | 2 | 8 | VIRTIO_STATUS_DRIVER_OK);
 	CHECK_EQ(br(t, VIRTIO_MMIO_STATUS), 15);
 }
@@ -95,7 +104,7 @@ static inline void blk_setup_opts(struct bdrv *t, bool read_only, bool flush, bo
 {
 	const struct gmem_region reg[] = { { 0, RAM_SIZE } };
 	struct disk_open_params p = { .read_only = read_only, .direct_io = direct };
-	struct blk_config cfg = { .id = id, .flush = flush, .nworkers = 2 };
+	struct blk_config cfg = { .id = id, .flush = flush, .nworkers = 2, .nqueues = NQ };
 	uint8_t sec[BLK_SECTOR];
 	struct disk *dk;
 
@@ -134,15 +143,17 @@ static inline void blk_teardown(struct bdrv *t)
 	unlink(t->path);
 }
 
-/* Queues one chain, kicks, and waits (5 s at most) for it to come back used.
- * Returns the used length. */
+/* Queues one chain on queue t->q, kicks, and waits (5 s at most) for it to
+ * come back used. Returns the used length. */
 static inline uint32_t blk_submit(struct bdrv *t, const struct seg *s, unsigned int n)
 {
-	struct virtq_desc_raw *desc = gmem_ptr(&t->mem, RING, 16 * QSZ);
-	uint16_t *avail = gmem_ptr(&t->mem, RING + 0x400, 4 + 2 * QSZ);
-	uint16_t *used = gmem_ptr(&t->mem, RING + 0x800, 4 + 8 * QSZ);
+	uint16_t q = t->q;
+	uint64_t ring = RING + q * 0x1000ULL;
+	struct virtq_desc_raw *desc = gmem_ptr(&t->mem, ring, 16 * QSZ);
+	uint16_t *avail = gmem_ptr(&t->mem, ring + 0x400, 4 + 2 * QSZ);
+	uint16_t *used = gmem_ptr(&t->mem, ring + 0x800, 4 + 8 * QSZ);
 	const struct timespec tick = { 0, 1000000L };
-	uint16_t head = t->next_desc;
+	uint16_t head = t->next_desc[q];
 	uint32_t elem[2];
 
 	for (unsigned int i = 0; i < n; i++) {
@@ -153,18 +164,18 @@ static inline uint32_t blk_submit(struct bdrv *t, const struct seg *s, unsigned 
 				   (i + 1 < n ? VIRTQ_DESC_F_NEXT : 0)),
 			(uint16_t)((k + 1) % QSZ) };
 	}
-	t->next_desc = (uint16_t)((head + n) % QSZ);
-	avail[2 + t->avail % QSZ] = head;
-	__atomic_store_n(&avail[1], ++t->avail, __ATOMIC_RELEASE);
-	t->d->ops->queue_notify(t->d, 0);
+	t->next_desc[q] = (uint16_t)((head + n) % QSZ);
+	avail[2 + t->avail[q] % QSZ] = head;
+	__atomic_store_n(&avail[1], ++t->avail[q], __ATOMIC_RELEASE);
+	t->d->ops->queue_notify(t->d, q);
 	for (int i = 0; i < 5000; i++) {
-		if (__atomic_load_n(&used[1], __ATOMIC_ACQUIRE) != t->used_seen)
+		if (__atomic_load_n(&used[1], __ATOMIC_ACQUIRE) != t->used_seen[q])
 			break;
 		nanosleep(&tick, NULL);
 	}
-	CHECK_EQ(__atomic_load_n(&used[1], __ATOMIC_ACQUIRE), (uint16_t)(t->used_seen + 1));
-	memcpy(elem, &used[2 + 4 * (t->used_seen % QSZ)], sizeof(elem));
-	t->used_seen++;
+	CHECK_EQ(__atomic_load_n(&used[1], __ATOMIC_ACQUIRE), (uint16_t)(t->used_seen[q] + 1));
+	memcpy(elem, &used[2 + 4 * (t->used_seen[q] % QSZ)], sizeof(elem));
+	t->used_seen[q]++;
 	CHECK_EQ(elem[0], head);
 	return elem[1];
 }

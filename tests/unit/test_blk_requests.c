@@ -26,6 +26,7 @@ TEST(blk_offers_its_features_and_describes_the_image)
 	CHECK(f & 1ULL << VIRTIO_BLK_F_BLK_SIZE);
 	CHECK(f & 1ULL << VIRTIO_BLK_F_FLUSH);
 	CHECK(f & 1ULL << VIRTIO_BLK_F_TOPOLOGY);
+	CHECK(f & 1ULL << VIRTIO_BLK_F_MQ);
 	CHECK(f & 1ULL << VIRTIO_BLK_F_DISCARD);
 	CHECK(f & 1ULL << VIRTIO_BLK_F_WRITE_ZEROES);
 	CHECK(!(f & 1ULL << VIRTIO_BLK_F_RO));
@@ -37,6 +38,7 @@ TEST(blk_offers_its_features_and_describes_the_image)
 	CHECK_EQ(br(&t, VIRTIO_MMIO_CONFIG + 20), 512);
 	CHECK_EQ(br(&t, VIRTIO_MMIO_CONFIG + 36), BLK_MAX_DISCARD_SECTORS);
 	CHECK_EQ(br(&t, VIRTIO_MMIO_CONFIG + 40), BLK_MAX_DISCARD_SEG);
+	CHECK_EQ(br(&t, VIRTIO_MMIO_CONFIG + 32) >> 16, NQ); /* num_queues, le16 at 34 */
 	/* Read-only for the driver. */
 	bw(&t, VIRTIO_MMIO_CONFIG + 0, 7);
 	CHECK_EQ(cfg64(&t, 0), IMG_SECTORS);
@@ -183,6 +185,25 @@ TEST(blk_direct_io_reads_and_writes_the_same_bytes)
 	CHECK_EQ(blk_rw(&t, VIRTIO_BLK_T_IN, 0, DATA + 0x10000, 32 * 512, NULL), VIRTIO_BLK_S_OK);
 	CHECK(ram_is(&t, DATA + 0x10000 + 8 * 512, 8192, 0x3c));
 	CHECK(ram_is(&t, DATA + 0x10000 + 24 * 512, 512, 24));
+	blk_teardown(&t);
+}
+
+/* §5.2.2 with MQ: every request queue is served, and replies go back on the
+ * queue the request came from. */
+TEST(blk_every_request_queue_is_served)
+{
+	struct bdrv t;
+	uint32_t used;
+
+	blk_setup(&t);
+	for (int round = 0; round < 3; round++)
+		for (uint16_t q = 0; q < NQ; q++) {
+			t.q = q;
+			CHECK_EQ(blk_rw(&t, VIRTIO_BLK_T_IN, 10u + q, DATA, 512, &used),
+				 VIRTIO_BLK_S_OK);
+			CHECK_EQ(used, 513);
+			CHECK(ram_is(&t, DATA, 512, (uint8_t)(10 + q)));
+		}
 	blk_teardown(&t);
 }
 

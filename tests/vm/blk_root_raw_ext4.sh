@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Root on a disk: a raw ext4 image built with `mkfs.ext4 -d` (nothing mounted
 # on the host) boots through examples/disk_vm: the command runs on /dev/vda as
-# the root, its exit status is disk_vm's, and what it wrote is in the image
+# the root, with a request queue per vCPU (MQ), its exit status is disk_vm's,
+# and what it wrote is in the image
 # (read back with debugfs). krun_set_root_disk_remount with fstype NULL
 # ("auto") and no exec runs what the image's /.krun_config.json says. qcow2 is
 # refused up front, saying it is not built.
@@ -24,6 +25,7 @@ mkfs.ext4 -q -F -d "$root" "$img" 64M || fail "mkfs.ext4 -d"
 out=$("$DISK_VM" "$img" raw /bin/sh -c '
 	echo "root: $(grep " / " /proc/mounts)"
 	echo "env: $TEST"
+	echo "queues: $(ls /sys/block/vda/mq | tr "\n" " ")"
 	echo "written by the guest" >/written
 	sync
 	exit 7' 2>"$TEST_TMP/err")
@@ -32,6 +34,9 @@ echo "$out"
 [ "$rc" = 7 ] || fail "exit status $rc, expected 7; stderr: $(cat "$TEST_TMP/err")"
 grep -q "^root: /dev/vda / ext4 rw" <<<"$out" || fail "the root is not /dev/vda as ext4 rw"
 grep -qx "env: works" <<<"$out" || fail "environment"
+want_cpus=$(sed -n 's/^#define DISK_VM_VCPUS //p' "$SRC/examples/disk_vm.c")
+want_q=$(seq 0 $((want_cpus - 1)) | tr '\n' ' ')
+grep -qx "queues: $want_q" <<<"$out" || fail "expected a request queue per vCPU ($want_q)"
 got=$(debugfs -R "cat /written" "$img" 2>/dev/null)
 [ "$got" = "written by the guest" ] || fail "debugfs reads '$got' from the image"
 echo "ok: disk_vm ran the command on the ext4 image as root, and its write is in the image"

@@ -12,8 +12,6 @@
 #include "util/log.h"
 #include "vmm/seccomp.h"
 
-#define BLK_REQUEST_QUEUE 0
-#define BLK_NUM_QUEUES 1
 #define BLK_RESET_WAIT_MS 1000
 
 /* §5.2.4 struct virtio_blk_config, as named offsets; fields after
@@ -24,6 +22,7 @@
 #define CFG_BLK_SIZE 20
 #define CFG_PHYS_BLOCK_EXP 24
 #define CFG_MIN_IO_SIZE 26
+#define CFG_NUM_QUEUES 34
 #define CFG_MAX_DISCARD_SECTORS 36
 #define CFG_MAX_DISCARD_SEG 40
 #define CFG_DISCARD_ALIGNMENT 44
@@ -36,6 +35,7 @@ struct blk_worker {
 	struct blk *blk;
 	pthread_t thread;
 	struct vq_chain chain;
+	uint16_t q; /* the chain's queue */
 	uint64_t gen;
 	bool filtered;
 	struct iovec iov[VQ_MAX_SEGS];
@@ -53,6 +53,7 @@ struct blk {
 	bool active, stopping;
 	unsigned int inflight;
 	uint64_t gen; /* resets so far: a reply of an older one is dropped */
+	uint16_t next_q; /* where the next pop starts looking: no queue starves */
 
 	unsigned int nworkers, started;
 	struct blk_worker *workers;
@@ -139,23 +140,34 @@ static void blk_queue_notify(struct virtio_dev *d, uint16_t qidx)
 	pthread_mutex_unlock(&b->lock);
 }
 
-/* b->lock held. 1 with a chain in w->chain, 0 when the queue is empty. */
+/*
+ * b->lock held. 1 with a chain in w->chain (its queue in w->q), 0 when every
+ * queue is empty. A driver may set up any of the transport's queues, also
+ * past the announced num_queues: each one it made ready is served.
+ */
 static int blk_pop(struct blk *b, struct blk_worker *w)
 {
-	struct vq *q = &b->dev->vq[BLK_REQUEST_QUEUE];
-	bool pushed = false;
-	int got = vq_pop(q, &w->chain, &pushed);
+	for (unsigned int i = 0; i < BLK_MAX_QUEUES; i++) {
+		uint16_t qi = (uint16_t)((b->next_q + i) % BLK_MAX_QUEUES);
+		struct vq *q = &b->dev->vq[qi];
+		bool pushed = false;
+		int got = vq_pop(q, &w->chain, &pushed);
 
-	if (pushed && vq_needs_signal(q))
-		virtio_signal_used(b->dev);
-	return got;
+		if (pushed && vq_needs_signal(q))
+			virtio_signal_used(b->dev);
+		if (got == 1) {
+			w->q = qi;
+			b->next_q = (uint16_t)((qi + 1) % BLK_MAX_QUEUES);
+			return 1;
+		}
+	}
+	return 0;
 }
 
 static void *blk_worker_main(void *arg)
 {
 	struct blk_worker *w = arg;
 	struct blk *b = w->blk;
-	struct vq *q = &b->dev->vq[BLK_REQUEST_QUEUE];
 
 	pthread_setname_np(pthread_self(), "krun-blk");
 	pthread_mutex_lock(&b->lock);
@@ -185,8 +197,8 @@ static void *blk_worker_main(void *arg)
 		pthread_mutex_lock(&b->lock);
 		if (w->gen != b->gen)
 			continue; /* a reset gave up on it: the queue is not its own any more */
-		vq_push(q, w->chain.head, len);
-		if (vq_needs_signal(q))
+		vq_push(&b->dev->vq[w->q], w->chain.head, len);
+		if (vq_needs_signal(&b->dev->vq[w->q]))
 			virtio_signal_used(b->dev);
 		if (--b->inflight == 0)
 			pthread_cond_broadcast(&b->idle);
@@ -227,7 +239,7 @@ static void blk_destroy(struct virtio_dev *d)
 static const struct virtio_dev_ops blk_ops = {
 	.name = "blk",
 	.device_id = 2,
-	.num_queues = BLK_NUM_QUEUES,
+	.num_queues = BLK_MAX_QUEUES,
 	.queue_max_size = BLK_QUEUE_SIZE,
 	.features = blk_features,
 	.config_size = BLK_CONFIG_SIZE,
@@ -246,7 +258,8 @@ static void blk_describe(struct blk *b, const struct blk_config *cfg)
 	uint8_t *c = b->config;
 
 	b->features = 1ULL << VIRTIO_BLK_F_SIZE_MAX | 1ULL << VIRTIO_BLK_F_SEG_MAX |
-		      1ULL << VIRTIO_BLK_F_BLK_SIZE | 1ULL << VIRTIO_BLK_F_TOPOLOGY;
+		      1ULL << VIRTIO_BLK_F_BLK_SIZE | 1ULL << VIRTIO_BLK_F_TOPOLOGY |
+		      1ULL << VIRTIO_BLK_F_MQ;
 	if (cfg->flush)
 		b->features |= 1ULL << VIRTIO_BLK_F_FLUSH;
 	if (dk->read_only)
@@ -262,6 +275,7 @@ static void blk_describe(struct blk *b, const struct blk_config *cfg)
 	 * direct I/O work in; smaller I/O still works, at a read-modify-write. */
 	c[CFG_PHYS_BLOCK_EXP] = 3;
 	put16(c + CFG_MIN_IO_SIZE, 8);
+	put16(c + CFG_NUM_QUEUES, (uint16_t)cfg->nqueues);
 	put32(c + CFG_MAX_DISCARD_SECTORS, BLK_MAX_DISCARD_SECTORS);
 	put32(c + CFG_MAX_DISCARD_SEG, BLK_MAX_DISCARD_SEG);
 	put32(c + CFG_DISCARD_ALIGNMENT, 8);
@@ -299,8 +313,9 @@ int blk_create(struct disk *dk, const struct blk_config *cfg, struct virtio_dev 
 	pthread_condattr_t ca;
 	int r;
 
-	if (!dk || cfg->nworkers == 0 || cfg->nworkers > BLK_MAX_WORKERS) {
-		log_error("virtio-blk: no disk, or a bad worker count");
+	if (!dk || cfg->nworkers == 0 || cfg->nworkers > BLK_MAX_WORKERS || cfg->nqueues == 0 ||
+	    cfg->nqueues > BLK_MAX_QUEUES) {
+		log_error("virtio-blk: no disk, or a bad worker or queue count");
 		r = -EINVAL;
 		goto fail_alloc;
 	}

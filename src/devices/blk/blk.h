@@ -3,8 +3,9 @@
  * virtio-blk (virtio 1.2 §5.2, device id 2) over an image format
  * (devices/blk/disk.h: raw today).
  *
- * One request queue (no MQ). Offered features: SIZE_MAX, SEG_MAX, BLK_SIZE,
- * TOPOLOGY, GET_ID always; FLUSH unless the caller asked for no syncing
+ * Request queues: as many as the caller asks (one per vCPU), announced with
+ * MQ (§5.2.2: requestq1..requestqN). Offered features: SIZE_MAX, SEG_MAX,
+ * BLK_SIZE, TOPOLOGY, MQ always; FLUSH unless the caller asked for no syncing
  * (KRUN_SYNC_NONE); RO on a read-only disk, else DISCARD and WRITE_ZEROES.
  * Requests: IN, OUT, FLUSH, GET_ID, DISCARD, WRITE_ZEROES; anything else is
  * answered VIRTIO_BLK_S_UNSUPP.
@@ -17,7 +18,8 @@
  * status: it is completed with length 0.
  *
  * Threads: the event loop only wakes the workers (queue_notify never blocks).
- * A pool of workers pops chains under the device's queue lock, does the I/O
+ * A pool of workers pops chains, from every queue in turn, under the device's
+ * queue lock, does the I/O
  * with the lock released, and pushes the reply. Reset (vCPU thread) waits for
  * the requests in flight, up to BLK_RESET_WAIT_MS (a hung host mount would
  * otherwise hold the vCPU); past that their replies are dropped when they end.
@@ -38,6 +40,7 @@
 #define VIRTIO_BLK_F_BLK_SIZE 6
 #define VIRTIO_BLK_F_FLUSH 9
 #define VIRTIO_BLK_F_TOPOLOGY 10
+#define VIRTIO_BLK_F_MQ 12
 #define VIRTIO_BLK_F_DISCARD 13
 #define VIRTIO_BLK_F_WRITE_ZEROES 14
 
@@ -66,11 +69,13 @@
 #define BLK_MAX_DISCARD_SECTORS (1u << 22) /* 2 GiB per segment */
 #define BLK_MAX_DISCARD_SEG 32
 #define BLK_MAX_WORKERS 8
+#define BLK_MAX_QUEUES 8 /* transport queues; the config announces nqueues of them */
 
 struct blk_config {
 	const char *id;  /* GET_ID's answer: up to 20 bytes used, may be NULL */
 	bool flush;      /* offer FLUSH and honour it (not KRUN_SYNC_NONE) */
 	unsigned int nworkers; /* 1..BLK_MAX_WORKERS */
+	unsigned int nqueues;  /* 1..BLK_MAX_QUEUES */
 };
 
 /* What a request is checked and served against (req.c). */
