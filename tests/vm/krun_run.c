@@ -20,6 +20,8 @@
  *     --root-disk DEV            krun_set_root_disk_remount(DEV, --root-fstype
  *     --root-fstype T            or NULL, --root-options or NULL)
  *     --root-options O
+ *     --set-root-disk PATH       krun_set_root_disk (the old calls)
+ *     --set-data-disk PATH       krun_set_data_disk
  *     --port-map HOST:GUEST      krun_set_port_map (repeatable; --empty-port-map
  *                                for an empty list)
  *     --no-exec                  do not call krun_set_exec (the root's
@@ -122,6 +124,7 @@ int main(int argc, char **argv)
 	static int vsock_listen[64], disk_ro[16];
 	static const char *disks[16];
 	const char *root_disk = NULL, *root_fstype = NULL, *root_options = NULL;
+	const char *old_root_disk = NULL, *old_data_disk = NULL;
 	int ndisks = 0;
 	int nvsock = 0;
 	int nfs = 0, nports = 0, port_map_set = 0, no_exec = 0;
@@ -191,6 +194,8 @@ int main(int argc, char **argv)
 		else if (!strcmp(a, "--root-disk")) root_disk = v;
 		else if (!strcmp(a, "--root-fstype")) root_fstype = v;
 		else if (!strcmp(a, "--root-options")) root_options = v;
+		else if (!strcmp(a, "--set-root-disk")) old_root_disk = v;
+		else if (!strcmp(a, "--set-data-disk")) old_data_disk = v;
 		else if (!strcmp(a, "--add-vsock")) add_vsock = atoi(v);
 		else if (!strcmp(a, "--tsi-unix") && ntsi_unix < 16) tsi_unix[ntsi_unix++] = v;
 		else if (!strcmp(a, "--tsi-policy")) tsi_policy = (int)policy_flags(v);
@@ -261,6 +266,10 @@ int main(int argc, char **argv)
 						       KRUN_DISK_FORMAT_RAW, disk_ro[k], false,
 						       KRUN_SYNC_FULL));
 	}
+	if (old_root_disk)
+		check("krun_set_root_disk", krun_set_root_disk((uint32_t)ctx, old_root_disk));
+	if (old_data_disk)
+		check("krun_set_data_disk", krun_set_data_disk((uint32_t)ctx, old_data_disk));
 	if (root_disk)
 		check("krun_set_root_disk_remount",
 		      krun_set_root_disk_remount((uint32_t)ctx, root_disk, root_fstype,
