@@ -15,8 +15,10 @@
  *     --console-output PATH      krun_set_console_output
  *     --root DIR                 krun_set_root
  *     --virtiofs TAG:DIR         krun_add_virtiofs (repeatable)
- *     --disk ID:PATH             krun_add_disk3, raw, read-write (repeatable, in
- *     --disk-ro ID:PATH          order with --disk; -ro: read-only)
+ *     --disk ID:PATH             krun_add_disk3, raw, read-write, KRUN_SYNC_FULL
+ *     --disk-ro ID:PATH          (repeatable, all four in the order given): -ro
+ *     --disk-direct ID:PATH      read-only, -direct with direct_io, -nosync with
+ *     --disk-nosync ID:PATH      KRUN_SYNC_NONE
  *     --root-disk DEV            krun_set_root_disk_remount(DEV, --root-fstype
  *     --root-fstype T            or NULL, --root-options or NULL)
  *     --root-options O
@@ -55,6 +57,7 @@
 static const char *const policy_names[] = {
 	"deny-host", "deny-link-local", "deny-private", "allow-list-only", "listen-loopback",
 };
+static const char *const disk_modes[] = { "", "-ro", "-direct", "-nosync" };
 static const char *const limit_names[] = {
 	"connections", "listeners", "udp-sockets", "inbound", "inbound-per-listener",
 };
@@ -121,7 +124,7 @@ int main(int argc, char **argv)
 	const char *kernel = NULL, *initramfs = NULL, *cmdline = NULL, *workdir = NULL;
 	const char *console_output = NULL, *args_file = NULL, *root = NULL;
 	static const char *virtiofs[64], *port_map[64], *vsock[64];
-	static int vsock_listen[64], disk_ro[16];
+	static int vsock_listen[64], disk_mode[16]; /* 0 rw, 1 ro, 2 direct, 3 nosync */
 	static const char *disks[16];
 	const char *root_disk = NULL, *root_fstype = NULL, *root_options = NULL;
 	const char *old_root_disk = NULL, *old_data_disk = NULL;
@@ -187,10 +190,9 @@ int main(int argc, char **argv)
 			vsock[nvsock++] = v;
 		}
 		else if (!strcmp(a, "--virtiofs") && nfs < 63) virtiofs[nfs++] = v;
-		else if ((!strcmp(a, "--disk") || !strcmp(a, "--disk-ro")) && ndisks < 16) {
-			disk_ro[ndisks] = !strcmp(a, "--disk-ro");
+		else if (!strncmp(a, "--disk", 6) && ndisks < 16 &&
+			 (disk_mode[ndisks] = name_index(disk_modes, 4, a + 6, strlen(a + 6))) >= 0)
 			disks[ndisks++] = v;
-		}
 		else if (!strcmp(a, "--root-disk")) root_disk = v;
 		else if (!strcmp(a, "--root-fstype")) root_fstype = v;
 		else if (!strcmp(a, "--root-options")) root_options = v;
@@ -263,8 +265,10 @@ int main(int argc, char **argv)
 		memcpy(id, disks[k], ilen);
 		id[ilen] = '\0';
 		check("krun_add_disk3", krun_add_disk3((uint32_t)ctx, id, colon + 1,
-						       KRUN_DISK_FORMAT_RAW, disk_ro[k], false,
-						       KRUN_SYNC_FULL));
+						       KRUN_DISK_FORMAT_RAW, disk_mode[k] == 1,
+						       disk_mode[k] == 2,
+						       disk_mode[k] == 3 ? KRUN_SYNC_NONE
+									 : KRUN_SYNC_FULL));
 	}
 	if (old_root_disk)
 		check("krun_set_root_disk", krun_set_root_disk((uint32_t)ctx, old_root_disk));
