@@ -120,7 +120,7 @@ run() {
 	out=$(cd "$out" && pwd)
 	dir=$(machine_dir) || exit 125
 	cp "$script" "$out/emu-cmd.sh" || die "copy script"
-	rm -f "$out/emu.rc" "$out/emu.ready"
+	rm -f "$out/emu.rc" "$out/emu.ready" "$out/emu.current"
 	# The machine mounts its own tmpfs on /tmp and /run; folders of the host
 	# under them that the script needs (a checkout under /tmp: the caller's
 	# working directory, and EMU_KEEP's lines) are bound back at their paths.
@@ -170,8 +170,15 @@ run() {
 	# for EMU_STALL seconds (default 120) ends the run as a timeout, which
 	# vmtests.sh retries once. A live machine always burns some CPU on its
 	# own timers, even while every test process sleeps.
+	# A machine can also stop making progress while QEMU burns CPU (seen once:
+	# a retry that ran until CI's own limit): then the host clock decides. The
+	# boot must end within EMU_BOOT_LIMIT seconds (default 600), and the test
+	# vmtests.sh names in OUT/emu.current must end within its own limit plus
+	# EMU_GRACE seconds (default 180); inside, `timeout` ends it at its limit,
+	# so only a machine that no longer runs its clock or processes gets here.
 	local stall_s=${EMU_STALL:-120} qpid='' cpu last_cpu='' last_change=$SECONDS
-	local last_check=$SECONDS stalled=''
+	local last_check=$SECONDS stalled='' boot_start=$SECONDS
+	local cur='' cur_since=$SECONDS cur_name cur_limit now_cur why
 	while kill -0 "$pid" 2>/dev/null; do
 		if [ -f "$out/emu.ready" ] && [ ! -f "$out/emu.boot_s" ]; then
 			echo "$(date +%s.%N) $start" | awk '{ printf "%.1f\n", $1 - $2 }' \
@@ -185,8 +192,24 @@ run() {
 			cpu=$(cpu_ticks "$qpid")
 			if [ "$cpu" != "$last_cpu" ]; then
 				last_cpu=$cpu last_change=$SECONDS
-			elif ((SECONDS - last_change >= stall_s)); then
-				echo "emu: the emulated machine used no CPU for ${stall_s}s: hung" >&2
+			fi
+			why=''
+			now_cur=$(cat "$out/emu.current" 2>/dev/null)
+			if [ "$now_cur" != "$cur" ]; then
+				cur=$now_cur cur_since=$SECONDS
+			fi
+			read -r cur_name cur_limit <<<"$cur"
+			if ((SECONDS - last_change >= stall_s)); then
+				why="used no CPU for ${stall_s}s"
+			elif [ ! -f "$out/emu.ready" ] &&
+				((SECONDS - boot_start >= ${EMU_BOOT_LIMIT:-600})); then
+				why="did not boot within ${EMU_BOOT_LIMIT:-600}s"
+			elif [ -n "$cur_name" ] && [ ! -f "$out/$cur_name.rc" ] &&
+				((SECONDS - cur_since >= ${cur_limit:-0} + ${EMU_GRACE:-180})); then
+				why="ran $cur_name for $((SECONDS - cur_since))s by the host's clock, past its ${cur_limit}s limit + ${EMU_GRACE:-180}s"
+			fi
+			if [ -n "$why" ]; then
+				echo "emu: the emulated machine $why: hung" >&2
 				hang_report "$qpid" "$mon" "$console" >"${EMU_HANG_REPORT:-$out/emu-hang.txt}" 2>&1
 				stalled=$SECONDS
 				kill "$qpid" "$pid" 2>/dev/null

@@ -53,6 +53,8 @@ run_tests() {
 		# disk), with user.* xattrs, which virtio-fs keeps the guest's view in.
 		tmp=$(mktemp -d /var/tmp/vmtest-$name.XXXXXX)
 		start=$(date +%s)
+		# For emu.sh's watch on the host: which test runs, and its limit.
+		echo "$name $t" >"$out/emu.current"
 		(cd "$src" && BUILD=$build SRC=$src TEST_TMP=$tmp \
 			timeout -k 5 "$t" bash "$suite/$name.sh") >"$out/$name.log" 2>&1 </dev/null
 		rc=$?
