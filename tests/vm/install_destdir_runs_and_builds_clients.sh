@@ -21,7 +21,9 @@ for f in "$libdir/libkrun.so.1" "$libdir/libkrunfw.so.5" "$libdir/libkrun.so" \
 	[ -e "$dest$f" ] || fail "make install did not make $f; it made: $(cd "$dest" && find . | sort)"
 done
 echo "ok: installed into the distribution's LIBDIR $libdir"
-cat /etc/ld.so.conf /etc/ld.so.conf.d/*.conf 2>/dev/null | grep -qx "$libdir" ||
+# grep on the files: `cat ... | grep -q` fails now and then under pipefail,
+# when grep's early exit gives cat a SIGPIPE.
+grep -qxF "$libdir" /etc/ld.so.conf /etc/ld.so.conf.d/*.conf 2>/dev/null ||
 	fail "$libdir is not on this system's loader path (ld.so.conf)"
 
 rpath=$(readelf -d "$dest/usr/local/bin/chroot_vm" | grep -E 'RUNPATH|RPATH')
