@@ -5,6 +5,7 @@
  * and over TCP on both.
  *
  *   vsock_tool connect ADDR                 connect only: "connect ok" | "connect: ERRNO"
+ *   vsock_tool gen BYTES [SEED]             BYTES of the data stream to stdout
  *   vsock_tool send ADDR BYTES [SEED [STEP [PAUSE]]]
  *                                           send BYTES, half-close, print the peer's
  *                                           reply; with STEP, "progress N" each STEP
@@ -979,6 +980,25 @@ static int cmd_serve(const struct addr *a, const char *how, unsigned int count, 
 	return 0;
 }
 
+/* gen N [SEED]: N bytes of the data stream on stdout (test input made in
+ * user space: 100 MiB from /dev/urandom is where the emulated machine froze). */
+static int cmd_gen(uint64_t n, uint64_t seed)
+{
+	static uint8_t buf[1 << 16];
+	struct gen g;
+
+	gen_init(&g, seed);
+	while (n) {
+		size_t k = n < sizeof(buf) ? (size_t)n : sizeof(buf);
+
+		gen_fill(&g, buf, k);
+		if (write_all(STDOUT_FILENO, buf, k) < 0)
+			return 3;
+		n -= k;
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct addr a;
@@ -988,6 +1008,8 @@ int main(int argc, char **argv)
 	/* A peer that went away is EPIPE for the caller to print, not a signal. */
 	signal(SIGPIPE, SIG_IGN);
 
+	if (!strcmp(cmd, "gen") && argc > 2)
+		return cmd_gen(strtoull(argv[2], NULL, 0), argc > 3 ? strtoull(argv[3], NULL, 0) : 1);
 	if (argc < 3 || parse_addr(argv[2], listening, &a) < 0) {
 		fprintf(stderr, "usage: see tests/vm/guest/vsock_tool.c\n");
 		return 99;
