@@ -170,8 +170,9 @@ run() {
 	# for EMU_STALL seconds (default 120) ends the run as a timeout, which
 	# vmtests.sh retries once. A live machine always burns some CPU on its
 	# own timers, even while every test process sleeps.
-	# A machine can also stop making progress while QEMU burns CPU (seen once:
-	# a retry that ran until CI's own limit): then the host clock decides. The
+	# A machine might also stop making progress while QEMU burns CPU (a CI run
+	# whose retry ran until CI's own limit may have been one): then the host
+	# clock decides. The
 	# boot must end within EMU_BOOT_LIMIT seconds (default 600), and the test
 	# vmtests.sh names in OUT/emu.current must end within its own limit plus
 	# EMU_GRACE seconds (default 180); inside, `timeout` ends it at its limit,
