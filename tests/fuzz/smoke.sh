@@ -39,10 +39,12 @@ run() {
 	shift 2
 	mkdir -p "$dir/corpus" "$dir/artifacts" "$dir/tmp"
 	cp fuzz/corpus/"$target"/* "$dir/corpus/"
+	# The dictionary too: a target that drops privileges cannot read the
+	# checkout when it sits in a 0700 folder (mktemp -d).
+	dict=()
+	[ -f "fuzz/$target.dict" ] && cp "fuzz/$target.dict" "$dir/dict" && dict=(-dict="$dir/dict")
 	# A target that drops privileges must still write its corpus and reports.
 	[ "$(id -u)" = 0 ] && chown -R 65534:65534 "$dir"
-	dict=()
-	[ -f "fuzz/$target.dict" ] && dict=(-dict="fuzz/$target.dict")
 	env "$@" TMPDIR="$dir/tmp" FUZZ_LOG=off "build/fuzz/fuzz_$target" \
 		-max_total_time="$secs" -timeout=20 -rss_limit_mb=2048 -print_final_stats=1 \
 		-artifact_prefix="$dir/artifacts/" "${dict[@]}" "$dir/corpus" >"$dir/log" 2>&1
