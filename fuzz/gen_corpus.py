@@ -468,6 +468,43 @@ def gen_initramfs():
         write(t, k, v)
 
 
+def blk_seg(off, length, w):
+    return u32(off) + u32(length) + u8(1 if w else 0)
+
+
+def blk_hdr(typ, sector):
+    return u32(typ) + u32(0) + struct.pack("<Q", sector)
+
+
+def blk_req(sel, pokes, segs):
+    out = u8(sel) + u8(len(pokes)) + u8(len(segs))
+    for off, data in pokes:
+        out += u16(off) + u16(len(data)) + data
+    return out + b"".join(blk_seg(*s) for s in segs)
+
+
+def gen_blk():
+    clear("blk")
+    hdr_only = [(0, 16, False), (8192, 1, True)]
+    dwz = struct.pack("<QII", 8, 16, 0)
+    seeds = {
+        "read": blk_req(2, [(0, blk_hdr(0, 1))], [(0, 16, False), (4096, 1024, True),
+                                                  (8192, 1, True)]),
+        "write": blk_req(2, [(0, blk_hdr(1, 3)), (4096, b"\x5a" * 512)],
+                         [(0, 16, False), (4096, 512, False), (8192, 1, True)]),
+        "flush": blk_req(2, [(0, blk_hdr(4, 0))], hdr_only),
+        "get-id": blk_req(0, [(0, blk_hdr(8, 0))], [(0, 16, False), (4096, 20, True),
+                                                    (8192, 1, True)]),
+        "discard": blk_req(2, [(0, blk_hdr(11, 0) + dwz)], [(0, 32, False), (8192, 1, True)]),
+        "write-zeroes-ro": blk_req(1, [(0, blk_hdr(13, 0) + dwz)],
+                                   [(0, 32, False), (8192, 1, True)]),
+        "past-the-end": blk_req(2, [(0, blk_hdr(0, 127))], [(0, 16, False), (4096, 1024, True),
+                                                            (8192, 1, True)]),
+    }
+    for k, v in seeds.items():
+        write("blk", k, v)
+
+
 def main():
     gen_fs()
     gen_vsock()
@@ -476,6 +513,7 @@ def main():
     gen_balloon_console()
     gen_oci()
     gen_initramfs()
+    gen_blk()
     return 0
 
 

@@ -125,9 +125,10 @@ int32_t krun_get_max_vcpus(void);
 
 /*
  * 1 if this library has the feature (a KRUN_FEATURE_* number), 0 if not,
- * -EINVAL for a number it does not know (a newer one, say). libkrun-c has none
- * of these: its networking is TSI, not KRUN_FEATURE_NET's virtio-net, and its
- * own built-in init is not upstream's init blob.
+ * -EINVAL for a number it does not know (a newer one, say). libkrun-c has
+ * KRUN_FEATURE_BLK (raw images only) and none of the others: its networking
+ * is TSI, not KRUN_FEATURE_NET's virtio-net, and its own built-in init is not
+ * upstream's init blob.
  */
 int32_t krun_has_feature(uint64_t feature);
 
@@ -237,30 +238,68 @@ int32_t krun_add_virtiofs3(uint32_t ctx_id, const char *c_tag, const char *c_pat
 /* Withdrawn upstream too: -EINVAL always. Use krun_add_virtiofs. */
 int32_t krun_set_mapped_volumes(uint32_t ctx_id, const char *const mapped_volumes[]);
 
-/* ---- Block devices: not in libkrun-c (-ENOSYS) ------------------------------ */
+/* ---- Block devices (virtio-blk) ------------------------------------------- */
 
-/* Disk image formats. */
+/* Disk image formats. libkrun-c opens raw images only: QCOW2 and VMDK are
+ * -ENOTSUP (logged), as in an upstream build without them. */
 #define KRUN_DISK_FORMAT_RAW 0
 #define KRUN_DISK_FORMAT_QCOW2 1
 #define KRUN_DISK_FORMAT_VMDK 2 /* flat or zero extents, no delta links */
 
 /* Flush handling (VIRTIO_BLK_F_FLUSH) of krun_add_disk3. */
-#define KRUN_SYNC_NONE 0    /* flushes ignored: data can be lost */
+#define KRUN_SYNC_NONE 0    /* FLUSH not offered, and ignored: data can be lost */
 #define KRUN_SYNC_RELAXED 1 /* flushes honoured; on Linux the same as FULL */
-#define KRUN_SYNC_FULL 2    /* flushes reach the physical disk */
+#define KRUN_SYNC_FULL 2    /* flushes reach the physical disk (fdatasync) */
 
 /*
- * Upstream's virtio-blk calls. libkrun-c has no block device: each checks its
- * context and returns -ENOSYS. The root is a host directory (krun_set_root).
+ * Adds a virtio-blk device on the image at disk_path (a regular file or a
+ * host block device), opened read-only or read-write as read_only says (a
+ * read-only disk refuses the guest's writes, and offers no discard). The
+ * guest sees the disks in the order they were added: /dev/vda, /dev/vdb, ...
+ * block_id (1 to 256 bytes, unique in the context) is the disk's serial, the
+ * first 20 bytes of which the guest reads (/sys/block/vdX/serial).
+ *
+ * krun_add_disk: raw, as upstream (it cannot name a format, and formats are
+ * never probed: see upstream's security note on krun_add_disk2; a guest may
+ * write a qcow2 header into a raw image). krun_add_disk2: the caller names
+ * the format. krun_add_disk3 adds direct_io (O_DIRECT where a request is 4 KiB
+ * aligned, the page cache otherwise) and sync_mode (KRUN_SYNC_*); the others
+ * behave as KRUN_SYNC_FULL without direct I/O.
+ *
+ * The image is opened now to check it (then closed, and opened again at
+ * start): -ENOENT, -EACCES, ... as open(2) says. -EINVAL: a missing id or
+ * path, an unknown format or sync mode, or the context already used
+ * krun_set_root_disk/krun_set_data_disk (the two families are exclusive).
+ * -EEXIST: the id is taken. -ENOSPC: more than 8 disks. -ENOTSUP: qcow2/VMDK.
  */
-int32_t krun_set_root_disk(uint32_t ctx_id, const char *disk_path);
-int32_t krun_set_data_disk(uint32_t ctx_id, const char *disk_path);
 int32_t krun_add_disk(uint32_t ctx_id, const char *block_id, const char *disk_path,
 		      bool read_only);
 int32_t krun_add_disk2(uint32_t ctx_id, const char *block_id, const char *disk_path,
 		       uint32_t disk_format, bool read_only);
 int32_t krun_add_disk3(uint32_t ctx_id, const char *block_id, const char *disk_path,
 		       uint32_t disk_format, bool read_only, bool direct_io, uint32_t sync_mode);
+
+/*
+ * Deprecated upstream in favour of krun_add_disk; exclusive with it (-EINVAL
+ * once the other family was used). A raw image, read-write: the root disk is
+ * /dev/vda and, unless krun_set_root_disk_remount says otherwise, the guest's
+ * root (mounted with any file system the kernel recognises); the data disk
+ * follows it (/dev/vdb, or /dev/vda without a root disk). Set again, replaced.
+ */
+int32_t krun_set_root_disk(uint32_t ctx_id, const char *disk_path);
+int32_t krun_set_data_disk(uint32_t ctx_id, const char *disk_path);
+
+/*
+ * The root is the file system on the guest's block device `device` (a guest
+ * path under /dev/, e.g. "/dev/vda"): our init, which runs from the
+ * initramfs, mounts it with fstype (NULL or "auto": each block file system the
+ * kernel has is tried; the bundled kernel has ext4) and options (NULL: none;
+ * "ro" etc. as mount(8)'s -o, the flags among them applied as flags), switches
+ * to it and runs the workload there, reading its /.krun_config.json as from a
+ * virtio-fs root. A root share (krun_set_root) stays mountable by its tag.
+ * -EINVAL: a device not under /dev/, an empty fstype, an argument over 4095
+ * bytes. krun_start_enter fails with -EINVAL if no disk was added.
+ */
 int32_t krun_set_root_disk_remount(uint32_t ctx_id, const char *device, const char *fstype,
 				   const char *options);
 

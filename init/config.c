@@ -15,13 +15,14 @@
 
 enum key {
 	K_UNKNOWN, K_EXEC, K_ARG, K_ENV, K_WORKDIR, K_RLIMIT, K_HOSTNAME,
-	K_STDIN, K_STDOUT, K_STDERR, K_ROOT, K_COUNT
+	K_STDIN, K_STDOUT, K_STDERR, K_ROOT, K_ROOT_FSTYPE, K_ROOT_OPTIONS, K_COUNT
 };
 
 static const char *const key_names[K_COUNT] = {
 	[K_EXEC] = "exec", [K_ARG] = "arg", [K_ENV] = "env", [K_WORKDIR] = "workdir",
 	[K_RLIMIT] = "rlimit", [K_HOSTNAME] = "hostname", [K_STDIN] = "stdin",
 	[K_STDOUT] = "stdout", [K_STDERR] = "stderr", [K_ROOT] = "root",
+	[K_ROOT_FSTYPE] = "root_fstype", [K_ROOT_OPTIONS] = "root_options",
 };
 
 #define REPEATABLE ((1u << K_UNKNOWN) | (1u << K_ARG) | (1u << K_ENV) | (1u << K_RLIMIT))
@@ -151,8 +152,18 @@ static int apply(struct config *cfg, const struct record *rec, char *err, size_t
 	case K_ROOT:
 		if (strncmp(v, "virtiofs:", 9) == 0 && v[9])
 			cfg->virtiofs_tag = v + 9;
+		else if (strncmp(v, "disk:/dev/", 10) == 0 && v[10])
+			cfg->root_disk = v + 5;
 		else if (strcmp(v, "initramfs") != 0)
 			return config_fail(err, err_len, "bad root \"%.64s\"", v);
+		break;
+	case K_ROOT_FSTYPE:
+		if (!*v)
+			return config_fail(err, err_len, "empty root_fstype");
+		cfg->root_fstype = v;
+		break;
+	case K_ROOT_OPTIONS:
+		cfg->root_options = v;
 		break;
 	case K_UNKNOWN:
 	case K_COUNT:
@@ -161,13 +172,15 @@ static int apply(struct config *cfg, const struct record *rec, char *err, size_t
 	return 0;
 }
 
-static int root_is_virtiofs(const char *data, size_t len)
+/* A root other than the initramfs: virtio-fs or a disk. */
+static int root_is_shared_or_disk(const char *data, size_t len)
 {
 	struct record rec;
 	size_t pos = 0;
 
 	while (next_record(data, len, &pos, &rec) > 0)
-		if (rec.key == K_ROOT && strncmp(rec.value, "virtiofs:", 9) == 0)
+		if (rec.key == K_ROOT && (strncmp(rec.value, "virtiofs:", 9) == 0 ||
+					  strncmp(rec.value, "disk:", 5) == 0))
 			return 1;
 	return 0;
 }
@@ -194,7 +207,7 @@ int config_parse(struct config *cfg, const char *data, size_t len, char *err, si
 		return config_fail(err, err_len, "truncated record at byte %zu of %zu", pos, len);
 	/* Without exec the workload comes from the root's /.krun_config.json
 	 * (oci_config.c), so there must be a root other than the initramfs. */
-	if (!(seen & (1u << K_EXEC)) && !root_is_virtiofs(data, len))
+	if (!(seen & (1u << K_EXEC)) && !root_is_shared_or_disk(data, len))
 		return config_fail(err, err_len, "no exec record");
 
 	/* Counts are bounded by len / 4 (a record is at least 4 bytes): no overflow. */
@@ -207,6 +220,8 @@ int config_parse(struct config *cfg, const char *data, size_t len, char *err, si
 	}
 	cfg->argc = 1; /* argv[0] is exec, set when its record comes */
 	cfg->workdir = "/";
+	cfg->root_fstype = "auto";
+	cfg->root_options = "";
 	for (pos = 0; next_record(data, len, &pos, &rec) > 0;) {
 		if (apply(cfg, &rec, err, err_len) < 0) {
 			config_free(cfg);

@@ -8,7 +8,7 @@
  *     twice is an error: it can only come from a VMM bug, and guessing which one
  *     was meant would hide it;
  *   - unknown keys are skipped, but each must still be a complete record;
- *   - "exec" is required unless the root is virtio-fs (then the root's
+ *   - "exec" is required unless the root is virtio-fs or a disk (then the root's
  *     /.krun_config.json names the workload); every other key has a default (workdir "/", stdio
  *     "console", root "initramfs", no hostname, no rlimits, env empty, which
  *     init replaces with a minimal PATH/HOME/TERM).
@@ -41,7 +41,10 @@ struct config {
 	int workdir_set; /* a workdir record came (else workdir is the default "/") */
 	const char *hostname; /* NULL: leave the kernel's */
 	enum stdio_kind stdio[3];
-	const char *virtiofs_tag; /* NULL: run in the initramfs */
+	const char *virtiofs_tag; /* NULL: run in the initramfs, or on root_disk */
+	const char *root_disk;    /* a guest block device (/dev/...) as the root, or NULL */
+	const char *root_fstype;  /* its file system: "auto" (the default) tries each */
+	const char *root_options; /* its mount options, comma-separated ("" default) */
 	char *owned; /* strings oci_config.c decoded, freed by config_free */
 };
 

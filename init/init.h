@@ -2,7 +2,8 @@
 /*
  * Our guest init (PID 1), split by stage:
  *   main.c   read the config, run the stages, reap, report the status, power off
- *   setup.c  mounts, hostname, loopback, switch to a virtio-fs root
+ *   setup.c  mounts, hostname, loopback, switch to a virtio-fs or disk root
+ *   root_disk.c  mounting a block device's file system (the disk root)
  *   stdio.c  the console and the virtio-console ports of the workload's stdio
  *   exec.c   the workload's child side: signals, rlimits, cwd, stdio, execve
  */
@@ -25,6 +26,14 @@ void setup_hostname(const struct config *cfg);
 void setup_loopback(void);
 void setup_page_reporting(void);
 int setup_virtiofs_root(const char *tag);
+int setup_disk_root(const char *device, const char *fstype, const char *options);
+
+/* root_disk.c: mounts device on target: options as mount(8)'s -o (flag names
+ * become flags, the rest the file system's data), fstype "auto" tries each
+ * block file system in /proc/filesystems. Waits a little for the device node
+ * to appear. 0 or -1 after logging why. */
+int root_disk_mount(const char *device, const char *fstype, const char *options,
+		    const char *target);
 
 /* stdio.c: the fds the workload's stdin/stdout/stderr get, opened by PID 1 so
  * that it can drain and close them after the workload has exited. */

@@ -228,6 +228,8 @@ int main(void)
 	setup_page_reporting();
 	if (cfg.virtiofs_tag && setup_virtiofs_root(cfg.virtiofs_tag) < 0)
 		fail();
+	if (cfg.root_disk && setup_disk_root(cfg.root_disk, cfg.root_fstype, cfg.root_options) < 0)
+		fail();
 	/* Read for every workload, as upstream's init does: a runtime that gives
 	 * the exec (crun's krun handler: krun_set_exec with no environment)
 	 * still gets the spec's env and cwd. With an exec, a file that cannot be

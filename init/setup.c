@@ -2,9 +2,9 @@
 /*
  * The guest's filesystems and identity. Everything is first mounted in the
  * initramfs (where creating mount points is harmless: it is ours and lives in
- * RAM); a virtio-fs root then receives the mounts by MS_MOVE, and only onto
- * directories it already has, so that nothing is ever created in the user's
- * shared folder.
+ * RAM); a virtio-fs or disk root then receives the mounts by MS_MOVE, and only
+ * onto directories it already has, so that nothing is ever created in the
+ * user's shared folder or image.
  */
 #include "init.h"
 
@@ -196,28 +196,28 @@ static void raise_readahead(const char *mnt)
 		close(fd);
 }
 
+/* Creates NEWROOT, the mount point of a root before the switch. */
+static int setup_newroot_dir(void)
+{
+	if (mkdir(NEWROOT, 0755) < 0 && errno != EEXIST) {
+		init_log("cannot create %s: %m", NEWROOT);
+		return -1;
+	}
+	return 0;
+}
+
 /*
- * Mounts the virtio-fs share TAG (Documentation/filesystems/virtiofs.rst) and
- * makes it the root. The initramfs is the kernel's rootfs, which cannot be
- * pivot_root'ed away: move the new root over "/" and chroot into it, as
- * switch_root(8) does.
+ * Makes what is mounted on NEWROOT the root. The initramfs is the kernel's
+ * rootfs, which cannot be pivot_root'ed away: move the new root over "/" and
+ * chroot into it, as switch_root(8) does.
  */
-int setup_virtiofs_root(const char *tag)
+static int switch_root(void)
 {
 	static const char *const moved[] = { "/dev", "/proc", "/sys" };
 	char path[64];
 	struct stat st;
 	size_t i;
 
-	if (mkdir(NEWROOT, 0755) < 0 && errno != EEXIST) {
-		init_log("cannot create %s: %m", NEWROOT);
-		return -1;
-	}
-	if (mount(tag, NEWROOT, "virtiofs", 0, NULL) < 0) {
-		init_log("cannot mount virtio-fs \"%s\": %m", tag);
-		return -1;
-	}
-	raise_readahead(NEWROOT);
 	for (i = 0; i < sizeof(moved) / sizeof(moved[0]); i++) {
 		snprintf(path, sizeof(path), NEWROOT "%s", moved[i]);
 		/* lstat: a symlink there would be followed in the initramfs. */
@@ -230,10 +230,32 @@ int setup_virtiofs_root(const char *tag)
 	}
 	if (chdir(NEWROOT) < 0 || mount(".", "/", NULL, MS_MOVE, NULL) < 0 || chroot(".") < 0 ||
 	    chdir("/") < 0) {
-		init_log("cannot switch to the virtio-fs root: %m");
+		init_log("cannot switch to the new root: %m");
 		return -1;
 	}
 	return 0;
+}
+
+/* Mounts the virtio-fs share TAG (Documentation/filesystems/virtiofs.rst)
+ * and makes it the root. */
+int setup_virtiofs_root(const char *tag)
+{
+	if (setup_newroot_dir() < 0)
+		return -1;
+	if (mount(tag, NEWROOT, "virtiofs", 0, NULL) < 0) {
+		init_log("cannot mount virtio-fs \"%s\": %m", tag);
+		return -1;
+	}
+	raise_readahead(NEWROOT);
+	return switch_root();
+}
+
+/* The block device's file system on NEWROOT (root_disk.c), then the switch. */
+int setup_disk_root(const char *device, const char *fstype, const char *options)
+{
+	if (setup_newroot_dir() < 0 || root_disk_mount(device, fstype, options, NEWROOT) < 0)
+		return -1;
+	return switch_root();
 }
 
 /*

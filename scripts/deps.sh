@@ -11,13 +11,16 @@ build_pkgs=(gcc make libc6-dev binutils cpio xz-utils patch
 # peers), busybox (guest userland), kmod (depmod for the emulated machine's
 # modules), procps (pgrep, free), iproute2 (ip, ss: TSI test networks), dnsmasq
 # (DNS test server), pkgconf (a client built against the installed library),
-# util-linux and bsdutils (mount, flock, script), whatever a minimal Debian lacks;
+# util-linux and bsdutils (mount, flock, script), e2fsprogs (mkfs.ext4 -d and
+# debugfs: disk images built and read back without mounting), zstd (a kernel
+# re-wrapped in each compressed format by a VM test), whatever a
+# minimal Debian lacks;
 # podman (with netavark, iptables, slirp4netns) and containerd, the engines the
 # OCI tests drive our crun with (scripts/build-crun.sh installs crun's own
 # build dependencies); clang with its libFuzzer and sanitizer runtimes (the
 # fuzz smoke run, tests/fuzz/smoke.sh).
 check_pkgs=("${build_pkgs[@]}" qemu-system-x86 busybox-static kmod procps iproute2
-	dnsmasq-base pkgconf util-linux bsdutils
+	dnsmasq-base pkgconf util-linux bsdutils e2fsprogs zstd
 	podman netavark iptables slirp4netns containerd clang libclang-rt-14-dev)
 demo_pkgs=("${check_pkgs[@]}")
 bench_pkgs=("${check_pkgs[@]}")

@@ -100,6 +100,13 @@ void ctx_destroy(struct krun_ctx *ctx)
 		free(ctx->fs[i].tag);
 		free(ctx->fs[i].path);
 	}
+	for (unsigned int i = 0; i < ctx->ndisks; i++)
+		ctx_disk_release(&ctx->disks[i]);
+	ctx_disk_release(&ctx->root_disk);
+	ctx_disk_release(&ctx->data_disk);
+	free(ctx->root_device);
+	free(ctx->root_fstype);
+	free(ctx->root_options);
 	strv_free(&ctx->port_map);
 	for (unsigned int i = 0; i < ctx->nvsock_ports; i++)
 		free(ctx->vsock_ports[i].path);

@@ -26,6 +26,17 @@ struct ctx_fs_share {
 	char *path; /* absolute, resolved when it was set */
 };
 
+/* One disk of krun_add_disk* or of the old krun_set_root_disk/set_data_disk. */
+struct ctx_disk {
+	char *id;
+	char *path; /* absolute, resolved when it was added */
+	bool read_only, direct_io;
+	uint32_t sync_mode; /* KRUN_SYNC_* */
+};
+
+/* Which family of disk calls the context uses: libkrun.h makes them exclusive. */
+enum ctx_disk_api { CTX_DISK_API_NONE, CTX_DISK_API_OLD, CTX_DISK_API_NEW };
+
 struct krun_ctx {
 	/* Held by each API call for its whole duration (ctx_hold). */
 	pthread_mutex_t lock;
@@ -52,6 +63,16 @@ struct krun_ctx {
 
 	struct ctx_fs_share fs[VMM_MAX_FS]; /* krun_set_root, krun_add_virtiofs */
 	unsigned int nfs;
+	/* Disks in the order the guest sees them (vda, vdb, ...). With the old
+	 * calls, root_disk and data_disk hold them instead (root first). */
+	struct ctx_disk disks[VMM_MAX_DISKS];
+	unsigned int ndisks;
+	enum ctx_disk_api disk_api;
+	struct ctx_disk root_disk, data_disk; /* .path NULL: not set */
+	/* krun_set_root_disk_remount; root_device NULL: the root is not a disk
+	 * (unless krun_set_root_disk gave one: then /dev/vda, any fstype). */
+	char *root_device, *root_fstype, *root_options;
+
 	struct strv port_map; /* validated "HOST:GUEST"; .v == NULL: never set */
 
 	struct vsock_port_cfg vsock_ports[KRUN_MAX_VSOCK_PORTS]; /* krun_add_vsock_port[2] */
@@ -99,6 +120,7 @@ static inline void ctx_put_at_exit(struct krun_ctx **ctx)
 
 
 void ctx_destroy(struct krun_ctx *ctx);
+void ctx_disk_release(struct ctx_disk *d);
 
 /* Replaces *slot with a copy of s (NULL clears it). 0 or -ENOMEM. */
 int ctx_set_string(char **slot, const char *s);

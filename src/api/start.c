@@ -153,6 +153,55 @@ static bool has_root(const struct krun_ctx *ctx)
 	return false;
 }
 
+/* The guest device of a disk root (krun_set_root_disk_remount, or the old
+ * krun_set_root_disk: /dev/vda), or NULL. */
+static const char *root_disk_device(const struct krun_ctx *ctx)
+{
+	if (ctx->root_device)
+		return ctx->root_device;
+	return ctx->root_disk.path ? "/dev/vda" : NULL;
+}
+
+/* "virtiofs:TAG", "disk:DEVICE" or "initramfs", with the disk's fstype and
+ * options (src/vmm/guest_abi.h). */
+static int add_root(struct buf *b, const struct krun_ctx *ctx)
+{
+	const char *dev = root_disk_device(ctx);
+	char *v;
+	int r;
+
+	if (!dev)
+		return guest_config_add(b, "root", has_root(ctx) ? "virtiofs:" KRUN_ROOT_TAG
+								: "initramfs");
+	if (asprintf(&v, "disk:%s", dev) < 0)
+		return -ENOMEM;
+	r = guest_config_add(b, "root", v);
+	free(v);
+	if (r == 0)
+		r = guest_config_add(b, "root_fstype", ctx->root_fstype ? ctx->root_fstype : "auto");
+	if (r == 0)
+		r = guest_config_add(b, "root_options", ctx->root_options ? ctx->root_options : "");
+	return r;
+}
+
+/* Disks in guest order: the old calls' root then data disk, or krun_add_disk*'s. */
+static void add_disks(const struct krun_ctx *ctx, struct vmm_config *cfg)
+{
+	const struct ctx_disk *old[2] = { &ctx->root_disk, &ctx->data_disk };
+
+	cfg->ndisks = 0;
+	for (unsigned int i = 0; i < 2; i++)
+		if (old[i]->path)
+			cfg->disks[cfg->ndisks++] = (struct vmm_disk){
+				old[i]->id, old[i]->path, false, false, true };
+	for (unsigned int i = 0; i < ctx->ndisks; i++)
+		cfg->disks[cfg->ndisks++] = (struct vmm_disk){
+			.id = ctx->disks[i].id, .path = ctx->disks[i].path,
+			.read_only = ctx->disks[i].read_only, .direct_io = ctx->disks[i].direct_io,
+			.flush = ctx->disks[i].sync_mode != KRUN_SYNC_NONE,
+		};
+}
+
 static int add_strv(struct buf *b, const char *key, const struct strv *v)
 {
 	for (size_t i = 0; i < v->n; i++) {
@@ -178,9 +227,7 @@ static int build_config(struct krun_ctx *ctx, struct start *s, const char *stdio
 	    (ctx->workdir && (r = guest_config_add(b, "workdir", ctx->workdir)) < 0) ||
 	    (r = guest_config_add(b, "stdin", stdio[0])) < 0 ||
 	    (r = guest_config_add(b, "stdout", stdio[1])) < 0 ||
-	    (r = guest_config_add(b, "stderr", stdio[2])) < 0 ||
-	    (r = guest_config_add(b, "root", has_root(ctx) ? "virtiofs:" KRUN_ROOT_TAG
-							     : "initramfs")) < 0)
+	    (r = guest_config_add(b, "stderr", stdio[2])) < 0 || (r = add_root(b, ctx)) < 0)
 		return r;
 	if (ctx->env.v)
 		return add_strv(b, "env", &ctx->env);
@@ -311,9 +358,15 @@ static int prepare(struct krun_ctx *ctx, struct start *s, struct vmm_config *cfg
 	const char *stdio[3];
 	int r;
 
-	if (!ctx->exec_path && !has_root(ctx)) {
+	if (!ctx->exec_path && !has_root(ctx) && !root_disk_device(ctx)) {
 		log_error("krun_start_enter: no workload: call krun_set_exec (or krun_set_root "
 			  "with a root that has /.krun_config.json) first");
+		return -EINVAL;
+	}
+	add_disks(ctx, cfg);
+	if (ctx->root_device && cfg->ndisks == 0) {
+		log_error("krun_start_enter: krun_set_root_disk_remount(%s) with no disk: add "
+			  "one with krun_add_disk first", ctx->root_device);
 		return -EINVAL;
 	}
 	cfg->nvcpus = ctx->nvcpus;

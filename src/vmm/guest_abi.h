@@ -13,7 +13,7 @@
  * strings). Keys may repeat where noted; unknown keys are ignored (forward
  * compatible); a truncated last record, or a once-only key given twice, is an
  * error (init exits 125).
- *   exec      path of the workload (once; may be absent with a virtio-fs root:
+ *   exec      path of the workload (once; may be absent with a virtio-fs or disk root:
  *             init then runs what the root's /.krun_config.json says)
  *   arg       one argv entry after argv[0] (repeated, in order)
  *   env       one "NAME=value" entry (repeated, in order; the full environment:
@@ -25,8 +25,12 @@
  *   stdin, stdout, stderr   where each stdio stream goes: "console" (hvc0, a
  *             terminal on the host side) or "port" (the virtio-console port named
  *             KRUN_PORT_STDIN/OUT/ERR, a byte stream with EOF)
- *   root      "initramfs" (run in the initramfs) or "virtiofs:TAG" (mount TAG as
- *             the new root first)
+ *   root      "initramfs" (run in the initramfs), "virtiofs:TAG" (mount TAG as
+ *             the new root first) or "disk:DEVICE" (mount the guest block device
+ *             DEVICE, a path under /dev/, as the new root first)
+ *   root_fstype   the disk root's file system type, or "auto" (once; default auto)
+ *   root_options  the disk root's mount options, mount(8) -o style (once;
+ *             default none)
  *
  * Exit report: init writes the workload's status as a 32-bit `outl` to
  * KRUN_EXIT_PORT (it holds ioperm for that port) after it has drained the

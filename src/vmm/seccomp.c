@@ -37,6 +37,7 @@ static struct {
 static const char *const class_names[VMM_SECCOMP_NCLASSES] = {
 	[VMM_SECCOMP_BASE] = "base", [VMM_SECCOMP_MAIN] = "main", [VMM_SECCOMP_VCPU] = "vcpu",
 	[VMM_SECCOMP_EVLOOP] = "evloop", [VMM_SECCOMP_FS] = "fs",
+	[VMM_SECCOMP_BLK] = "blk",
 };
 
 /* Async-signal context: the thread is ending the process, so log_write's

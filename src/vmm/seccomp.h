@@ -21,7 +21,7 @@
  * back to cooked mode) and ends the process with status 1, the status of a
  * VM that failed. LIBKRUN_SECCOMP=log lets such calls through with
  * SECCOMP_RET_LOG (the kernel's audit log names each one); =off installs
- * nothing. LIBKRUN_SECCOMP_SELFTEST=CLASS (main, vcpu, evloop, fs) makes the
+ * nothing. LIBKRUN_SECCOMP_SELFTEST=CLASS (main, vcpu, evloop, fs, blk) makes the
  * threads of that class try execve(2) once their filter is in.
  */
 #ifndef LIBKRUN_VMM_SECCOMP_H
@@ -44,6 +44,7 @@ enum vmm_seccomp_class {
 	VMM_SECCOMP_VCPU,   /* KVM_RUN loops and the MMIO/PIO exits they serve */
 	VMM_SECCOMP_EVLOOP, /* device event loop: console, balloon, vsock muxer, TSI */
 	VMM_SECCOMP_FS,     /* virtio-fs workers: the FUSE server's ops */
+	VMM_SECCOMP_BLK,    /* virtio-blk workers: reads, writes, syncs of the images */
 	VMM_SECCOMP_NCLASSES,
 };
 

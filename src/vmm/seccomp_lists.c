@@ -2,7 +2,7 @@
 /*
  * What each VMM thread may call (seccomp.h says how the lists are used).
  * Made from what each thread was seen calling under `strace -f` during the
- * VM tests that drive its devices (fs_*, vsock_*, tsi_*, balloon, vmm_*),
+ * VM tests that drive its devices (fs_*, vsock_*, tsi_*, balloon, blk_*, vmm_*),
  * then checked against the code for paths no test takes (a device reset,
  * an error). glibc's own calls are in the common group: malloc (mmap,
  * mprotect for arena growth, munmap, madvise, brk, mremap for realloc),
@@ -130,6 +130,15 @@ static const struct seccomp_rule fs_rules[] = {
 };
 GROUP(fs_own, fs_rules);
 
+/* virtio-blk workers: the image formats' I/O (devices/blk/disk.h): vectored
+ * reads and writes, fdatasync for FLUSH, fallocate for DISCARD and
+ * WRITE_ZEROES, the used-ring interrupt (an irqfd write). */
+static const struct seccomp_rule blk_rules[] = {
+	ANY(preadv), ANY(pwritev), ANY(pread64), ANY(pwrite64), ANY(fdatasync), ANY(fsync),
+	ANY(fallocate),
+};
+GROUP(blk_own, blk_rules);
+
 /*
  * Only in the base: starting the loop's and the vCPUs' threads after it is in
  * (glibc's pthread_create: clone3 answered ENOSYS so that glibc falls back to
@@ -157,4 +166,5 @@ const struct seccomp_list seccomp_lists[VMM_SECCOMP_NCLASSES] = {
 	[VMM_SECCOMP_VCPU] = { { &common, &vcpu_own } },
 	[VMM_SECCOMP_EVLOOP] = { { &common, &vsock, &evloop_own } },
 	[VMM_SECCOMP_FS] = { { &common, &fs_own } },
+	[VMM_SECCOMP_BLK] = { { &common, &blk_own } },
 };

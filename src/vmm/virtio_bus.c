@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "devices/balloon/balloon.h"
+#include "devices/blk/blk.h"
 #include "devices/fs/virtio_fs.h"
 #include "util/log.h"
 #include "vmm/arch.h"
@@ -144,6 +145,28 @@ int virtio_bus_add_fs(struct vm *vm, const char *tag, const char *path, unsigned
 
 	if (!d)
 		return -EINVAL; /* logged */
+	return virtio_bus_add(vm, d);
+}
+
+int virtio_bus_add_blk(struct vm *vm, const struct vmm_disk *disk, unsigned int nqueues,
+		       unsigned int nworkers)
+{
+	struct disk_open_params p = {
+		.path = disk->path, .read_only = disk->read_only, .direct_io = disk->direct_io,
+	};
+	struct blk_config cfg = {
+		.id = disk->id, .flush = disk->flush, .nworkers = nworkers, .nqueues = nqueues,
+	};
+	struct virtio_dev *d;
+	struct disk *dk;
+	int r;
+
+	r = disk_raw_open(&p, &dk);
+	if (r < 0)
+		return r;
+	r = blk_create(dk, &cfg, &d); /* takes dk, on failure too */
+	if (r < 0)
+		return r;
 	return virtio_bus_add(vm, d);
 }
 

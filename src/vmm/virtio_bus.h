@@ -11,6 +11,7 @@
 #include "devices/console/console.h"
 #include "devices/vsock/vsock.h"
 #include "vmm/vm.h"
+#include "vmm/vmm.h"
 
 /* Takes ownership of d (destroyed on failure). Before vCPUs run. 0 or -errno. */
 int virtio_bus_add(struct vm *vm, struct virtio_dev *d);
@@ -20,6 +21,12 @@ int virtio_bus_add_balloon(struct vm *vm);
 
 /* A virtio-fs share (devices/fs/virtio_fs.h) served by nworkers threads. 0 or -errno. */
 int virtio_bus_add_fs(struct vm *vm, const char *tag, const char *path, unsigned int nworkers);
+
+/* A virtio-blk device (devices/blk/blk.h) on a raw image, with nqueues request
+ * queues served by nworkers threads. 0 or -errno (the image cannot be opened,
+ * logged). */
+int virtio_bus_add_blk(struct vm *vm, const struct vmm_disk *disk, unsigned int nqueues,
+		       unsigned int nworkers);
 
 /* virtio-vsock with the given ports (devices/vsock/vsock.h). 0 or -errno
  * (-EEXIST: a listen path exists). */

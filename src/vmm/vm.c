@@ -11,6 +11,7 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
+#include "devices/blk/blk.h"
 #include "devices/fs/virtio_fs.h"
 #include "util/log.h"
 #include "vmm/evloop.h"
@@ -144,6 +145,22 @@ static unsigned int fs_workers(unsigned int nvcpus)
 	return n > VIRTIO_FS_MAX_WORKERS ? VIRTIO_FS_MAX_WORKERS : n;
 }
 
+/* Requests of one disk in flight at once: one per vCPU, at least 2 so that
+ * a slow read does not hold a flush behind it. */
+static unsigned int blk_workers(unsigned int nvcpus)
+{
+	unsigned int n = nvcpus < 2 ? 2 : nvcpus;
+
+	return n > BLK_MAX_WORKERS ? BLK_MAX_WORKERS : n;
+}
+
+/* One request queue per vCPU (virtio 1.2 §5.2.2), so that Linux's blk-mq
+ * maps each CPU to a queue of its own. */
+static unsigned int blk_queues(unsigned int nvcpus)
+{
+	return nvcpus > BLK_MAX_QUEUES ? BLK_MAX_QUEUES : nvcpus;
+}
+
 static void vm_wait_end(struct vm *vm)
 {
 	pthread_mutex_lock(&vm->end_lock);
@@ -206,6 +223,15 @@ int vmm_run(const struct vmm_config *cfg, int *status)
 	for (unsigned int i = 0; i < cfg->nfs; i++) {
 		r = virtio_bus_add_fs(vm, cfg->fs[i].tag, cfg->fs[i].path,
 				      fs_workers(cfg->nvcpus));
+		if (r < 0)
+			goto out;
+	}
+
+	/* After the shares, so that the disks' order on the bus, and so in the
+	 * guest (vda, vdb, ...), is the order they were added in. */
+	for (unsigned int i = 0; i < cfg->ndisks; i++) {
+		r = virtio_bus_add_blk(vm, &cfg->disks[i], blk_queues(cfg->nvcpus),
+				       blk_workers(cfg->nvcpus));
 		if (r < 0)
 			goto out;
 	}

@@ -22,8 +22,8 @@
 #include "vmm/gmem.h"
 
 #define VM_MAX_VCPUS 64
-#define VM_MAX_MMIO 16
-#define VM_MAX_DEVICES 8
+#define VM_MAX_MMIO 24
+#define VM_MAX_DEVICES 16
 
 struct vm;
 struct evloop;

@@ -6,6 +6,7 @@
 #ifndef LIBKRUN_VMM_VMM_H
 #define LIBKRUN_VMM_VMM_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -15,11 +16,21 @@
 
 #define VMM_MAX_RAM_MIB (256u * 1024u) /* 256 GiB */
 #define VMM_MAX_FS 8 /* virtio-fs shares per VM (root included) */
+#define VMM_MAX_DISKS 8 /* virtio-blk devices per VM */
 
 /* One virtio-fs share: a host directory the guest mounts by tag. */
 struct vmm_fs_share {
 	const char *tag;
 	const char *path;
+};
+
+/* One virtio-blk device on a raw image; the guest sees them in order (vda, vdb...). */
+struct vmm_disk {
+	const char *id;   /* the caller's block_id, GET_ID's answer */
+	const char *path;
+	bool read_only;
+	bool direct_io;
+	bool flush; /* honour FLUSH (not KRUN_SYNC_NONE) */
 };
 
 struct vmm_config {
@@ -30,6 +41,8 @@ struct vmm_config {
 	struct vsock_config vsock; /* no ports: no vsock device */
 	struct vmm_fs_share fs[VMM_MAX_FS];
 	unsigned int nfs;
+	struct vmm_disk disks[VMM_MAX_DISKS];
+	unsigned int ndisks;
 	/* Called once the kernel and initrd are in guest RAM, before any vCPU
 	 * runs: the caller may free what boot points to. May be NULL. */
 	void (*boot_copied)(void *arg);

@@ -54,6 +54,7 @@ run() {
 runs=(
 	"virtq virtq" "oci oci" "initramfs initramfs" "vsock vsock" "tsi tsi"
 	"balloon_console balloon_console" "fs fs FUZZ_FS_USER=0" "fs-user fs FUZZ_FS_USER=1"
+	"blk blk"
 )
 start=$(date +%s)
 for ((i = 0; i < ${#runs[@]}; i += 2)); do

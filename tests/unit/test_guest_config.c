@@ -290,3 +290,29 @@ TEST(config_random_bytes_never_crash_the_parser)
 	}
 	CHECK(ok > 0);
 }
+
+TEST(config_disk_root_names_device_fstype_and_options_and_needs_no_exec)
+{
+	static const char full[] = "root\0disk:/dev/vda\0root_fstype\0ext4\0"
+				   "root_options\0ro,noatime\0";
+	static const char bare[] = "root\0disk:/dev/vdb\0";
+	struct parsed p;
+
+	parse(&p, full, sizeof(full) - 1);
+	CHECK_EQ(p.r, 0);
+	CHECK(p.cfg.exec == NULL && p.cfg.virtiofs_tag == NULL);
+	CHECK_STR_EQ(p.cfg.root_disk, "/dev/vda");
+	CHECK_STR_EQ(p.cfg.root_fstype, "ext4");
+	CHECK_STR_EQ(p.cfg.root_options, "ro,noatime");
+	parsed_free(&p);
+	parse(&p, bare, sizeof(bare) - 1);
+	CHECK_EQ(p.r, 0);
+	CHECK_STR_EQ(p.cfg.root_disk, "/dev/vdb");
+	CHECK_STR_EQ(p.cfg.root_fstype, "auto");
+	CHECK_STR_EQ(p.cfg.root_options, "");
+	parsed_free(&p);
+	REJECTS("exec\0sh\0root\0disk:vda\0");
+	REJECTS("exec\0sh\0root\0disk:/dev/\0");
+	REJECTS("exec\0sh\0root\0disk:/dev/vda\0root_fstype\0\0");
+	REJECTS("root\0disk:/dev/vda\0root_fstype\0ext4\0root_fstype\0xfs\0");
+}

@@ -15,6 +15,15 @@
  *     --console-output PATH      krun_set_console_output
  *     --root DIR                 krun_set_root
  *     --virtiofs TAG:DIR         krun_add_virtiofs (repeatable)
+ *     --disk ID:PATH             krun_add_disk3, raw, read-write, KRUN_SYNC_FULL
+ *     --disk-ro ID:PATH          (repeatable, all four in the order given): -ro
+ *     --disk-direct ID:PATH      read-only, -direct with direct_io, -nosync with
+ *     --disk-nosync ID:PATH      KRUN_SYNC_NONE
+ *     --root-disk DEV            krun_set_root_disk_remount(DEV, --root-fstype
+ *     --root-fstype T            or NULL, --root-options or NULL)
+ *     --root-options O
+ *     --set-root-disk PATH       krun_set_root_disk (the old calls)
+ *     --set-data-disk PATH       krun_set_data_disk
  *     --port-map HOST:GUEST      krun_set_port_map (repeatable; --empty-port-map
  *                                for an empty list)
  *     --no-exec                  do not call krun_set_exec (the root's
@@ -48,6 +57,7 @@
 static const char *const policy_names[] = {
 	"deny-host", "deny-link-local", "deny-private", "allow-list-only", "listen-loopback",
 };
+static const char *const disk_modes[] = { "", "-ro", "-direct", "-nosync" };
 static const char *const limit_names[] = {
 	"connections", "listeners", "udp-sockets", "inbound", "inbound-per-listener",
 };
@@ -114,7 +124,11 @@ int main(int argc, char **argv)
 	const char *kernel = NULL, *initramfs = NULL, *cmdline = NULL, *workdir = NULL;
 	const char *console_output = NULL, *args_file = NULL, *root = NULL;
 	static const char *virtiofs[64], *port_map[64], *vsock[64];
-	static int vsock_listen[64];
+	static int vsock_listen[64], disk_mode[16]; /* 0 rw, 1 ro, 2 direct, 3 nosync */
+	static const char *disks[16];
+	const char *root_disk = NULL, *root_fstype = NULL, *root_options = NULL;
+	const char *old_root_disk = NULL, *old_data_disk = NULL;
+	int ndisks = 0;
 	int nvsock = 0;
 	int nfs = 0, nports = 0, port_map_set = 0, no_exec = 0;
 	int nrl = 0, nenv = 0, nargs = 0, format = KRUN_KERNEL_FORMAT_ELF;
@@ -176,6 +190,14 @@ int main(int argc, char **argv)
 			vsock[nvsock++] = v;
 		}
 		else if (!strcmp(a, "--virtiofs") && nfs < 63) virtiofs[nfs++] = v;
+		else if (!strncmp(a, "--disk", 6) && ndisks < 16 &&
+			 (disk_mode[ndisks] = name_index(disk_modes, 4, a + 6, strlen(a + 6))) >= 0)
+			disks[ndisks++] = v;
+		else if (!strcmp(a, "--root-disk")) root_disk = v;
+		else if (!strcmp(a, "--root-fstype")) root_fstype = v;
+		else if (!strcmp(a, "--root-options")) root_options = v;
+		else if (!strcmp(a, "--set-root-disk")) old_root_disk = v;
+		else if (!strcmp(a, "--set-data-disk")) old_data_disk = v;
 		else if (!strcmp(a, "--add-vsock")) add_vsock = atoi(v);
 		else if (!strcmp(a, "--tsi-unix") && ntsi_unix < 16) tsi_unix[ntsi_unix++] = v;
 		else if (!strcmp(a, "--tsi-policy")) tsi_policy = (int)policy_flags(v);
@@ -232,6 +254,30 @@ int main(int argc, char **argv)
 		tag[tlen] = '\0';
 		check("krun_add_virtiofs", krun_add_virtiofs((uint32_t)ctx, tag, colon + 1));
 	}
+	for (int k = 0; k < ndisks; k++) {
+		char id[256];
+		const char *colon = strchr(disks[k], ':');
+		size_t ilen = colon ? (size_t)(colon - disks[k]) : 0;
+		if (!colon || ilen >= sizeof(id)) {
+			fprintf(stderr, "krun_run: --disk wants ID:PATH\n");
+			return 99;
+		}
+		memcpy(id, disks[k], ilen);
+		id[ilen] = '\0';
+		check("krun_add_disk3", krun_add_disk3((uint32_t)ctx, id, colon + 1,
+						       KRUN_DISK_FORMAT_RAW, disk_mode[k] == 1,
+						       disk_mode[k] == 2,
+						       disk_mode[k] == 3 ? KRUN_SYNC_NONE
+									 : KRUN_SYNC_FULL));
+	}
+	if (old_root_disk)
+		check("krun_set_root_disk", krun_set_root_disk((uint32_t)ctx, old_root_disk));
+	if (old_data_disk)
+		check("krun_set_data_disk", krun_set_data_disk((uint32_t)ctx, old_data_disk));
+	if (root_disk)
+		check("krun_set_root_disk_remount",
+		      krun_set_root_disk_remount((uint32_t)ctx, root_disk, root_fstype,
+						 root_options));
 	for (int k = 0; k < nvsock; k++) {
 		char *end;
 		unsigned long port = strtoul(vsock[k], &end, 10);

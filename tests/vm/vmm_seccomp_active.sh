@@ -3,7 +3,7 @@
 # guest runs, every thread of the VMM process is under seccomp (Seccomp: 2)
 # with no_new_privs, and each VMM thread under its own class's filter on top
 # of the base (Seccomp_filters: 2 for the vCPUs, the event loop, the virtio-fs
-# workers and the caller's thread). A forbidden call is refused in a running
+# and virtio-blk workers and the caller's thread). A forbidden call is refused in a running
 # VMM: LIBKRUN_SECCOMP_SELFTEST=CLASS makes that class's threads try execve
 # once their filter is in; the VMM stops with status 1 and a line naming the
 # thread and the call. LIBKRUN_SECCOMP=log lets it through, and =off runs
@@ -14,25 +14,29 @@
 make_initramfs "$TEST_TMP/initramfs.cpio"
 share=$TEST_TMP/share
 mkdir -p "$share" && echo from-the-host >"$share/hello" || fail "share"
+disk=$TEST_TMP/disk.img
+printf 'from-the-disk' >"$disk" && truncate -s 1M "$disk" || fail "disk"
 NR_EXECVE=59 # x86_64
 # Filters this shell runs under already (a container's), which the VMM inherits.
 outer=$(awk '$1 == "Seccomp_filters:" { print $2 }' /proc/$$/status)
 outer=${outer:-0}
 outer_mode=$(awk '$1 == "Seccomp:" { print $2 }' /proc/$$/status)
 
-# run_vm OUT ERR CMD...: the VMM in the background, with a virtio-fs share.
+# run_vm OUT ERR CMD...: the VMM in the background, with a virtio-fs share and
+# a disk.
 run_vm() {
 	local out=$1 err=$2
 	shift 2
 	"$KRUN_RUN" --kernel "$KERNEL" --format 1 --initramfs "$TEST_TMP/initramfs.cpio" \
-		--virtiofs "data:$share" -- "$@" >"$out" 2>"$err" &
+		--virtiofs "data:$share" --disk "d:$disk" -- "$@" >"$out" 2>"$err" &
 	pid=$!
 }
 
 # Case 1: every thread of a running VMM, with a share the guest uses.
 out=$TEST_TMP/out err=$TEST_TMP/err
 run_vm "$out" "$err" /bin/sh -c \
-	'mkdir -p /mnt && mount -t virtiofs data /mnt && cat /mnt/hello; echo READY; sleep 15; echo DONE'
+	'mkdir -p /mnt && mount -t virtiofs data /mnt && cat /mnt/hello
+	 head -c 13 /dev/vda; echo; echo READY; sleep 15; echo DONE'
 for _ in $(seq 600); do
 	grep -q READY "$out" 2>/dev/null && break
 	kill -0 "$pid" 2>/dev/null || fail "the VM ended early: $(cat "$out" "$err")"
@@ -40,7 +44,8 @@ for _ in $(seq 600); do
 done
 grep -q READY "$out" || fail "no READY from the guest: $(cat "$out" "$err")"
 grep -q from-the-host "$out" || fail "the guest did not read the share: $(cat "$out")"
-seen_vcpu=0 seen_loop=0 seen_fs=0 n=0
+grep -q from-the-disk "$out" || fail "the guest did not read the disk: $(cat "$out")"
+seen_vcpu=0 seen_loop=0 seen_fs=0 seen_blk=0 n=0
 for st in /proc/"$pid"/task/*/status; do
 	tid=$(basename "$(dirname "$st")")
 	name=$(awk '$1 == "Name:" { print $2 }' "$st")
@@ -56,6 +61,7 @@ for st in /proc/"$pid"/task/*/status; do
 	krun-vcpu*) want=2 seen_vcpu=1 ;;
 	krun-evloop) want=2 seen_loop=1 ;;
 	krun-fs) want=2 seen_fs=1 ;;
+	krun-blk) want=2 seen_blk=1 ;;
 	esac
 	[ "$tid" = "$pid" ] && want=2
 	# Seccomp_filters is there from Linux 5.9.
@@ -63,20 +69,21 @@ for st in /proc/"$pid"/task/*/status; do
 	[ -z "$nf" ] || [ "$nf" -ge "$want" ] ||
 		fail "thread $tid ($name) has $nf filters, its class wants $want (base + its own)"
 done
-[ "$seen_vcpu$seen_loop$seen_fs" = 111 ] ||
-	fail "expected vCPU, event loop and virtio-fs threads (saw $seen_vcpu$seen_loop$seen_fs)"
+[ "$seen_vcpu$seen_loop$seen_fs$seen_blk" = 1111 ] ||
+	fail "expected vCPU, event loop, virtio-fs and virtio-blk threads (saw $seen_vcpu$seen_loop$seen_fs$seen_blk)"
 wait "$pid"
 rc=$?
 [ "$rc" = 0 ] && grep -q DONE "$out" || fail "the VM under its filters ended with $rc: $(cat "$out" "$err")"
 echo "ok: $n threads, each under seccomp with no_new_privs; the workload ran to its end"
 
 # Case 2: a forbidden call in each class's thread ends the VMM, and says so.
-for class in main vcpu evloop fs; do
+for class in main vcpu evloop fs blk; do
 	case $class in
 	main) thread=. ;;
 	vcpu) thread=krun-vcpu ;;
 	evloop) thread=krun-evloop ;;
 	fs) thread=krun-fs ;;
+	blk) thread=krun-blk ;; # its first request: the guest's partition scan
 	esac
 	LIBKRUN_SECCOMP_SELFTEST=$class run_vm "$out" "$err" /bin/sh -c 'echo READY; sleep 5'
 	wait "$pid"
