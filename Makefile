@@ -39,6 +39,9 @@ LIB_CFLAGS  := $(BASE_CFLAGS) -fPIC -fvisibility=hidden -D_FORTIFY_SOURCE=2
 SAN_CFLAGS  := $(BASE_CFLAGS) -O1 -g -fno-omit-frame-pointer \
 	-fsanitize=address,undefined -fno-sanitize-recover=all
 LDFLAGS ?=
+# Decompressors for the compressed kernel formats (src/util/decompress_*.c);
+# libkrun.pc names them for a static link.
+LIB_LIBS := -lz -lbz2 -lzstd
 
 # Dependencies come from apt, through the repo's own script (see scripts/deps.sh).
 DEPS := scripts/deps.sh
@@ -87,7 +90,7 @@ $(B)/san/%.o: %.S
 $(B)/$(SONAME): $(LIB_OBJS)
 	@echo "  LD      $@"
 	$(Q)$(CC) -shared -Wl,-soname,$(SONAME) -Wl,-z,relro,-z,now -Wl,--no-undefined \
-		-Wl,-rpath,'$$ORIGIN' $(LDFLAGS) -o $(B)/libkrun.so.$(VERSION) $^ -lpthread -ldl
+		-Wl,-rpath,'$$ORIGIN' $(LDFLAGS) -o $(B)/libkrun.so.$(VERSION) $^ $(LIB_LIBS) -lpthread -ldl
 	$(Q)ln -sf libkrun.so.$(VERSION) $@
 	$(Q)ln -sf $(SONAME) $(B)/libkrun.so
 
@@ -166,7 +169,7 @@ $(B)/tests/unit/test_guest_config: tests/unit/test_guest_config.c $(B)/san/init/
 	@mkdir -p $(@D)
 	@echo "  CCLD    $@"
 	$(Q)$(CC) $(SAN_CFLAGS) -Itests/unit -I. -o $@ $< $(B)/san/init/config.o \
-		$(B)/tests/unit/harness.o $(B)/libkrun-san.a -lpthread -ldl
+		$(B)/tests/unit/harness.o $(B)/libkrun-san.a $(LIB_LIBS) -lpthread -ldl
 
 OCI_TEST_OBJS := $(B)/san/init/json.o $(B)/san/init/oci_config.o $(B)/san/init/config.o
 $(B)/tests/unit/test_oci_config: tests/unit/test_oci_config.c $(OCI_TEST_OBJS) \
@@ -174,7 +177,7 @@ $(B)/tests/unit/test_oci_config: tests/unit/test_oci_config.c $(OCI_TEST_OBJS) \
 	@mkdir -p $(@D)
 	@echo "  CCLD    $@"
 	$(Q)$(CC) $(SAN_CFLAGS) -Itests/unit -I. -o $@ $< $(OCI_TEST_OBJS) \
-		$(B)/tests/unit/harness.o $(B)/libkrun-san.a -lpthread -ldl
+		$(B)/tests/unit/harness.o $(B)/libkrun-san.a $(LIB_LIBS) -lpthread -ldl
 
 # ---------------------------------------------------------------------------
 # Examples.
@@ -212,7 +215,7 @@ $(B)/tests/unit/test_%: tests/unit/test_%.c $(B)/tests/unit/harness.o $(B)/libkr
 	@mkdir -p $(@D)
 	@echo "  CCLD    $@"
 	$(Q)$(CC) $(SAN_CFLAGS) -Itests/unit -o $@ $< $(B)/tests/unit/harness.o \
-		$(B)/libkrun-san.a -Wl,-rpath,'$$ORIGIN/../..' -lpthread -ldl
+		$(B)/libkrun-san.a -Wl,-rpath,'$$ORIGIN/../..' $(LIB_LIBS) -lpthread -ldl
 
 $(B)/tests/vm/%: tests/vm/%.c $(B)/$(SONAME)
 	@mkdir -p $(@D)
@@ -343,7 +346,7 @@ $(FUZZ_B)/fuzz_%: fuzz/fuzz_%.c $(wildcard fuzz/*.h) $(FUZZ_B)/libkrun-fuzz.a
 	@mkdir -p $(@D)
 	@echo "  CCLD    $@"
 	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -MF $@.d -fsanitize=fuzzer -Ifuzz -o $@ $< \
-		$(FUZZ_B)/libkrun-fuzz.a -lpthread -ldl
+		$(FUZZ_B)/libkrun-fuzz.a $(LIB_LIBS) -lpthread -ldl
 
 # One target at a time for FUZZ_SECONDS each, then the next; any crash, leak,
 # timeout or OOM stops the run with libFuzzer's report.

@@ -145,9 +145,24 @@ int32_t krun_has_feature(uint64_t feature);
 
 /*
  * Boots the kernel at kernel_path (host path) instead of the bundled one.
- * x86_64 supports KRUN_KERNEL_FORMAT_ELF (vmlinux) and
- * KRUN_KERNEL_FORMAT_BZIMAGE; KRUN_KERNEL_FORMAT_RAW is taken as a bzImage when
- * the file has the boot protocol's "HdrS" header. Other formats: -EINVAL.
+ * Formats on x86_64, as upstream's there:
+ *  - KRUN_KERNEL_FORMAT_ELF: a vmlinux, loaded by its program headers.
+ *  - KRUN_KERNEL_FORMAT_IMAGE_GZ, _IMAGE_BZ2, _IMAGE_ZSTD: a file holding a
+ *    gzip, bzip2 or zstd stream of an ELF vmlinux somewhere inside it (such as
+ *    a vmlinuz whose payload is compressed so): the first stream of that kind
+ *    is found by its magic bytes, decompressed (at most 512 MiB) and loaded as
+ *    an ELF. A file with no such stream, a corrupt or truncated one, or one
+ *    that does not hold an ELF fails krun_start_enter with -EINVAL; one that
+ *    decompresses to more than 512 MiB with -EFBIG.
+ *  - KRUN_KERNEL_FORMAT_RAW: a flat image (such as libkrunfw's kernel),
+ *    loaded at guest-physical 0x8000_0000 and entered at its first byte, so
+ *    the VM needs more than 2 GiB of RAM (else krun_start_enter fails,
+ *    -ENOMEM). libkrun-c extension: a RAW file with the x86 boot protocol's
+ *    "HdrS" header is booted as a bzImage instead. Unlike upstream, the
+ *    initramfs and cmdline given here also apply to a RAW kernel.
+ *  - KRUN_KERNEL_FORMAT_BZIMAGE (libkrun-c): an x86 bzImage.
+ *  - KRUN_KERNEL_FORMAT_PE_GZ is an aarch64/riscv64 format: -EINVAL here
+ *    (upstream takes it and fails at krun_start_enter); other numbers: -EINVAL.
  * initramfs (may be NULL) is a cpio archive (plain or gzip) whose contents the
  * workload runs in: the library appends its own archive holding our init at
  * /init and the workload's configuration, so the initramfs's own /init is

@@ -6,7 +6,8 @@
 set -euo pipefail
 
 build_pkgs=(gcc make libc6-dev binutils cpio xz-utils patch
-	linux-source-6.1 bc bison flex libelf-dev libssl-dev dwarves)
+	linux-source-6.1 bc bison flex libelf-dev libssl-dev dwarves
+	zlib1g-dev libbz2-dev libzstd-dev)
 # The tests, demo and benchmarks also use: QEMU (the emulated KVM machine and the
 # peers), busybox (guest userland), kmod (depmod for the emulated machine's
 # modules), procps (pgrep, free), iproute2 (ip, ss: TSI test networks), dnsmasq

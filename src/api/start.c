@@ -19,6 +19,7 @@
 #include "util/log.h"
 #include "vmm/guest_abi.h"
 #include "vmm/initramfs.h"
+#include "vmm/kernel_image.h"
 #include "vmm/seccomp.h"
 #include "vmm/vmm.h"
 
@@ -132,12 +133,28 @@ static int load_kernel(struct krun_ctx *ctx, struct start *s, struct boot_spec *
 	r = file_read_all(ctx->kernel_path, MAX_KERNEL_FILE, &s->kernel_file, &len);
 	if (r < 0)
 		return r;
+	if (kimage_is_compressed((enum kernel_format)ctx->kernel_format)) {
+		void *elf;
+
+		r = kimage_unpack((enum kernel_format)ctx->kernel_format, s->kernel_file, len,
+				  KIMAGE_MAX_UNPACKED, ctx->kernel_path, &elf, &len);
+		if (r < 0)
+			return r;
+		free(s->kernel_file);
+		s->kernel_file = elf;
+	}
 	b->kernel = s->kernel_file;
 	b->kernel_size = len;
-	if (ctx->kernel_format == KRUN_KERNEL_FORMAT_ELF) {
+	if (ctx->kernel_format == KRUN_KERNEL_FORMAT_ELF ||
+	    kimage_is_compressed((enum kernel_format)ctx->kernel_format)) {
 		b->format = KERNEL_FORMAT_ELF;
 	} else if (len > 0x206 && !memcmp((char *)s->kernel_file + 0x202, "HdrS", 4)) {
 		b->format = KERNEL_FORMAT_BZIMAGE;
+	} else if (ctx->kernel_format == KRUN_KERNEL_FORMAT_RAW) {
+		/* Upstream's x86_64 RAW: the file's bytes, as they are, at a fixed
+		 * address that is also the entry (lib.rs, map_kernel). */
+		b->format = KERNEL_FORMAT_RAW;
+		b->load_addr = b->entry = arch_raw_kernel_addr();
 	} else {
 		log_error("%s is not a bzImage (no \"HdrS\" boot header)", ctx->kernel_path);
 		return -EINVAL;

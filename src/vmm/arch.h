@@ -24,6 +24,12 @@ struct vcpu_fault_state; /* vmm/vcpu_exit.h */
 enum kernel_format {
 	KERNEL_FORMAT_RAW = 0, /* flat image with given load and entry addresses */
 	KERNEL_FORMAT_ELF = 1, /* vmlinux */
+	/* Not for the arch loader: refused (PE_GZ, an arm64 format), or unpacked
+	 * to an ELF vmlinux first (IMAGE_*, vmm/kernel_image.h). */
+	KERNEL_FORMAT_PE_GZ = 2,
+	KERNEL_FORMAT_IMAGE_BZ2 = 3,
+	KERNEL_FORMAT_IMAGE_GZ = 4,
+	KERNEL_FORMAT_IMAGE_ZSTD = 5,
 	KERNEL_FORMAT_BZIMAGE = 100, /* x86 bzImage (detected from the "HdrS" header) */
 };
 
@@ -42,6 +48,10 @@ struct boot_spec {
 	size_t initrd_size;
 	const char *cmdline;
 };
+
+/* Guest-physical address where a flat KRUN_KERNEL_FORMAT_RAW file goes, which
+ * is also its entry point. */
+uint64_t arch_raw_kernel_addr(void);
 
 /* Splits ram_bytes of guest RAM into regions around the arch's MMIO hole.
  * *n gets the count (<= GMEM_MAX_REGIONS). -EINVAL if ram_bytes is unusable. */

@@ -127,3 +127,21 @@ host_tcp_serve() {
 	done
 	fail "the host server $name did not start: $(cat "$TEST_TMP/$name.out")"
 }
+
+# Debian's own x86_64 kernel for the tests that boot a distribution kernel:
+# the vmlinuz tests/runner/emu.sh caches, else the host's /boot/vmlinuz-*.
+# Sets debian_vmlinuz and debian_release; skips the test (77) if there is none.
+find_debian_vmlinuz() {
+	local home f
+	home=$(getent passwd "$(id -u)" | cut -d: -f6)
+	debian_vmlinuz=
+	for f in "${XDG_CACHE_HOME:-$home/.cache}"/libkrun-c/emu/linux-image-*/vmlinuz \
+		"$home"/.cache/libkrun-c/emu/linux-image-*/vmlinuz /boot/vmlinuz-*; do
+		[ -r "$f" ] && { debian_vmlinuz=$f; break; }
+	done
+	[ -n "$debian_vmlinuz" ] ||
+		{ echo "SKIP: no Debian kernel (tests/runner/emu.sh prepare caches one)"; exit 77; }
+	debian_release=$(cat "$(dirname "$debian_vmlinuz")/release" 2>/dev/null) ||
+		debian_release=${debian_vmlinuz##*/vmlinuz-}
+	echo "kernel: $debian_vmlinuz (release $debian_release)"
+}

@@ -12,15 +12,8 @@
 # timeout: 600
 . "$SRC/tests/vm/lib.bash"
 command -v script >/dev/null || { echo "SKIP: no script(1)"; exit 77; }
-home=$(getent passwd "$(id -u)" | cut -d: -f6)
-kernel=
-for f in "${XDG_CACHE_HOME:-$home/.cache}"/libkrun-c/emu/linux-image-*/vmlinuz \
-	"$home"/.cache/libkrun-c/emu/linux-image-*/vmlinuz /boot/vmlinuz-*; do
-	[ -r "$f" ] && { kernel=$f; break; }
-done
-[ -n "$kernel" ] || { echo "SKIP: no Debian bzImage (tests/runner/emu.sh prepare caches one)"; exit 77; }
-release=$(cat "$(dirname "$kernel")/release" 2>/dev/null) || release=${kernel##*/vmlinuz-}
-echo "kernel: $kernel (release $release)"
+find_debian_vmlinuz
+kernel=$debian_vmlinuz release=$debian_release
 [ -f "$TEST_TMP/initramfs.cpio" ] || make_initramfs "$TEST_TMP/initramfs.cpio"
 
 cat >"$TEST_TMP/inner.sh" <<INNER

@@ -22,7 +22,7 @@ static uint64_t page_up(uint64_t x)
 int x86_initrd_place(const struct gmem *m, const struct x86_kernel *k, uint64_t size,
 		     uint64_t *gpa)
 {
-	uint64_t top, start;
+	uint64_t top, start, floor;
 
 	if (m->nregions == 0 || m->region[0].gpa != 0)
 		return -EINVAL;
@@ -37,10 +37,17 @@ int x86_initrd_place(const struct gmem *m, const struct x86_kernel *k, uint64_t 
 		return -ENOMEM;
 	}
 	start = (top - size) & ~(LAYOUT_PAGE_SIZE - 1);
-	if (k->end > UINT64_MAX - LAYOUT_PAGE_SIZE || start < page_up(k->end)) {
-		log_error("x86: initrd of %llu bytes does not fit between the kernel "
-			  "(ends at 0x%llx) and 0x%llx",
-			  (unsigned long long)size, (unsigned long long)k->end,
+	/* Above the kernel; or, below a kernel wholly above this window (a RAW
+	 * image at 2 GiB, initrd_max 2 GiB - 1), above the boot area only. */
+	if (k->start >= top)
+		floor = LAYOUT_HIMEM;
+	else
+		floor = k->end > UINT64_MAX - LAYOUT_PAGE_SIZE ? UINT64_MAX : page_up(k->end);
+	if (start < floor) {
+		log_error("x86: initrd of %llu bytes does not fit between 0x%llx (the kernel "
+			  "[0x%llx, 0x%llx) or the boot area) and 0x%llx",
+			  (unsigned long long)size, (unsigned long long)floor,
+			  (unsigned long long)k->start, (unsigned long long)k->end,
 			  (unsigned long long)top);
 		return -ENOMEM;
 	}

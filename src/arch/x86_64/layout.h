@@ -14,6 +14,7 @@
  *   0x0010_0000  bzImage protected-mode code (boot.rst: "load at 0x100000")
  *   0x0100_0000  ELF / flat kernels (CONFIG_PHYSICAL_START, 16 MiB)
  *   ...          initrd at the top of low RAM (below 2 GiB or initrd_addr_max)
+ *   0x8000_0000  a KRUN_KERNEL_FORMAT_RAW file (upstream's address)
  *   0xc000_0000  32-bit MMIO hole: no RAM from here to 4 GiB
  *   0xd000_0000  virtio-mmio windows, 4 KiB each
  *   0xfec0_0000  IOAPIC (KVM in-kernel, the address KVM emulates)
@@ -69,6 +70,9 @@
 #define LAYOUT_BZIMAGE_LOAD LAYOUT_HIMEM  /* protected-mode part of a bzImage */
 #define LAYOUT_BZIMAGE_ENTRY_OFF 0x200ULL /* its 64-bit entry (XLF_KERNEL_64) */
 #define LAYOUT_KERNEL_LOAD 0x1000000ULL   /* 16 MiB, for reference */
+/* A KRUN_KERNEL_FORMAT_RAW file: load address and entry, upstream's 2 GiB. The
+ * guest needs RAM past it (more than 2 GiB) for the image and its bss. */
+#define LAYOUT_RAW_KERNEL 0x80000000ULL
 
 /* boot.rst: initrd_addr_max of x86_64 kernels is 0x7fffffff; a bzImage states
  * its own. ELF and flat images have no header, so that value is assumed. */

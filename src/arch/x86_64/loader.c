@@ -89,6 +89,8 @@ static int load_elf(const struct gmem *m, const uint8_t *f, size_t size, struct 
 			entry_ok = true;
 		if (ph.p_paddr + ph.p_memsz > k->end)
 			k->end = ph.p_paddr + ph.p_memsz;
+		if (nload == 0 || ph.p_paddr < k->start)
+			k->start = ph.p_paddr;
 		nload++;
 	}
 	if (nload == 0 || !entry_ok) {
@@ -156,6 +158,7 @@ static int load_bzimage(const struct gmem *m, const uint8_t *f, size_t size,
 			  (unsigned long long)need_end);
 		return -ENOMEM;
 	}
+	k->start = LAYOUT_BZIMAGE_LOAD;
 	k->end = LAYOUT_BZIMAGE_LOAD + payload;
 	if (need_end > k->end)
 		k->end = need_end;
@@ -195,8 +198,17 @@ static int load_raw(const struct gmem *m, const struct boot_spec *b, struct x86_
 		return -EINVAL;
 	}
 	k->entry = b->entry;
+	k->start = b->load_addr;
 	k->end = b->load_addr + size;
 	return 0;
+}
+
+/* Upstream libkrun maps a RAW kernel on x86_64 at 0x8000_0000 and enters it
+ * there (src/libkrun/src/lib.rs, map_kernel): a flat image whose first byte
+ * is its 64-bit entry, like libkrunfw's, run at 2 GiB. */
+uint64_t arch_raw_kernel_addr(void)
+{
+	return LAYOUT_RAW_KERNEL;
 }
 
 int x86_load_kernel(const struct gmem *m, const struct boot_spec *b, struct x86_kernel *k)
@@ -213,6 +225,11 @@ int x86_load_kernel(const struct gmem *m, const struct boot_spec *b, struct x86_
 		return load_elf(m, b->kernel, b->kernel_size, k);
 	case KERNEL_FORMAT_BZIMAGE:
 		return load_bzimage(m, b->kernel, b->kernel_size, k);
+	case KERNEL_FORMAT_PE_GZ:
+	case KERNEL_FORMAT_IMAGE_BZ2:
+	case KERNEL_FORMAT_IMAGE_GZ:
+	case KERNEL_FORMAT_IMAGE_ZSTD:
+		break; /* unpacked or refused before (vmm/kernel_image.h, api/start.c) */
 	}
 	log_error("x86: unsupported kernel format %d", (int)b->format);
 	return -EINVAL;

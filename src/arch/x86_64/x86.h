@@ -30,6 +30,7 @@ int x86_e820_build(const struct gmem *m, struct boot_e820_entry *e, unsigned int
 /* loader.c: what loading a kernel leaves for the rest of the boot setup. */
 struct x86_kernel {
 	uint64_t entry;          /* 64-bit entry point (GPA) */
+	uint64_t start;          /* lowest GPA the kernel occupies */
 	uint64_t end;            /* first GPA above all the kernel needs */
 	uint64_t initrd_max;     /* highest byte address the initrd may use */
 	uint32_t cmdline_max;    /* bytes, NUL included */
@@ -43,7 +44,8 @@ int x86_load_kernel(const struct gmem *m, const struct boot_spec *b, struct x86_
 
 /* boot.c */
 /* Highest page-aligned GPA for an initrd of `size` bytes: below the end of the
- * RAM region at 0, below k->initrd_max, above k->end. -ENOMEM if none. */
+ * RAM region at 0, below k->initrd_max, above k->end (or, for a kernel that
+ * starts above both limits, above the boot area). -ENOMEM if none. */
 int x86_initrd_place(const struct gmem *m, const struct x86_kernel *k, uint64_t size,
 		     uint64_t *gpa);
 /* Loads everything (kernel, initrd, command line, zero page, MP table, page
