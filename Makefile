@@ -39,9 +39,11 @@ LIB_CFLAGS  := $(BASE_CFLAGS) -fPIC -fvisibility=hidden -D_FORTIFY_SOURCE=2
 SAN_CFLAGS  := $(BASE_CFLAGS) -O1 -g -fno-omit-frame-pointer \
 	-fsanitize=address,undefined -fno-sanitize-recover=all
 LDFLAGS ?=
-# Decompressors for the compressed kernel formats (src/util/decompress_*.c);
-# libkrun.pc names them for a static link.
-LIB_LIBS := -lz -lbz2 -lzstd
+# The decompressors for compressed kernels (src/util/decompress_*.c) dlopen
+# zlib, libbz2 and libzstd on first use (util/dynlib.h): only their headers
+# are needed to build. Unit tests link them to make compressed test kernels.
+LIB_LIBS :=
+TEST_LIBS := -lz -lbz2 -lzstd
 
 # Dependencies come from apt, through the repo's own script (see scripts/deps.sh).
 DEPS := scripts/deps.sh
@@ -169,7 +171,7 @@ $(B)/tests/unit/test_guest_config: tests/unit/test_guest_config.c $(B)/san/init/
 	@mkdir -p $(@D)
 	@echo "  CCLD    $@"
 	$(Q)$(CC) $(SAN_CFLAGS) -Itests/unit -I. -o $@ $< $(B)/san/init/config.o \
-		$(B)/tests/unit/harness.o $(B)/libkrun-san.a $(LIB_LIBS) -lpthread -ldl
+		$(B)/tests/unit/harness.o $(B)/libkrun-san.a $(TEST_LIBS) -lpthread -ldl
 
 OCI_TEST_OBJS := $(B)/san/init/json.o $(B)/san/init/oci_config.o $(B)/san/init/config.o
 $(B)/tests/unit/test_oci_config: tests/unit/test_oci_config.c $(OCI_TEST_OBJS) \
@@ -177,7 +179,7 @@ $(B)/tests/unit/test_oci_config: tests/unit/test_oci_config.c $(OCI_TEST_OBJS) \
 	@mkdir -p $(@D)
 	@echo "  CCLD    $@"
 	$(Q)$(CC) $(SAN_CFLAGS) -Itests/unit -I. -o $@ $< $(OCI_TEST_OBJS) \
-		$(B)/tests/unit/harness.o $(B)/libkrun-san.a $(LIB_LIBS) -lpthread -ldl
+		$(B)/tests/unit/harness.o $(B)/libkrun-san.a $(TEST_LIBS) -lpthread -ldl
 
 # ---------------------------------------------------------------------------
 # Examples.
@@ -215,7 +217,7 @@ $(B)/tests/unit/test_%: tests/unit/test_%.c $(B)/tests/unit/harness.o $(B)/libkr
 	@mkdir -p $(@D)
 	@echo "  CCLD    $@"
 	$(Q)$(CC) $(SAN_CFLAGS) -Itests/unit -o $@ $< $(B)/tests/unit/harness.o \
-		$(B)/libkrun-san.a -Wl,-rpath,'$$ORIGIN/../..' $(LIB_LIBS) -lpthread -ldl
+		$(B)/libkrun-san.a -Wl,-rpath,'$$ORIGIN/../..' $(TEST_LIBS) -lpthread -ldl
 
 $(B)/tests/vm/%: tests/vm/%.c $(B)/$(SONAME)
 	@mkdir -p $(@D)

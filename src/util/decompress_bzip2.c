@@ -5,10 +5,18 @@
 #include <limits.h>
 
 #include "util/decompress.h"
+#include "util/dynlib.h"
 #include "util/log.h"
 
 /* libbz2 counts in unsigned int. */
 #define BZ_CHUNK ((size_t)UINT_MAX)
+
+/* libbz2 is loaded on first use (util/dynlib.h says why). */
+struct bz2_fns {
+	int (*init)(bz_stream *strm, int verbosity, int small);
+	int (*decompress)(bz_stream *strm);
+	int (*end)(bz_stream *strm);
+};
 
 int decompress_bzip2(const void *in, size_t in_len, size_t max, const char *what,
 		     void **out, size_t *out_len)
@@ -16,11 +24,22 @@ int decompress_bzip2(const void *in, size_t in_len, size_t max, const char *what
 	struct dec_out o = { .max = max };
 	bz_stream bs = { 0 };
 	size_t in_done = 0;
+	struct bz2_fns bz;
+	const struct dynlib_sym syms[] = {
+		{ "BZ2_bzDecompressInit", (void **)&bz.init },
+		{ "BZ2_bzDecompress", (void **)&bz.decompress },
+		{ "BZ2_bzDecompressEnd", (void **)&bz.end },
+	};
+	void *lib;
 	int r, br;
 
+	r = dynlib_open("libbz2.so.1.0", syms, sizeof(syms) / sizeof(syms[0]), what, &lib);
+	if (r < 0)
+		return r;
 	/* small = 0: the fast decoder (up to ~3.7 MiB of state for -9 blocks). */
-	if (BZ2_bzDecompressInit(&bs, 0, 0) != BZ_OK) {
+	if (bz.init(&bs, 0, 0) != BZ_OK) {
 		log_error("%s: cannot set up libbz2", what);
+		dynlib_close(lib);
 		return -ENOMEM;
 	}
 	for (;;) {
@@ -37,7 +56,7 @@ int decompress_bzip2(const void *in, size_t in_len, size_t max, const char *what
 		bs.next_out = (char *)o.data + o.len;
 		bs.avail_out = (unsigned int)dec_min(o.cap - o.len, BZ_CHUNK);
 		before_out = bs.avail_out;
-		br = BZ2_bzDecompress(&bs);
+		br = bz.decompress(&bs);
 		o.len += before_out - bs.avail_out;
 		if (br == BZ_STREAM_END) {
 			r = 0;
@@ -60,6 +79,7 @@ int decompress_bzip2(const void *in, size_t in_len, size_t max, const char *what
 			break;
 		}
 	}
-	BZ2_bzDecompressEnd(&bs);
+	bz.end(&bs);
+	dynlib_close(lib);
 	return dec_out_finish(&o, r, what, out, out_len);
 }

@@ -5,10 +5,19 @@
 #include <zlib.h>
 
 #include "util/decompress.h"
+#include "util/dynlib.h"
 #include "util/log.h"
 
 /* zlib counts in uInt: feed and drain it in pieces of at most this. */
 #define GZ_CHUNK ((size_t)UINT_MAX)
+
+/* zlib is loaded on first use (util/dynlib.h says why); these are the
+ * functions used, with zlib.h's prototypes. */
+struct zlib_fns {
+	int (*inflate_init2)(z_streamp strm, int window_bits, const char *version, int size);
+	int (*inflate)(z_streamp strm, int flush);
+	int (*inflate_end)(z_streamp strm);
+};
 
 int decompress_gzip(const void *in, size_t in_len, size_t max, const char *what,
 		    void **out, size_t *out_len)
@@ -16,12 +25,24 @@ int decompress_gzip(const void *in, size_t in_len, size_t max, const char *what,
 	struct dec_out o = { .max = max };
 	z_stream zs = { 0 };
 	size_t in_done = 0;
+	struct zlib_fns z;
+	const struct dynlib_sym syms[] = {
+		{ "inflateInit2_", (void **)&z.inflate_init2 },
+		{ "inflate", (void **)&z.inflate },
+		{ "inflateEnd", (void **)&z.inflate_end },
+	};
+	void *lib;
 	int r, zr;
 
+	r = dynlib_open("libz.so.1", syms, sizeof(syms) / sizeof(syms[0]), what, &lib);
+	if (r < 0)
+		return r;
 	/* 16 + MAX_WBITS: a gzip wrapper, whose CRC-32 and length (ISIZE) zlib
-	 * checks at the end, so a member that lies about its size fails there. */
-	if (inflateInit2(&zs, 16 + MAX_WBITS) != Z_OK) {
+	 * checks at the end, so a member that lies about its size fails there.
+	 * inflateInit2_ is what zlib.h's inflateInit2 macro expands to. */
+	if (z.inflate_init2(&zs, 16 + MAX_WBITS, ZLIB_VERSION, (int)sizeof(zs)) != Z_OK) {
 		log_error("%s: cannot set up zlib", what);
+		dynlib_close(lib);
 		return -ENOMEM;
 	}
 	for (;;) {
@@ -38,7 +59,7 @@ int decompress_gzip(const void *in, size_t in_len, size_t max, const char *what,
 		zs.next_out = o.data + o.len;
 		zs.avail_out = (uInt)dec_min(o.cap - o.len, GZ_CHUNK);
 		before_out = zs.avail_out;
-		zr = inflate(&zs, Z_NO_FLUSH);
+		zr = z.inflate(&zs, Z_NO_FLUSH);
 		o.len += before_out - zs.avail_out;
 		if (zr == Z_STREAM_END) {
 			r = 0;
@@ -61,6 +82,7 @@ int decompress_gzip(const void *in, size_t in_len, size_t max, const char *what,
 			break;
 		}
 	}
-	inflateEnd(&zs);
+	z.inflate_end(&zs);
+	dynlib_close(lib);
 	return dec_out_finish(&o, r, what, out, out_len);
 }

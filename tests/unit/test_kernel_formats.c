@@ -9,6 +9,7 @@
 
 #include "kernel_formats_util.h"
 #include "test_x86_util.h"
+#include "util/dynlib.h"
 #include "vmm/kernel_image.h"
 
 #define MiB ((size_t)1 << 20)
@@ -332,4 +333,23 @@ TEST(raw_image_goes_to_upstreams_2gib_and_needs_the_ram_for_it)
 	x86_test_mem(&m, 2048 * MiB);
 	CHECK_EQ(x86_load_kernel(&m, &b, &k), -ENOMEM);
 	gmem_destroy(&m);
+}
+
+/* The decompressors load their library on first use (util/dynlib.h): a library
+ * or symbol that is not there is -ENOENT, not a crash, and a found one fills
+ * every slot. */
+TEST(dynlib_missing_library_or_symbol_fails_with_enoent)
+{
+	int (*fn)(void) = NULL;
+	const struct dynlib_sym missing_sym[] = { { "no_such_symbol_krun", (void **)&fn } };
+	const struct dynlib_sym present[] = { { "ZSTD_versionNumber", (void **)&fn } };
+	void *h = NULL;
+
+	CHECK(dynlib_open("libno-such-library-krun.so.9", present, 1, "test", &h) == -ENOENT);
+	CHECK(h == NULL);
+	CHECK(dynlib_open("libzstd.so.1", missing_sym, 1, "test", &h) == -ENOENT);
+	CHECK(h == NULL && fn == NULL);
+	CHECK(dynlib_open("libzstd.so.1", present, 1, "test", &h) == 0);
+	CHECK(h != NULL && fn != NULL && fn() > 0);
+	dynlib_close(h);
 }
