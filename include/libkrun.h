@@ -243,9 +243,12 @@ int32_t krun_add_virtiofs2(uint32_t ctx_id, const char *c_tag, const char *c_pat
 			   uint64_t shm_size);
 
 /*
- * krun_add_virtiofs2, read-only when read_only is true. Read-only shares are not
- * in libkrun-c: read_only true is -ENOSYS (the server would have to refuse the
- * guest's writes; a mount option could be undone by the guest).
+ * krun_add_virtiofs2, read-only when read_only is true: the VMM's server then
+ * refuses every request that would change the host folder with EROFS, however
+ * the guest mounts it (a remount read-write changes nothing). With the tag
+ * KRUN_FS_ROOT_TAG it sets the guest's root (replacing krun_set_root's, as a
+ * later krun_set_root replaces it); a read-only root needs the guest's mount
+ * points (/dev, /proc, /sys, /tmp, /run) to exist in the folder already.
  */
 int32_t krun_add_virtiofs3(uint32_t ctx_id, const char *c_tag, const char *c_path,
 			   uint64_t shm_size, bool read_only);
@@ -669,9 +672,14 @@ int32_t krun_setuid(uint32_t ctx_id, uid_t uid);
 int32_t krun_setgid(uint32_t ctx_id, gid_t gid);
 
 /*
- * Nested virtualization for the guest: not in libkrun-c. enabled false is 0
- * (what the VM is anyway), true -ENOSYS; krun_check_nested_virt is 0 (never
- * available to our guests; upstream: 1 available, 0 not, < 0 error).
+ * Nested virtualization: with enabled true the guest's CPUID shows the
+ * virtualization extension (VMX or SVM) this host's KVM offers; without it,
+ * neither. 0 says it will be asked for, not that the host has it:
+ * krun_check_nested_virt is 1 when KVM offers it (its `nested` module
+ * parameter on, on a CPU that has the extension), 0 when not, -errno when
+ * /dev/kvm cannot be asked. The bundled guest kernel has no KVM of its own,
+ * so a guest that wants /dev/kvm needs a kernel of the caller's
+ * (krun_set_kernel) built with it.
  */
 int32_t krun_set_nested_virt(uint32_t ctx_id, bool enabled);
 int32_t krun_check_nested_virt(void);
@@ -688,7 +696,16 @@ int32_t krun_set_smbios_oem_strings(uint32_t ctx_id, const char *const oem_strin
 /* A TEE's configuration file (libkrun-sev): not in libkrun-c: -ENOSYS. */
 int32_t krun_set_tee_config_file(uint32_t ctx_id, const char *filepath);
 
-/* An eventfd asking the guest to shut down orderly: not in libkrun-c: -ENOSYS. */
+/*
+ * An eventfd (close-on-exec; the same one on every call for a context, closed
+ * by krun_free_ctx or a failed krun_start_enter) that asks the guest to shut
+ * down orderly: writing it once the VM runs makes the guest's init send the
+ * workload SIGTERM, and SIGKILL 10 s later if it is still there; the process
+ * then exits with the workload's status, as always. SIGTERM to the VMM process
+ * does the same (see krun_start_enter). Taking the eventfd gives the VM a vsock
+ * device even when TSI and vsock ports are off: the request travels on it.
+ * Returns the fd, or -errno.
+ */
 int32_t krun_get_shutdown_eventfd(uint32_t ctx_id);
 
 /* ---- Upstream's init blob and virtual files: not in libkrun-c ---------------- */
@@ -726,6 +743,14 @@ int32_t krun_fs_add_overlay_dir(uint32_t ctx_id, const char *fs_tag, const char 
  * console is that terminal (raw mode while the VM runs, window size followed);
  * when they are pipes or files they stay three separate byte streams end to end,
  * and EOF on stdin reaches the workload.
+ *
+ * SIGTERM: the calling thread blocks it and the VMM reads it: the first one
+ * asks the guest to stop its workload (as krun_get_shutdown_eventfd's eventfd
+ * does), so a runtime's stop gets the workload's own exit status; a second one,
+ * or a VM with no vsock device to carry the request, or a guest that does not
+ * take it, ends the VM at once with status 143 (128 + SIGTERM). Threads the
+ * caller started before this call keep their own signal mask: block SIGTERM in
+ * them too for this to hold.
  *
  * Before the guest runs, the VMM puts every thread of the process under
  * seccomp filters that allow only the system calls the VMM makes (and sets

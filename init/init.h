@@ -11,6 +11,7 @@
 #define KRUN_INIT_INIT_H
 
 #include <stdbool.h>
+#include <sys/types.h>
 
 #include "config.h"
 
@@ -25,6 +26,8 @@ int setup_mounts(void);
 void setup_hostname(const struct config *cfg);
 void setup_loopback(void);
 void setup_page_reporting(void);
+/* init/shutdown.c: forks the watcher that stops workload on the VMM's request. */
+void shutdown_watch_start(pid_t workload);
 int setup_virtiofs_root(const char *tag);
 int setup_disk_root(const char *device, const char *fstype, const char *options);
 

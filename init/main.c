@@ -246,6 +246,7 @@ int main(void)
 	}
 	if (pid == 0)
 		exec_workload(&cfg, &fds);
+	shutdown_watch_start(pid);
 	status = reap(pid);
 	stdio_close(&fds);
 	init_finish(status);

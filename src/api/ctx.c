@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "api/export.h"
 #include "api/state.h"
@@ -112,6 +113,8 @@ void ctx_destroy(struct krun_ctx *ctx)
 		free(ctx->vsock_ports[i].path);
 	for (unsigned int i = 0; i < ctx->ntsi_unix_paths; i++)
 		free(ctx->tsi_unix_paths[i]);
+	if (ctx->shutdown_fd >= 0)
+		close(ctx->shutdown_fd);
 	pthread_cond_destroy(&ctx->unused);
 	pthread_mutex_destroy(&ctx->lock);
 	free(ctx);
@@ -134,6 +137,7 @@ KRUN_API int32_t krun_create_ctx(void)
 	pthread_cond_init(&ctx->unused, NULL);
 	ctx->nvcpus = KRUN_DEFAULT_VCPUS;
 	ctx->ram_mib = KRUN_DEFAULT_RAM_MIB;
+	ctx->shutdown_fd = -1;
 	pthread_mutex_lock(&st->lock);
 	for (int i = 0; i < KRUN_MAX_CTX; i++) {
 		if (!st->ctx[i]) {

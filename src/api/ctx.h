@@ -24,6 +24,7 @@
 struct ctx_fs_share {
 	char *tag;
 	char *path; /* absolute, resolved when it was set */
+	bool read_only; /* krun_add_virtiofs3 */
 };
 
 /* One disk of krun_add_disk* or of the old krun_set_root_disk/set_data_disk. */
@@ -84,6 +85,11 @@ struct krun_ctx {
 	unsigned int ntsi_unix_paths;
 	struct tsi_policy tsi_policy; /* krun_set_tsi_policy; zero: everything allowed */
 	struct tsi_limits tsi_limits; /* krun_set_tsi_limit; zero: the defaults */
+
+	/* krun_get_shutdown_eventfd's eventfd, -1 until asked for; the VMM
+	 * watches it (vmm/shutdown.h), ctx_destroy closes it. */
+	int shutdown_fd;
+	bool nested_virt; /* krun_set_nested_virt */
 
 	bool set_uid, set_gid; /* krun_setuid, krun_setgid: taken at start */
 	uid_t uid;

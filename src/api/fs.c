@@ -51,7 +51,7 @@ static int find_tag(const struct krun_ctx *ctx, const char *tag)
 
 /* Adds a share, or replaces the one with the same tag when `replace`. */
 static int add_share(uint32_t ctx_id, const char *fn, const char *tag, const char *path,
-		     bool replace)
+		     bool replace, bool read_only)
 {
 	CTX_HOLD(ctx, ctx_id);
 	char *abs = NULL, *tag_copy;
@@ -76,6 +76,7 @@ static int add_share(uint32_t ctx_id, const char *fn, const char *tag, const cha
 	if (i >= 0) {
 		free(ctx->fs[i].path);
 		ctx->fs[i].path = abs;
+		ctx->fs[i].read_only = read_only;
 		return 0;
 	}
 	tag_copy = strdup(tag);
@@ -85,25 +86,29 @@ static int add_share(uint32_t ctx_id, const char *fn, const char *tag, const cha
 	}
 	ctx->fs[ctx->nfs].tag = tag_copy;
 	ctx->fs[ctx->nfs].path = abs;
+	ctx->fs[ctx->nfs].read_only = read_only;
 	ctx->nfs++;
 	return 0;
 }
 
 KRUN_API int32_t krun_set_root(uint32_t ctx_id, const char *root_path)
 {
-	return add_share(ctx_id, __func__, KRUN_ROOT_TAG, root_path, true);
+	return add_share(ctx_id, __func__, KRUN_ROOT_TAG, root_path, true, false);
 }
 
 KRUN_API int32_t krun_add_virtiofs(uint32_t ctx_id, const char *c_tag, const char *c_path)
 {
-	return add_share(ctx_id, __func__, c_tag, c_path, false);
+	return add_share(ctx_id, __func__, c_tag, c_path, false, false);
 }
 
-/* krun_add_virtiofs2 and 3: a share with a DAX window. */
+/* krun_add_virtiofs2 and 3: a share with a DAX window. KRUN_FS_ROOT_TAG is
+ * upstream's way to give the root these options: it replaces krun_set_root's
+ * share (or is replaced by a later krun_set_root). */
 static int add_dax_share(uint32_t ctx_id, const char *fn, const char *tag, const char *path,
-			 uint64_t shm_size)
+			 uint64_t shm_size, bool read_only)
 {
-	int r = add_share(ctx_id, fn, tag, path, false);
+	bool root = tag && !strcmp(tag, KRUN_ROOT_TAG);
+	int r = add_share(ctx_id, fn, tag, path, root, read_only);
 
 	/* The DAX window needs a shared-memory region on the transport; until then
 	 * the share works without it (the guest falls back to FUSE READ/WRITE). */
@@ -116,17 +121,16 @@ static int add_dax_share(uint32_t ctx_id, const char *fn, const char *tag, const
 KRUN_API int32_t krun_add_virtiofs2(uint32_t ctx_id, const char *c_tag, const char *c_path,
 				    uint64_t shm_size)
 {
-	return add_dax_share(ctx_id, __func__, c_tag, c_path, shm_size);
+	return add_dax_share(ctx_id, __func__, c_tag, c_path, shm_size, false);
 }
 
 KRUN_API int32_t krun_add_virtiofs3(uint32_t ctx_id, const char *c_tag, const char *c_path,
 				    uint64_t shm_size, bool read_only)
 {
-	/* A read-only share must be enforced by the server (a guest can remount
-	 * anything read-write), and ours has no such mode yet. */
-	if (read_only)
-		return ctx_unsupported(ctx_id, __func__, "read-only virtio-fs share", -ENOSYS);
-	return add_dax_share(ctx_id, __func__, c_tag, c_path, shm_size);
+	/* read_only is enforced by the server (fuse_server_config.read_only):
+	 * every request that would change the host gets -EROFS, whatever the
+	 * guest's mount flags say. */
+	return add_dax_share(ctx_id, __func__, c_tag, c_path, shm_size, read_only);
 }
 
 /* Upstream: "NO LONGER SUPPORTED", -EINVAL in every build. */

@@ -3,10 +3,12 @@
  * The process and the virtual machine's platform: the ids the VMM runs as,
  * what the build offers (krun_has_feature), and the platform options
  * libkrun-c does not have (nested virtualization, split irqchip, firmware,
- * SMBIOS strings, TEEs, an orderly-shutdown eventfd), which check their
- * context, say what is missing and return -ENOSYS.
+ * SMBIOS strings, TEEs), which check their context, say what is missing and
+ * return -ENOSYS; and the orderly-shutdown eventfd.
  */
 #include <errno.h>
+#include <string.h>
+#include <sys/eventfd.h>
 
 #include "api/ctx.h"
 #include "api/export.h"
@@ -38,19 +40,25 @@ KRUN_API int32_t krun_setgid(uint32_t ctx_id, gid_t gid)
 	return record_id(ctx_id, true, gid);
 }
 
-/* Asking for it off is what the VM is anyway. */
+/* As upstream: success says it will be asked for, not that the host has it
+ * (krun_check_nested_virt says that); without it the guest sees no VMX/SVM. */
 KRUN_API int32_t krun_set_nested_virt(uint32_t ctx_id, bool enabled)
 {
-	if (!enabled)
-		return ctx_check(ctx_id);
-	return ctx_unsupported(ctx_id, __func__, "nested virtualization", -ENOSYS);
+	CTX_HOLD(ctx, ctx_id);
+
+	ctx->nested_virt = enabled;
+	return 0;
 }
 
-/* Upstream reads the host's kvm module parameter; what matters to a caller is
- * whether its guest can have it, and ours never can. */
+/* What KVM_GET_SUPPORTED_CPUID offers: KVM sets VMX/SVM there only when its
+ * `nested` module parameter is on and the CPU has the extension. */
 KRUN_API int32_t krun_check_nested_virt(void)
 {
-	return 0;
+	int r = vmm_nested_virt_supported();
+
+	if (r < 0)
+		log_error("%s: cannot ask KVM: %s", __func__, strerror(-r));
+	return r;
 }
 
 /* The VM always has KVM's full in-kernel irqchip. */
@@ -80,9 +88,22 @@ KRUN_API int32_t krun_set_tee_config_file(uint32_t ctx_id, const char *filepath)
 	return ctx_unsupported(ctx_id, __func__, "TEE (SEV, TDX) support", -ENOSYS);
 }
 
+/* One eventfd per context, made on the first call; later calls return the
+ * same. The VMM reads it (vmm/shutdown.h), so it is not close-on-exec's
+ * business of ours: EFD_CLOEXEC keeps it out of programs the caller runs. */
 KRUN_API int32_t krun_get_shutdown_eventfd(uint32_t ctx_id)
 {
-	return ctx_unsupported(ctx_id, __func__, "orderly-shutdown eventfd", -ENOSYS);
+	CTX_HOLD(ctx, ctx_id);
+
+	if (ctx->shutdown_fd < 0) {
+		ctx->shutdown_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+		if (ctx->shutdown_fd < 0) {
+			int r = -errno;
+			log_error("%s: eventfd: %s", __func__, strerror(-r));
+			return r;
+		}
+	}
+	return ctx->shutdown_fd;
 }
 
 /* Each upstream feature, as this build has it: block devices (raw images)

@@ -388,7 +388,8 @@ static int prepare(struct krun_ctx *ctx, struct start *s, struct vmm_config *cfg
 	}
 	cfg->nvcpus = ctx->nvcpus;
 	for (unsigned int i = 0; i < ctx->nfs; i++)
-		cfg->fs[i] = (struct vmm_fs_share){ ctx->fs[i].tag, ctx->fs[i].path };
+		cfg->fs[i] = (struct vmm_fs_share){ ctx->fs[i].tag, ctx->fs[i].path,
+						    ctx->fs[i].read_only };
 	cfg->nfs = ctx->nfs;
 	cfg->ram_bytes = (uint64_t)ctx->ram_mib << 20;
 	cfg->vsock.ports = ctx->vsock_ports;
@@ -400,7 +401,12 @@ static int prepare(struct krun_ctx *ctx, struct start *s, struct vmm_config *cfg
 		       (ctx->vsock_added ? (ctx->tsi_features & KRUN_TSI_HIJACK_UNIX) != 0
 					 : !ctx->vsock_implicit_off);
 	cfg->vsock.tsi = inet || unix_on;
-	cfg->vsock.present = cfg->vsock.tsi || ctx->vsock_added || ctx->nvsock_ports;
+	/* The shutdown request reaches init over vsock (vmm/shutdown.h): a caller
+	 * who took the eventfd gets the device even with TSI and ports off. */
+	cfg->vsock.present = cfg->vsock.tsi || ctx->vsock_added || ctx->nvsock_ports ||
+			     ctx->shutdown_fd >= 0;
+	cfg->shutdown_fd = ctx->shutdown_fd;
+	cfg->nested_virt = ctx->nested_virt;
 	cfg->vsock.tsi_cfg = (struct tsi_config){
 		.inet = inet,
 		.port_map = (const char *const *)ctx->port_map.v,
@@ -431,7 +437,8 @@ KRUN_API int32_t krun_start_enter(uint32_t ctx_id)
 	struct krun_ctx *ctx = ctx_take(ctx_id);
 	struct start s = { .console_file = -1, .null_fd = -1 };
 	struct vmm_config cfg = { 0 };
-	sigset_t winch;
+	sigset_t blocked, caller_mask;
+	bool masked = false;
 	int r, status;
 
 	if (!ctx)
@@ -440,16 +447,20 @@ KRUN_API int32_t krun_start_enter(uint32_t ctx_id)
 	if (r < 0 || (r = take_ids(ctx)) < 0)
 		goto out;
 	/* From here the process belongs to the VM: a closed output pipe must give
-	 * EPIPE to the console device, not kill us; SIGWINCH is read through the
-	 * console's signalfd, so it is blocked before any VM thread exists. */
+	 * EPIPE to the console device, not kill us; SIGWINCH and SIGTERM are read
+	 * through signalfds (the console's; vmm/shutdown.h: SIGTERM asks the
+	 * guest to stop its workload), so they are blocked before any VM thread
+	 * exists. */
 	signal(SIGPIPE, SIG_IGN);
 	/* Guest RAM is mapped without huge pages (gmem.c says why); the VMM's own
 	 * heap and stacks would still get them, 2 MiB for a few KiB used. */
 	if (prctl(PR_SET_THP_DISABLE, 1, 0, 0, 0) < 0)
 		log_debug("PR_SET_THP_DISABLE: %s", strerror(errno));
-	sigemptyset(&winch);
-	sigaddset(&winch, SIGWINCH);
-	pthread_sigmask(SIG_BLOCK, &winch, NULL);
+	sigemptyset(&blocked);
+	sigaddset(&blocked, SIGWINCH);
+	sigaddset(&blocked, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &blocked, &caller_mask);
+	masked = true;
 	if (cfg.console.console_in >= 0 && (r = term_enter_raw(cfg.console.console_in)) < 0)
 		goto out;
 
@@ -461,6 +472,9 @@ KRUN_API int32_t krun_start_enter(uint32_t ctx_id)
 	fflush(NULL);
 	_exit(status & 0xff);
 out:
+	/* A failed start gives the caller its signals back as they were. */
+	if (masked)
+		pthread_sigmask(SIG_SETMASK, &caller_mask, NULL);
 	start_release(&s);
 	ctx_destroy(ctx);
 	return r;

@@ -62,6 +62,10 @@ uint64_t arch_virtio_mmio_base(unsigned int i);
 uint32_t arch_virtio_gsi(unsigned int i);
 unsigned int arch_max_virtio_devices(void);
 
+/* Whether this host's KVM can give a guest the CPU's virtualization extension
+ * (nested virtualization): 1 yes, 0 no, -errno if it could not be asked. */
+int arch_nested_virt_supported(int kvm_fd);
+
 /* Most vCPUs this host's KVM lets one VM have (and the layout supports). */
 unsigned int arch_max_vcpus(int kvm_fd);
 

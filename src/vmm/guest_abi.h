@@ -50,6 +50,12 @@
 #define KRUN_CONFIG_PATH "/.krun/config"
 #define KRUN_EXIT_PORT 0x0510
 #define KRUN_VSOCK_BARRIER_PORT 0x545349ffu /* never a service or a port */
+/* The guest port init's shutdown watcher listens on (vmm/shutdown.h): a host
+ * connection there asks init to stop the workload (SIGTERM, then SIGKILL
+ * after KRUN_SHUTDOWN_GRACE_S); the watcher answers one byte to say it took
+ * the request. */
+#define KRUN_VSOCK_SHUTDOWN_PORT 0x545349feu
+#define KRUN_SHUTDOWN_GRACE_S 10
 
 /* virtio-console port names (VIRTIO_CONSOLE_PORT_NAME, virtio 1.2 §5.3.6.2);
  * the guest sees them as /sys/class/virtio-ports/vportNpM/name. */

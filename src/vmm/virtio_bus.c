@@ -138,9 +138,12 @@ int virtio_bus_add_balloon(struct vm *vm)
 	return virtio_bus_add(vm, d);
 }
 
-int virtio_bus_add_fs(struct vm *vm, const char *tag, const char *path, unsigned int nworkers)
+int virtio_bus_add_fs(struct vm *vm, const struct vmm_fs_share *share, unsigned int nworkers)
 {
-	struct virtio_fs_config cfg = { .tag = tag, .root = path, .nworkers = nworkers };
+	struct virtio_fs_config cfg = {
+		.tag = share->tag, .root = share->path, .nworkers = nworkers,
+		.read_only = share->read_only,
+	};
 	struct virtio_dev *d = virtio_fs_create(&cfg);
 
 	if (!d)
@@ -170,13 +173,14 @@ int virtio_bus_add_blk(struct vm *vm, const struct vmm_disk *disk, unsigned int 
 	return virtio_bus_add(vm, d);
 }
 
-int virtio_bus_add_vsock(struct vm *vm, const struct vsock_config *cfg)
+int virtio_bus_add_vsock(struct vm *vm, const struct vsock_config *cfg, struct vsock_mux **mux)
 {
 	struct virtio_dev *d;
 	int r = vsock_create(cfg, vm->loop, &d);
 
 	if (r < 0)
 		return r;
+	*mux = vsock_dev_mux(d);
 	return virtio_bus_add(vm, d);
 }
 

@@ -20,7 +20,7 @@ int virtio_bus_add_console(struct vm *vm, const struct console_config *cfg);
 int virtio_bus_add_balloon(struct vm *vm);
 
 /* A virtio-fs share (devices/fs/virtio_fs.h) served by nworkers threads. 0 or -errno. */
-int virtio_bus_add_fs(struct vm *vm, const char *tag, const char *path, unsigned int nworkers);
+int virtio_bus_add_fs(struct vm *vm, const struct vmm_fs_share *share, unsigned int nworkers);
 
 /* A virtio-blk device (devices/blk/blk.h) on a raw image, with nqueues request
  * queues served by nworkers threads. 0 or -errno (the image cannot be opened,
@@ -30,7 +30,7 @@ int virtio_bus_add_blk(struct vm *vm, const struct vmm_disk *disk, unsigned int 
 
 /* virtio-vsock with the given ports (devices/vsock/vsock.h). 0 or -errno
  * (-EEXIST: a listen path exists). */
-int virtio_bus_add_vsock(struct vm *vm, const struct vsock_config *cfg);
+int virtio_bus_add_vsock(struct vm *vm, const struct vsock_config *cfg, struct vsock_mux **mux);
 
 /* After the event loop stopped: devices finish what the guest asked for (vsock
  * delivers its last bytes), then the console writes out what it holds. */

@@ -16,6 +16,7 @@
 #include "util/log.h"
 #include "vmm/evloop.h"
 #include "vmm/seccomp.h"
+#include "vmm/shutdown.h"
 #include "vmm/vcpu.h"
 #include "vmm/vcpu_exit.h"
 #include "vmm/virtio_bus.h"
@@ -60,6 +61,16 @@ static int open_kvm(bool quiet)
 		return -ENOTSUP;
 	}
 	return fd;
+}
+
+int vmm_nested_virt_supported(void)
+{
+	int fd = open_kvm(true);
+	if (fd < 0)
+		return fd;
+	int r = arch_nested_virt_supported(fd);
+	close(fd);
+	return r;
 }
 
 int vmm_max_vcpus(void)
@@ -107,6 +118,7 @@ static void vm_destroy(struct vm *vm)
 	virtio_bus_destroy(vm); /* unregisters from the loop first */
 	if (vm->loop)
 		evloop_destroy(vm->loop);
+	vm_shutdown_free(vm->shutdown); /* after the loop: no handler runs */
 	for (unsigned int i = 0; i < vm->vcpus_created; i++)
 		vcpu_destroy(&vm->vcpu[i]);
 	if (vm->vm_fd >= 0)
@@ -172,6 +184,7 @@ static void vm_wait_end(struct vm *vm)
 int vmm_run(const struct vmm_config *cfg, int *status)
 {
 	struct boot_spec boot = cfg->boot;
+	struct vsock_mux *mux = NULL;
 	char *cmdline = NULL;
 	struct vm *vm;
 	int r;
@@ -216,13 +229,15 @@ int vmm_run(const struct vmm_config *cfg, int *status)
 	/* Present unless the API turned off both TSI and ports: then the guest
 	 * has nobody to reach, and no device means no guest-facing surface. */
 	if (cfg->vsock.present) {
-		r = virtio_bus_add_vsock(vm, &cfg->vsock);
+		r = virtio_bus_add_vsock(vm, &cfg->vsock, &mux);
 		if (r < 0)
 			goto out;
 	}
+	r = vm_shutdown_setup(vm, mux, cfg->shutdown_fd, &vm->shutdown);
+	if (r < 0)
+		goto out;
 	for (unsigned int i = 0; i < cfg->nfs; i++) {
-		r = virtio_bus_add_fs(vm, cfg->fs[i].tag, cfg->fs[i].path,
-				      fs_workers(cfg->nvcpus));
+		r = virtio_bus_add_fs(vm, &cfg->fs[i], fs_workers(cfg->nvcpus));
 		if (r < 0)
 			goto out;
 	}
@@ -244,6 +259,7 @@ int vmm_run(const struct vmm_config *cfg, int *status)
 	boot.cmdline = cmdline;
 	log_debug("kernel command line: %s", cmdline);
 	vm->nvcpus = cfg->nvcpus; /* the MP table and CPUID topology need it */
+	vm->nested_virt = cfg->nested_virt;
 	r = arch_boot_setup(vm, &boot);
 	if (r < 0)
 		goto out;

@@ -95,6 +95,8 @@ struct vm {
 	 * vCPU threads may not touch the file system): fatal-exit reports say it
 	 * cannot run a standard guest kernel. */
 	bool host_is_pvm;
+	struct vm_shutdown *shutdown; /* vmm/shutdown.h */
+	bool nested_virt;             /* krun_set_nested_virt; before arch_vcpu_setup */
 };
 
 /* Records how the VM ended (first call wins) and wakes vm_run. Any thread. */

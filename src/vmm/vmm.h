@@ -22,6 +22,7 @@
 struct vmm_fs_share {
 	const char *tag;
 	const char *path;
+	bool read_only; /* the server refuses every change (-EROFS) */
 };
 
 /* One virtio-blk device on a raw image; the guest sees them in order (vda, vdb...). */
@@ -43,6 +44,10 @@ struct vmm_config {
 	unsigned int nfs;
 	struct vmm_disk disks[VMM_MAX_DISKS];
 	unsigned int ndisks;
+	/* krun_get_shutdown_eventfd's eventfd, or -1; SIGTERM is watched either
+	 * way (vmm/shutdown.h): the caller blocks it in every thread first. */
+	int shutdown_fd;
+	bool nested_virt; /* show the guest VMX/SVM where KVM offers it */
 	/* Called once the kernel and initrd are in guest RAM, before any vCPU
 	 * runs: the caller may free what boot points to. May be NULL. */
 	void (*boot_copied)(void *arg);
@@ -51,6 +56,9 @@ struct vmm_config {
 
 /* Most vCPUs per VM on this host, or a negative errno (no usable /dev/kvm). */
 int vmm_max_vcpus(void);
+/* 1 if this host's KVM offers nested virtualization, 0 if not, -errno (no
+ * usable /dev/kvm). */
+int vmm_nested_virt_supported(void);
 
 /*
  * Builds the VM and runs it until the guest reports its exit or stops.

@@ -190,6 +190,12 @@ void vsock_mux_set_limits(struct vsock_mux *m, const struct vsock_mux_limits *l)
 /* fd: a listening, non-blocking socket; the muxer owns it (closed on error
  * too). Each accepted connection reaches the guest as a REQUEST to guest_port. */
 int vsock_mux_add_listener(struct vsock_mux *m, int fd, uint32_t guest_port);
+/* Connects the stream fd (non-blocking, connected: a socketpair end) to the
+ * guest's guest_port, as an accepted listener client is: a REQUEST from a
+ * fresh host port, then bytes both ways; a guest that refuses (RST) closes
+ * fd, so its peer sees EOF. Takes fd, on error too. 0; -EBUSY (no free host
+ * port or table slot, or the muxer is not active: the driver is not up). */
+int vsock_mux_connect_guest(struct vsock_mux *m, int fd, uint32_t guest_port);
 
 /* The driver is ready (DRIVER_OK) or reset: reset closes every connection
  * (host fds see EOF) and forgets owed packets; listeners wait in between. */

@@ -64,6 +64,34 @@ int vsock_mux_add_listener(struct vsock_mux *m, int fd, uint32_t guest_port)
 	return r;
 }
 
+int vsock_mux_connect_guest(struct vsock_mux *m, int fd, uint32_t guest_port)
+{
+	uint64_t one = 1;
+	struct vsock_conn *c = NULL;
+	uint32_t port = 0;
+
+	pthread_mutex_lock(&m->lock);
+	if (m->active && m->nconns < VSOCK_MUX_MAX_CONNS)
+		port = conn_ephemeral_port(m, guest_port);
+	if (port)
+		c = conn_new(m, port, guest_port, fd, CONN_REQUESTING); /* closes fd if not */
+	else
+		close(fd);
+	if (c) {
+		c->owe = OWE_REQUEST;
+		conn_update_work(m, c);
+		/* The REQUEST goes out from the loop thread's next mux_run. */
+		if (write(m->kickfd, &one, sizeof(one)) < 0 && errno != EAGAIN)
+			log_debug("vsock: kick: %s", strerror(errno));
+	}
+	pthread_mutex_unlock(&m->lock);
+	if (!c) {
+		log_error("vsock: cannot connect to guest port %u now", guest_port);
+		return -EBUSY;
+	}
+	return 0;
+}
+
 int mux_listener_add_owned(struct vsock_mux *m, int fd, uint32_t guest_port,
 			   struct vsock_conn *c,
 			   size_t (*peer_prefix)(const void *sockaddr, uint32_t len, uint8_t *out))

@@ -10,6 +10,10 @@
 #include "logcap.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <unistd.h>
 
 #include "libkrun.h"
 
@@ -56,8 +60,6 @@ static int c_smbios(uint32_t c)
 }
 static int c_firmware(uint32_t c) { return krun_set_firmware(c, "/fw.bin"); }
 static int c_tee(uint32_t c) { return krun_set_tee_config_file(c, "/tee.json"); }
-static int c_shutdown(uint32_t c) { return krun_get_shutdown_eventfd(c); }
-static int c_nested_on(uint32_t c) { return krun_set_nested_virt(c, true); }
 static int c_irqchip_on(uint32_t c) { return krun_split_irqchip(c, true); }
 static int c_no_console(uint32_t c) { return krun_disable_implicit_console(c); }
 static int c_console(uint32_t c) { return krun_add_virtio_console_default(c, 0, 1, 2); }
@@ -83,7 +85,6 @@ static const struct call calls[] = {
 	CALL(c_input, -ENOTSUP, "virtio-input"),     CALL(c_input_fd, -ENOTSUP, "virtio-input"),
 	CALL(c_vhost, -ENOTSUP, "vhost-user"),       CALL(c_smbios, -ENOSYS, "SMBIOS"),
 	CALL(c_firmware, -ENOSYS, "firmware"),       CALL(c_tee, -ENOSYS, "TEE"),
-	CALL(c_shutdown, -ENOSYS, "shutdown"),       CALL(c_nested_on, -ENOSYS, "nested"),
 	CALL(c_irqchip_on, -ENOSYS, "split irqchip"), CALL(c_no_console, -ENOSYS, "console"),
 	CALL(c_console, -ENOSYS, "console"),         CALL(c_serial, -ENOSYS, "serial"),
 	CALL(c_multiport, -ENOSYS, "console"),       CALL(c_port_tty, -ENOSYS, "console"),
@@ -109,7 +110,31 @@ TEST(api_missing_features_check_the_context_first)
 	CHECK_EQ(krun_setgid(4242, 0), -ENOENT);
 	CHECK_EQ(krun_add_virtiofs3(4242, "t", "/tmp", 0, false), -ENOENT);
 	CHECK_EQ(krun_set_mapped_volumes(4242, NULL), -ENOENT);
+	CHECK_EQ(krun_get_shutdown_eventfd(4242), -ENOENT);
 	CHECK(strstr(cap_end(&c), "unknown context id 4242"));
+}
+
+/* krun_get_shutdown_eventfd: one eventfd per context, the same on every call,
+ * writable by the caller, closed with the context (that writing it stops the
+ * guest's workload: the VM test vmm_orderly_shutdown). */
+TEST(api_shutdown_eventfd_is_one_eventfd_per_context_closed_with_it)
+{
+	uint32_t a = new_ctx(), b = new_ctx();
+	int fa = krun_get_shutdown_eventfd(a), fb = krun_get_shutdown_eventfd(b);
+	uint64_t one = 1;
+	char link[64], target[64] = "";
+
+	CHECK(fa >= 0 && fb >= 0 && fa != fb);
+	CHECK_EQ(krun_get_shutdown_eventfd(a), fa);
+	CHECK_EQ(write(fa, &one, sizeof(one)), (ssize_t)sizeof(one));
+	snprintf(link, sizeof(link), "/proc/self/fd/%d", fa);
+	CHECK(readlink(link, target, sizeof(target) - 1) > 0);
+	CHECK(strstr(target, "eventfd") != NULL);
+	CHECK(fcntl(fa, F_GETFD) & FD_CLOEXEC);
+	CHECK_EQ(krun_free_ctx(a), 0);
+	CHECK(fcntl(fa, F_GETFD) < 0 && errno == EBADF);
+	CHECK_EQ(krun_free_ctx(b), 0);
+	CHECK(fcntl(fb, F_GETFD) < 0 && errno == EBADF);
 }
 
 TEST(api_missing_features_say_which_and_fail_with_upstreams_errno)
@@ -191,13 +216,46 @@ TEST(api_has_feature_answers_for_every_upstream_feature)
 	CHECK(strstr(cap_end(&c), "unknown feature 12"));
 }
 
+/* The kvm_intel/kvm_amd `nested` parameter, where that module is loaded: 1
+ * on, 0 off, -1 neither module (kvm_pvm: no extension to give). */
+static int host_nested_param(void)
+{
+	static const char *const paths[] = { "/sys/module/kvm_intel/parameters/nested",
+					     "/sys/module/kvm_amd/parameters/nested" };
+	for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
+		char v = 0;
+		int fd = open(paths[i], O_RDONLY);
+		if (fd < 0)
+			continue;
+		if (read(fd, &v, 1) != 1)
+			v = 0;
+		close(fd);
+		return v == 'Y' || v == '1';
+	}
+	return -1;
+}
+
+/* krun_check_nested_virt agrees with the host's KVM module parameter (the
+ * guest's view of it: the VM test vmm_nested_virt_cpuid). */
+TEST(api_check_nested_virt_follows_the_kvm_module)
+{
+	int want = host_nested_param(), got = krun_check_nested_virt();
+
+	if (access("/dev/kvm", R_OK | W_OK) < 0)
+		CHECK(got < 0);
+	else if (want >= 0)
+		CHECK_EQ(got, want);
+	else
+		CHECK_EQ(got, 0);
+}
+
 TEST(api_platform_options_off_are_fine_and_ids_are_recorded)
 {
 	uint32_t ctx = new_ctx();
 	struct logcap c;
 
 	CHECK_EQ(krun_set_nested_virt(ctx, false), 0);
-	CHECK_EQ(krun_check_nested_virt(), 0);
+	CHECK_EQ(krun_set_nested_virt(ctx, true), 0);
 	CHECK_EQ(krun_split_irqchip(ctx, false), 0);
 	CHECK_EQ(krun_setuid(ctx, 1000), 0);
 	CHECK_EQ(krun_setgid(ctx, 1000), 0);

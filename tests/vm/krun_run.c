@@ -15,6 +15,8 @@
  *     --console-output PATH      krun_set_console_output
  *     --root DIR                 krun_set_root
  *     --virtiofs TAG:DIR         krun_add_virtiofs (repeatable)
+ *     --virtiofs-ro TAG:DIR      krun_add_virtiofs3(..., 0, true): read-only
+ *                                (TAG /dev/root: the root; repeatable)
  *     --disk ID:PATH             krun_add_disk3, raw, read-write, KRUN_SYNC_FULL
  *     --disk-ro ID:PATH          (repeatable, all four in the order given): -ro
  *     --disk-direct ID:PATH      read-only, -direct with direct_io, -nosync with
@@ -39,6 +41,10 @@
  *     --tsi-allow ENTRY          an allow[] entry of it (repeatable)
  *     --tsi-limit NAME=MAX       krun_set_tsi_limit (repeatable); NAME: connections,
  *                                listeners, udp-sockets, inbound, inbound-per-listener
+ *     --nested-virt              krun_set_nested_virt(true); prints
+ *                                "krun_check_nested_virt: N" to stderr
+ *     --shutdown-when PATH       krun_get_shutdown_eventfd; a child process
+ *                                writes it once PATH exists (checked every 0.1 s)
  *     --log-level N
  * Exits with krun_start_enter's process status, or 100 + -errno of the first
  * failing call (printed).
@@ -47,7 +53,9 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdint.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "libkrun.h"
@@ -118,13 +126,32 @@ static void read_list(const char *path, const char **list, int *n)
 		list[(*n)++] = buf + i;
 }
 
+/* --shutdown-when: a child (it shares the eventfd, not the VMM's threads or
+ * seccomp filters) writes the eventfd once path exists, then exits. */
+static void shutdown_child(uint32_t ctx, const char *path)
+{
+	const struct timespec tick = { 0, 100 * 1000000L };
+	int fd = check("krun_get_shutdown_eventfd", krun_get_shutdown_eventfd(ctx));
+	uint64_t one = 1;
+
+	if (fork() != 0)
+		return;
+	while (access(path, F_OK) < 0)
+		nanosleep(&tick, NULL);
+	if (write(fd, &one, sizeof(one)) != sizeof(one))
+		perror("krun_run: shutdown eventfd");
+	_exit(0);
+}
+
 int main(int argc, char **argv)
 {
 	static const char *rlimits[64], *env[MAX_ITEMS + 1], *args[MAX_ITEMS + 1];
 	const char *kernel = NULL, *initramfs = NULL, *cmdline = NULL, *workdir = NULL;
 	const char *console_output = NULL, *args_file = NULL, *root = NULL;
+	const char *shutdown_when = NULL;
+	int nested = 0;
 	static const char *virtiofs[64], *port_map[64], *vsock[64];
-	static int vsock_listen[64], disk_mode[16]; /* 0 rw, 1 ro, 2 direct, 3 nosync */
+	static int vsock_listen[64], virtiofs_ro[64], disk_mode[16]; /* 0 rw, 1 ro, 2 direct, 3 nosync */
 	static const char *disks[16];
 	const char *root_disk = NULL, *root_fstype = NULL, *root_options = NULL;
 	const char *old_root_disk = NULL, *old_data_disk = NULL;
@@ -161,6 +188,10 @@ int main(int argc, char **argv)
 			no_exec = 1;
 			continue;
 		}
+		if (!strcmp(a, "--nested-virt")) {
+			nested = 1;
+			continue;
+		}
 		if (!strcmp(a, "--no-implicit-vsock")) {
 			no_implicit_vsock = 1;
 			continue;
@@ -184,12 +215,17 @@ int main(int argc, char **argv)
 		else if (!strcmp(a, "--console-output")) console_output = v;
 		else if (!strcmp(a, "--log-level")) log_level = atoi(v);
 		else if (!strcmp(a, "--root")) root = v;
+		else if (!strcmp(a, "--shutdown-when")) shutdown_when = v;
 		else if ((!strcmp(a, "--vsock-port") || !strcmp(a, "--vsock-listen")) &&
 			 nvsock < 63) {
 			vsock_listen[nvsock] = !strcmp(a, "--vsock-listen");
 			vsock[nvsock++] = v;
 		}
 		else if (!strcmp(a, "--virtiofs") && nfs < 63) virtiofs[nfs++] = v;
+		else if (!strcmp(a, "--virtiofs-ro") && nfs < 63) {
+			virtiofs_ro[nfs] = 1;
+			virtiofs[nfs++] = v;
+		}
 		else if (!strncmp(a, "--disk", 6) && ndisks < 16 &&
 			 (disk_mode[ndisks] = name_index(disk_modes, 4, a + 6, strlen(a + 6))) >= 0)
 			disks[ndisks++] = v;
@@ -252,7 +288,11 @@ int main(int argc, char **argv)
 		}
 		memcpy(tag, virtiofs[k], tlen);
 		tag[tlen] = '\0';
-		check("krun_add_virtiofs", krun_add_virtiofs((uint32_t)ctx, tag, colon + 1));
+		if (virtiofs_ro[k])
+			check("krun_add_virtiofs3",
+			      krun_add_virtiofs3((uint32_t)ctx, tag, colon + 1, 0, true));
+		else
+			check("krun_add_virtiofs", krun_add_virtiofs((uint32_t)ctx, tag, colon + 1));
 	}
 	for (int k = 0; k < ndisks; k++) {
 		char id[256];
@@ -319,5 +359,11 @@ int main(int argc, char **argv)
 	if (!no_exec)
 		check("krun_set_exec", krun_set_exec((uint32_t)ctx, exec, args,
 						     env_mode ? env : NULL));
+	if (nested) {
+		check("krun_set_nested_virt", krun_set_nested_virt((uint32_t)ctx, true));
+		fprintf(stderr, "krun_check_nested_virt: %d\n", krun_check_nested_virt());
+	}
+	if (shutdown_when)
+		shutdown_child((uint32_t)ctx, shutdown_when);
 	return check("krun_start_enter", krun_start_enter((uint32_t)ctx));
 }

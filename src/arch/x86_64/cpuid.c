@@ -2,7 +2,8 @@
 /*
  * One vCPU's CPUID, made from KVM_GET_SUPPORTED_CPUID: its APIC id, a topology
  * of one package with nvcpus cores of one thread each, the hypervisor bit, and
- * the TSC frequency. Leaf layouts: Intel SDM vol. 2A "CPUID", AMD APM vol. 3
+ * the TSC frequency; VMX/SVM only when nested virtualization is asked for (KVM
+ * offers them only with its `nested` module parameter on). Leaf layouts: Intel SDM vol. 2A "CPUID", AMD APM vol. 3
  * appendix E; the KVM leaves: Documentation/virt/kvm/x86/cpuid.rst.
  */
 #include <errno.h>
@@ -15,6 +16,9 @@
 #define LEAF1_ECX_HYPERVISOR (1U << 31)
 #define LEAF1_EDX_HTT (1U << 28)
 #define LEAF6_EAX_ARAT (1U << 2)
+#define LEAF1_ECX_VMX (1U << 5)
+#define LEAF_EXT1_ECX_SVM (1U << 2) /* leaf 0x80000001 */
+#define LEAF_SVM 0x8000000aU         /* SVM revision and features (AMD APM) */
 
 #define KVM_LEAF_SIGNATURE 0x40000000U
 #define KVM_LEAF_FEATURES 0x40000001U
@@ -97,6 +101,8 @@ static void filter_one(struct kvm_cpuid_entry2 *e, const struct x86_cpuid_params
 			e->edx |= LEAF1_EDX_HTT; /* EBX[23:16] is valid */
 		else
 			e->edx &= ~LEAF1_EDX_HTT;
+		if (!p->nested)
+			e->ecx &= ~LEAF1_ECX_VMX;
 		break;
 	case 4:
 		if ((e->eax & 0x1f) == 0)
@@ -120,6 +126,14 @@ static void filter_one(struct kvm_cpuid_entry2 *e, const struct x86_cpuid_params
 		memcpy(&e->ecx, "VMKV", 4);
 		memcpy(&e->edx, "M\0\0\0", 4);
 		break;
+	case 0x80000001:
+		if (!p->nested)
+			e->ecx &= ~LEAF_EXT1_ECX_SVM;
+		break;
+	case LEAF_SVM:
+		if (!p->nested)
+			e->eax = e->ebx = e->ecx = e->edx = 0;
+		break;
 	case 0x80000008:
 		if (amd) /* NC = cores - 1, ApicIdCoreIdSize */
 			e->ecx = (e->ecx & ~0xf0ffU) | (order(p->nvcpus) << 12) |
@@ -139,6 +153,17 @@ static void filter_one(struct kvm_cpuid_entry2 *e, const struct x86_cpuid_params
 	default:
 		break;
 	}
+}
+
+bool x86_cpuid_has_virt(const struct kvm_cpuid_entry2 *e, unsigned int n)
+{
+	for (unsigned int i = 0; i < n; i++) {
+		if (e[i].function == 1 && (e[i].ecx & LEAF1_ECX_VMX))
+			return true;
+		if (e[i].function == 0x80000001 && (e[i].ecx & LEAF_EXT1_ECX_SVM))
+			return true;
+	}
+	return false;
 }
 
 int x86_cpuid_filter(struct kvm_cpuid_entry2 *e, unsigned int *n, unsigned int cap,

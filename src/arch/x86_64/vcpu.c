@@ -77,9 +77,24 @@ static struct kvm_cpuid2 *supported_cpuid(int kvm_fd, unsigned int *cap)
 	return NULL;
 }
 
+int arch_nested_virt_supported(int kvm_fd)
+{
+	unsigned int cap;
+	struct kvm_cpuid2 *c = supported_cpuid(kvm_fd, &cap);
+	int r;
+
+	if (!c)
+		return -ENOMEM;
+	r = x86_cpuid_has_virt(c->entries, c->nent);
+	free(c);
+	return r;
+}
+
 static int setup_cpuid(const struct vm *vm, const struct vcpu *v)
 {
-	struct x86_cpuid_params p = { .apic_id = v->id, .nvcpus = vm->nvcpus };
+	struct x86_cpuid_params p = {
+		.apic_id = v->id, .nvcpus = vm->nvcpus, .nested = vm->nested_virt,
+	};
 	unsigned int n, cap;
 	struct kvm_cpuid2 *c;
 	int r, khz;

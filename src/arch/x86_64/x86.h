@@ -71,7 +71,12 @@ struct x86_cpuid_params {
 	unsigned int nvcpus;   /* all cores of the one package */
 	uint32_t tsc_khz;      /* 0 if unknown */
 	bool tsc_deadline;     /* KVM_CAP_TSC_DEADLINE_TIMER */
+	/* krun_set_nested_virt: keep the virtualization extensions KVM offers
+	 * (VMX or SVM, with SVM's leaf 0x8000000A); otherwise they are hidden. */
+	bool nested;
 };
+/* Whether the entries (KVM_GET_SUPPORTED_CPUID's) offer VMX or SVM. Pure. */
+bool x86_cpuid_has_virt(const struct kvm_cpuid_entry2 *e, unsigned int n);
 /* Edits e[0..*n) in place; may append one entry (the TSC leaf) if *n < cap.
  * -EINVAL for bad params, -ENOSPC if the TSC leaf has no room. */
 int x86_cpuid_filter(struct kvm_cpuid_entry2 *e, unsigned int *n, unsigned int cap,

@@ -308,6 +308,7 @@ struct virtio_dev *virtio_fs_create(const struct virtio_fs_config *cfg)
 	struct fuse_server_config scfg = {
 		.root = cfg->root, .nthreads_hint = cfg->nworkers,
 		.passthrough_privileges = cfg->passthrough_privileges,
+		.read_only = cfg->read_only,
 	};
 	size_t tag_len = strlen(cfg->tag);
 	struct virtio_dev *d = calloc(1, sizeof(*d));

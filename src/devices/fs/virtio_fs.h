@@ -36,6 +36,9 @@ struct virtio_fs_config {
 	/* fuse_server_config.passthrough_privileges: off unless a caller opts in
 	 * for a trusted guest (docs/security.md, "virtio-fs"). */
 	bool passthrough_privileges;
+	/* fuse_server_config.read_only: krun_add_virtiofs3's flag, enforced by
+	 * the server, since the guest can remount its side read-write. */
+	bool read_only;
 };
 
 /* Opens the share and starts the workers. NULL on error (logged). */
