@@ -559,15 +559,26 @@ int32_t krun_add_vsock_port2(uint32_t ctx_id, uint32_t port, const char *c_filep
 /* ---- Consoles -------------------------------------------------------------- */
 
 /*
- * The VM has one console device, implicit: hvc0 and the ports carrying the
- * workload's stdio (see krun_start_enter). Removing it and adding console
- * devices or serial ports of the caller's are not in libkrun-c: these check
+ * A 16550A UART on COM1 (I/O 0x3f8, IRQ 4): the guest's ttyS0. Bytes the guest
+ * sends go to output_fd; input_fd (a pipe, socket or terminal: something poll
+ * works on) is read while the guest has the port open. Either may be -1
+ * (none); both stay the caller's, and input_fd must not be this process's
+ * terminal stdin when that is the implicit console's. One per VM (-ENOSPC
+ * after; the bundled kernel has one legacy UART); -EBADF for an fd that is
+ * not open. With krun_set_kernel_console(ctx, "ttyS0") the kernel's messages
+ * go there, the early ones included (replayed when the console registers).
+ */
+int32_t krun_add_serial_console_default(uint32_t ctx_id, int input_fd, int output_fd);
+
+/*
+ * The VM has one virtio-console device, implicit: hvc0 and the ports carrying
+ * the workload's stdio (see krun_start_enter). Removing it and adding
+ * virtio-console devices of the caller's are not in libkrun-c: these check
  * their context and return -ENOSYS.
  */
 int32_t krun_disable_implicit_console(uint32_t ctx_id);
 int32_t krun_add_virtio_console_default(uint32_t ctx_id, int input_fd, int output_fd,
 					int err_fd);
-int32_t krun_add_serial_console_default(uint32_t ctx_id, int input_fd, int output_fd);
 int32_t krun_add_virtio_console_multiport(uint32_t ctx_id);
 int32_t krun_add_console_port_tty(uint32_t ctx_id, uint32_t console_id, const char *name,
 				  int tty_fd);

@@ -1,11 +1,13 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * The guest's consoles. libkrun-c has one, implicit: a virtio-console whose
- * hvc0 and ports carry the workload's stdio (src/api/start.c). The kernel's
- * console= can be chosen; explicit console devices and serial ports are not
- * in libkrun-c, and their calls check the context, say so and return -ENOSYS.
+ * The guest's consoles: the implicit virtio-console whose hvc0 and ports
+ * carry the workload's stdio (src/api/start.c), and a 16550 serial port
+ * (devices/serial/uart.h). The kernel's console= can be chosen; explicit
+ * virtio-console devices are not in libkrun-c, and their calls check the
+ * context, say so and return -ENOSYS.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <string.h>
 
 #include "api/ctx.h"
@@ -40,10 +42,29 @@ KRUN_API int32_t krun_add_virtio_console_default(uint32_t ctx_id, int input_fd, 
 	return ctx_unsupported(ctx_id, __func__, NO_CONSOLES, -ENOSYS);
 }
 
+static bool fd_valid(int fd)
+{
+	return fd == -1 || (fd >= 0 && fcntl(fd, F_GETFD) >= 0);
+}
+
+/* One port: the bundled kernel has one legacy UART (CONFIG_SERIAL_8250_NR_UARTS). */
 KRUN_API int32_t krun_add_serial_console_default(uint32_t ctx_id, int input_fd, int output_fd)
 {
-	(void)input_fd, (void)output_fd;
-	return ctx_unsupported(ctx_id, __func__, "serial console device", -ENOSYS);
+	CTX_HOLD(ctx, ctx_id);
+
+	if (!fd_valid(input_fd) || !fd_valid(output_fd)) {
+		log_error("%s: input fd %d or output fd %d is not open", __func__, input_fd,
+			  output_fd);
+		return -EBADF;
+	}
+	if (ctx->serial) {
+		log_error("%s: the guest has one serial port (ttyS0), already added", __func__);
+		return -ENOSPC;
+	}
+	ctx->serial = true;
+	ctx->serial_in = input_fd;
+	ctx->serial_out = output_fd;
+	return 0;
 }
 
 KRUN_API int32_t krun_add_virtio_console_multiport(uint32_t ctx_id)

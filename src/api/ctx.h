@@ -90,6 +90,9 @@ struct krun_ctx {
 	 * watches it (vmm/shutdown.h), ctx_destroy closes it. */
 	int shutdown_fd;
 	bool nested_virt; /* krun_set_nested_virt */
+	/* krun_add_serial_console_default: the caller's fds (-1: none), not ours */
+	bool serial;
+	int serial_in, serial_out;
 
 	bool set_uid, set_gid; /* krun_setuid, krun_setgid: taken at start */
 	uid_t uid;

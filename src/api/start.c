@@ -407,6 +407,9 @@ static int prepare(struct krun_ctx *ctx, struct start *s, struct vmm_config *cfg
 			     ctx->shutdown_fd >= 0;
 	cfg->shutdown_fd = ctx->shutdown_fd;
 	cfg->nested_virt = ctx->nested_virt;
+	cfg->serial.present = ctx->serial;
+	cfg->serial.in_fd = ctx->serial_in;
+	cfg->serial.out_fd = ctx->serial_out;
 	cfg->vsock.tsi_cfg = (struct tsi_config){
 		.inet = inet,
 		.port_map = (const char *const *)ctx->port_map.v,

@@ -61,6 +61,8 @@ int arch_ram_layout(uint64_t ram_bytes, struct gmem_region *regions, unsigned in
 uint64_t arch_virtio_mmio_base(unsigned int i);
 uint32_t arch_virtio_gsi(unsigned int i);
 unsigned int arch_max_virtio_devices(void);
+/* The interrupt line of the serial port (devices/serial/uart.h). */
+uint32_t arch_serial_gsi(void);
 
 /* Whether this host's KVM can give a guest the CPU's virtualization extension
  * (nested virtualization): 1 yes, 0 no, -errno if it could not be asked. */

@@ -8,10 +8,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
 
 #include "devices/blk/blk.h"
+#include "devices/serial/uart.h"
 #include "devices/fs/virtio_fs.h"
 #include "util/log.h"
 #include "vmm/evloop.h"
@@ -119,6 +121,9 @@ static void vm_destroy(struct vm *vm)
 	if (vm->loop)
 		evloop_destroy(vm->loop);
 	vm_shutdown_free(vm->shutdown); /* after the loop: no handler runs */
+	uart_destroy(vm->serial);
+	if (vm->serial_irqfd >= 0)
+		close(vm->serial_irqfd);
 	for (unsigned int i = 0; i < vm->vcpus_created; i++)
 		vcpu_destroy(&vm->vcpu[i]);
 	if (vm->vm_fd >= 0)
@@ -129,6 +134,26 @@ static void vm_destroy(struct vm *vm)
 	pthread_mutex_destroy(&vm->end_lock);
 	pthread_cond_destroy(&vm->end_cond);
 	free(vm);
+}
+
+/* The 16550 on COM1, its interrupt an irqfd on the line the arch gives it. */
+static int vm_add_serial(struct vm *vm, int in_fd, int out_fd)
+{
+	struct kvm_irqfd irqfd = { .gsi = arch_serial_gsi() };
+	int r;
+
+	vm->serial_irqfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (vm->serial_irqfd < 0)
+		return -errno;
+	irqfd.fd = (uint32_t)vm->serial_irqfd;
+	if (ioctl(vm->vm_fd, KVM_IRQFD, &irqfd) < 0) {
+		r = -errno;
+		log_error("KVM_IRQFD for the serial port: %s", strerror(-r));
+		return r;
+	}
+	vm->serial = uart_create(&(struct uart_config){ in_fd, out_fd, vm->serial_irqfd },
+				 vm->loop);
+	return vm->serial ? 0 : -ENOMEM;
 }
 
 /* Appends the virtio-mmio device list to the caller's command line. */
@@ -192,7 +217,7 @@ int vmm_run(const struct vmm_config *cfg, int *status)
 	vm = calloc(1, sizeof(*vm));
 	if (!vm)
 		return -ENOMEM;
-	vm->kvm_fd = vm->vm_fd = -1;
+	vm->kvm_fd = vm->vm_fd = vm->serial_irqfd = -1;
 	pthread_mutex_init(&vm->end_lock, NULL);
 	pthread_cond_init(&vm->end_cond, NULL);
 
@@ -220,6 +245,11 @@ int vmm_run(const struct vmm_config *cfg, int *status)
 	r = virtio_bus_add_console(vm, &cfg->console);
 	if (r < 0)
 		goto out;
+	if (cfg->serial.present) {
+		r = vm_add_serial(vm, cfg->serial.in_fd, cfg->serial.out_fd);
+		if (r < 0)
+			goto out;
+	}
 	/* Always there, as no API asks for it (upstream libkrun has none either):
 	 * free page reporting gives the host back what the guest frees, and costs
 	 * nothing while the guest does not free memory. */

@@ -97,6 +97,8 @@ struct vm {
 	bool host_is_pvm;
 	struct vm_shutdown *shutdown; /* vmm/shutdown.h */
 	bool nested_virt;             /* krun_set_nested_virt; before arch_vcpu_setup */
+	struct uart *serial;          /* krun_add_serial_console_default, or NULL */
+	int serial_irqfd;
 };
 
 /* Records how the VM ended (first call wins) and wakes vm_run. Any thread. */

@@ -48,6 +48,11 @@ struct vmm_config {
 	 * way (vmm/shutdown.h): the caller blocks it in every thread first. */
 	int shutdown_fd;
 	bool nested_virt; /* show the guest VMX/SVM where KVM offers it */
+	/* The serial port (devices/serial/uart.h): present, and its fds (-1: none). */
+	struct {
+		bool present;
+		int in_fd, out_fd;
+	} serial;
 	/* Called once the kernel and initrd are in guest RAM, before any vCPU
 	 * runs: the caller may free what boot points to. May be NULL. */
 	void (*boot_copied)(void *arg);

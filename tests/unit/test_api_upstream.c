@@ -63,7 +63,6 @@ static int c_tee(uint32_t c) { return krun_set_tee_config_file(c, "/tee.json"); 
 static int c_irqchip_on(uint32_t c) { return krun_split_irqchip(c, true); }
 static int c_no_console(uint32_t c) { return krun_disable_implicit_console(c); }
 static int c_console(uint32_t c) { return krun_add_virtio_console_default(c, 0, 1, 2); }
-static int c_serial(uint32_t c) { return krun_add_serial_console_default(c, 0, 1); }
 static int c_multiport(uint32_t c) { return krun_add_virtio_console_multiport(c); }
 static int c_port_tty(uint32_t c) { return krun_add_console_port_tty(c, 0, "tty", 0); }
 static int c_port_inout(uint32_t c) { return krun_add_console_port_inout(c, 0, "io", 0, 1); }
@@ -86,7 +85,7 @@ static const struct call calls[] = {
 	CALL(c_vhost, -ENOTSUP, "vhost-user"),       CALL(c_smbios, -ENOSYS, "SMBIOS"),
 	CALL(c_firmware, -ENOSYS, "firmware"),       CALL(c_tee, -ENOSYS, "TEE"),
 	CALL(c_irqchip_on, -ENOSYS, "split irqchip"), CALL(c_no_console, -ENOSYS, "console"),
-	CALL(c_console, -ENOSYS, "console"),         CALL(c_serial, -ENOSYS, "serial"),
+	CALL(c_console, -ENOSYS, "console"),         
 	CALL(c_multiport, -ENOSYS, "console"),       CALL(c_port_tty, -ENOSYS, "console"),
 	CALL(c_port_inout, -ENOSYS, "console"),      CALL(c_no_init, -ENOSYS, "init"),
 	CALL(c_overlay_file, -ENOSYS, "virtual file"), CALL(c_overlay_dir, -ENOSYS, "virtual file"),
@@ -247,6 +246,23 @@ TEST(api_check_nested_virt_follows_the_kvm_module)
 		CHECK_EQ(got, want);
 	else
 		CHECK_EQ(got, 0);
+}
+
+/* One serial port per context, on fds that are open (or -1); the device
+ * itself: test_uart, and the VM test vmm_serial_console. */
+TEST(api_serial_console_takes_open_fds_once)
+{
+	uint32_t ctx = new_ctx();
+	struct logcap c;
+
+	cap_start(&c);
+	CHECK_EQ(krun_add_serial_console_default(4242, 0, 1), -ENOENT);
+	CHECK_EQ(krun_add_serial_console_default(ctx, 9999, 1), -EBADF);
+	CHECK_EQ(krun_add_serial_console_default(ctx, 0, -7), -EBADF);
+	CHECK_EQ(krun_add_serial_console_default(ctx, -1, 1), 0);
+	CHECK_EQ(krun_add_serial_console_default(ctx, 0, 1), -ENOSPC);
+	CHECK(strstr(cap_end(&c), "one serial port"));
+	CHECK_EQ(krun_free_ctx(ctx), 0);
 }
 
 TEST(api_platform_options_off_are_fine_and_ids_are_recorded)

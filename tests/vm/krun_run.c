@@ -43,6 +43,9 @@
  *                                listeners, udp-sockets, inbound, inbound-per-listener
  *     --nested-virt              krun_set_nested_virt(true); prints
  *                                "krun_check_nested_virt: N" to stderr
+ *     --serial IN,OUT            krun_add_serial_console_default with these fd
+ *                                numbers (-1: none)
+ *     --kernel-console NAME      krun_set_kernel_console
  *     --shutdown-when PATH       krun_get_shutdown_eventfd; a child process
  *                                writes it once PATH exists (checked every 0.1 s)
  *     --log-level N
@@ -148,7 +151,7 @@ int main(int argc, char **argv)
 	static const char *rlimits[64], *env[MAX_ITEMS + 1], *args[MAX_ITEMS + 1];
 	const char *kernel = NULL, *initramfs = NULL, *cmdline = NULL, *workdir = NULL;
 	const char *console_output = NULL, *args_file = NULL, *root = NULL;
-	const char *shutdown_when = NULL;
+	const char *shutdown_when = NULL, *serial = NULL, *kernel_console = NULL;
 	int nested = 0;
 	static const char *virtiofs[64], *port_map[64], *vsock[64];
 	static int vsock_listen[64], virtiofs_ro[64], disk_mode[16]; /* 0 rw, 1 ro, 2 direct, 3 nosync */
@@ -216,6 +219,8 @@ int main(int argc, char **argv)
 		else if (!strcmp(a, "--log-level")) log_level = atoi(v);
 		else if (!strcmp(a, "--root")) root = v;
 		else if (!strcmp(a, "--shutdown-when")) shutdown_when = v;
+		else if (!strcmp(a, "--serial")) serial = v;
+		else if (!strcmp(a, "--kernel-console")) kernel_console = v;
 		else if ((!strcmp(a, "--vsock-port") || !strcmp(a, "--vsock-listen")) &&
 			 nvsock < 63) {
 			vsock_listen[nvsock] = !strcmp(a, "--vsock-listen");
@@ -359,6 +364,14 @@ int main(int argc, char **argv)
 	if (!no_exec)
 		check("krun_set_exec", krun_set_exec((uint32_t)ctx, exec, args,
 						     env_mode ? env : NULL));
+	if (serial) {
+		int in = atoi(serial);
+		const char *comma = strchr(serial, ',');
+		check("krun_add_serial_console_default",
+		      krun_add_serial_console_default((uint32_t)ctx, in, comma ? atoi(comma + 1) : -1));
+	}
+	if (kernel_console)
+		check("krun_set_kernel_console", krun_set_kernel_console((uint32_t)ctx, kernel_console));
 	if (nested) {
 		check("krun_set_nested_virt", krun_set_nested_virt((uint32_t)ctx, true));
 		fprintf(stderr, "krun_check_nested_virt: %d\n", krun_check_nested_virt());

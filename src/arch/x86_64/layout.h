@@ -108,6 +108,7 @@
 
 /* Legacy I/O ports the VMM answers (everything else: writes ignored, reads ~0). */
 #define LAYOUT_PORT_COM1 0x3f8
+#define LAYOUT_COM1_GSI 4 /* ISA IRQ 4, as the 8250 driver's legacy table has it */
 #define LAYOUT_PORT_I8042_CMD 0x64
 
 #endif

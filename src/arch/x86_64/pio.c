@@ -4,9 +4,11 @@
  *   KRUN_EXIT_PORT  32-bit out: init's exit report (vmm/guest_abi.h)
  *   0x64            i8042 status/command: reads 0 (no data, input buffer empty,
  *                   so the kernel's kb_wait passes), 0xfe = pulse reset line
- *   0x3f8..0x3ff    COM1, just enough for earlyprintk=serial: THR writes are
- *                   logged at debug level, LSR reads "transmitter empty". IER
- *                   reads 0, so the 8250 driver's probe finds no UART.
+ *   0x3f8..0x3ff    COM1: the 16550 of krun_add_serial_console_default
+ *                   (devices/serial/uart.h) when there is one; else just
+ *                   enough for earlyprintk=serial: THR writes are logged at
+ *                   debug level, LSR reads "transmitter empty", IER reads 0,
+ *                   so the 8250 driver's probe finds no UART.
  *   anything else   writes ignored, reads all-ones (nothing on the bus)
  */
 #include <errno.h>
@@ -14,6 +16,7 @@
 
 #include "arch/x86_64/layout.h"
 #include "arch/x86_64/x86.h"
+#include "devices/serial/uart.h"
 #include "util/log.h"
 #include "vmm/guest_abi.h"
 
@@ -82,7 +85,18 @@ void x86_pio(struct vm *vm, struct vcpu *v, uint16_t port, bool out, uint8_t *da
 		return;
 	}
 	if (port >= LAYOUT_PORT_COM1 && port < LAYOUT_PORT_COM1 + UART_PORTS) {
-		uart(v, port - LAYOUT_PORT_COM1, out, data, size);
+		if (!vm->serial) {
+			uart(v, port - LAYOUT_PORT_COM1, out, data, size);
+			return;
+		}
+		for (unsigned int i = 0; i < size; i++) {
+			unsigned int reg = port - LAYOUT_PORT_COM1 + i;
+
+			if (reg < UART_PORTS)
+				uart_io(vm->serial, reg, out, &data[i]);
+			else if (!out)
+				data[i] = 0xff;
+		}
 		return;
 	}
 	if (!out)

@@ -80,6 +80,11 @@ uint32_t arch_virtio_gsi(unsigned int i)
 	return i < NELEM(virtio_gsis) ? virtio_gsis[i] : 0;
 }
 
+uint32_t arch_serial_gsi(void)
+{
+	return LAYOUT_COM1_GSI;
+}
+
 unsigned int arch_max_virtio_devices(void)
 {
 	return NELEM(virtio_gsis) < VM_MAX_MMIO ? NELEM(virtio_gsis) : VM_MAX_MMIO;
