@@ -33,8 +33,11 @@ echo "ok: the installed chroot_vm has no RUNPATH (the loader's path has $libdir)
 # Run the installed program with the installed libraries (LD_LIBRARY_PATH
 # stands for the install location), and check which files the loader took.
 export LD_LIBRARY_PATH=$dest$libdir
-ldd "$dest/usr/local/bin/chroot_vm" | grep -q "libkrun.so.1 => $dest$libdir/libkrun.so.1" ||
-	fail "chroot_vm does not load the installed libkrun: $(ldd "$dest/usr/local/bin/chroot_vm")"
+# (ldd's loader writes a line at a time: a grep -q that stops reading at the
+# match gives it SIGPIPE, which pipefail turns into a failure.)
+loaded=$(ldd "$dest/usr/local/bin/chroot_vm")
+grep -qF "libkrun.so.1 => $dest$libdir/libkrun.so.1" <<<"$loaded" ||
+	fail "chroot_vm does not load the installed libkrun: $loaded"
 root=$TEST_TMP/root
 make_root "$root"
 out=$("$dest/usr/local/bin/chroot_vm" "$root" /bin/sh -c 'echo "guest says $TEST"; exit 7' 2>"$TEST_TMP/err")
