@@ -571,10 +571,26 @@ int32_t krun_add_vsock_port2(uint32_t ctx_id, uint32_t port, const char *c_filep
 int32_t krun_add_serial_console_default(uint32_t ctx_id, int input_fd, int output_fd);
 
 /*
- * The VM has one virtio-console device, implicit: hvc0 and the ports carrying
- * the workload's stdio (see krun_start_enter). Removing it and adding
- * virtio-console devices of the caller's are not in libkrun-c: these check
- * their context and return -ENOSYS.
+ * virtio-console devices, numbered in the guest in the order they are added
+ * (hvc0, hvc1, ...), the implicit one first while it is on. At most 4 in all
+ * (-ENOSPC).
+ *
+ * krun_disable_implicit_console: no implicit console on this process's stdio.
+ * krun_set_console_output then does nothing.
+ *
+ * krun_add_virtio_console_default(in, out, err): with the implicit console
+ * off, the first such console takes its place with these fds in place of
+ * this process's stdin, stdout and stderr (a terminal shares hvc0; pipes and
+ * files get a port each, kept apart; see krun_start_enter). Any other one is
+ * a plain console (hvcN): input_fd read into it, its output to output_fd;
+ * err_fd is not used. The fds must be open (-EBADF) and stay the caller's.
+ * With the implicit console off and none added, the VM has no console: the
+ * workload's stdio is /dev/null in the guest (a serial port with
+ * krun_set_kernel_console "ttyS0" becomes the guest's /dev/console instead).
+ * Only the first console's terminal is put in raw mode and followed in size.
+ *
+ * krun_add_virtio_console_multiport and its ports: not in libkrun-c; they
+ * check their context and return -ENOSYS.
  */
 int32_t krun_disable_implicit_console(uint32_t ctx_id);
 int32_t krun_add_virtio_console_default(uint32_t ctx_id, int input_fd, int output_fd,

@@ -36,10 +36,15 @@ static int open_console(void)
 	int fd = open("/dev/hvc0", O_RDWR | O_NOCTTY | O_CLOEXEC);
 
 	if (fd < 0 && errno == ENOENT) {
-		/* Debugging fallback for a machine without virtio-console (QEMU
-		 * q35 with console=ttyS0): the kernel's console, whatever it is. */
-		init_log("no /dev/hvc0, using /dev/console");
+		/* No virtio-console (krun_disable_implicit_console with a serial
+		 * port; QEMU q35 with console=ttyS0): the kernel's console. */
 		fd = open("/dev/console", O_RDWR | O_NOCTTY | O_CLOEXEC);
+		/* A VM with no console at all (krun_disable_implicit_console and
+		 * none added): the workload's stdio goes nowhere, as upstream's. */
+		if (fd < 0) {
+			init_log("no console: the workload's stdio is /dev/null");
+			fd = open("/dev/null", O_RDWR | O_NOCTTY | O_CLOEXEC);
+		}
 	}
 	if (fd < 0)
 		init_log("cannot open the console: %m");

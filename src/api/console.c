@@ -31,15 +31,36 @@ KRUN_API int32_t krun_set_kernel_console(uint32_t ctx_id, const char *console_id
 
 KRUN_API int32_t krun_disable_implicit_console(uint32_t ctx_id)
 {
-	return ctx_unsupported(ctx_id, __func__,
-			       "VM without its console (the workload's stdio uses it)", -ENOSYS);
+	CTX_HOLD(ctx, ctx_id);
+
+	ctx->console_implicit_off = true;
+	return 0;
 }
+
+/* Defined after krun_add_serial_console_default's helper, below. */
+static bool fd_valid(int fd);
 
 KRUN_API int32_t krun_add_virtio_console_default(uint32_t ctx_id, int input_fd, int output_fd,
 						 int err_fd)
 {
-	(void)input_fd, (void)output_fd, (void)err_fd;
-	return ctx_unsupported(ctx_id, __func__, NO_CONSOLES, -ENOSYS);
+	CTX_HOLD(ctx, ctx_id);
+
+	if (input_fd < 0 || output_fd < 0 || err_fd < 0 || !fd_valid(input_fd) ||
+	    !fd_valid(output_fd) || !fd_valid(err_fd)) {
+		log_error("%s: fds %d, %d, %d: each must be open", __func__, input_fd, output_fd,
+			  err_fd);
+		return -EBADF;
+	}
+	/* The implicit console, when on, is one of the VM's devices too. */
+	if (ctx->nconsoles + !ctx->console_implicit_off >= VMM_MAX_CONSOLES) {
+		log_error("%s: at most %d virtio consoles", __func__, VMM_MAX_CONSOLES);
+		return -ENOSPC;
+	}
+	ctx->consoles[ctx->nconsoles].fd[0] = input_fd;
+	ctx->consoles[ctx->nconsoles].fd[1] = output_fd;
+	ctx->consoles[ctx->nconsoles].fd[2] = err_fd;
+	ctx->nconsoles++;
+	return 0;
 }
 
 static bool fd_valid(int fd)

@@ -93,6 +93,13 @@ struct krun_ctx {
 	/* krun_add_serial_console_default: the caller's fds (-1: none), not ours */
 	bool serial;
 	int serial_in, serial_out;
+	/* krun_disable_implicit_console, krun_add_virtio_console_default (the
+	 * caller's fds: in, out, err) */
+	bool console_implicit_off;
+	struct {
+		int fd[3];
+	} consoles[VMM_MAX_CONSOLES];
+	unsigned int nconsoles;
 
 	bool set_uid, set_gid; /* krun_setuid, krun_setgid: taken at start */
 	uid_t uid;

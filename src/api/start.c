@@ -285,15 +285,17 @@ static int build_initrd(struct krun_ctx *ctx, struct start *s, struct boot_spec 
 	return 0;
 }
 
-/* Terminals share the guest console (hvc0); pipes and files get a port each. */
+/* Terminals share the guest console (hvc0); pipes and files get a port each.
+ * fds: this process's stdio for the implicit console, or the fds of the first
+ * krun_add_virtio_console_default when the implicit one is off. */
 static int setup_stdio(struct krun_ctx *ctx, struct start *s, struct console_config *c,
-		       const char *stdio[3])
+		       const char *stdio[3], const int fds[3])
 {
 	bool tty[3];
 
 	c->console_in = c->console_out = c->port_in = c->port_out = c->port_err = -1;
 	c->winsize_fd = -1;
-	if (ctx->console_output) {
+	if (ctx->console_output && !ctx->console_implicit_off) {
 		s->console_file = open(ctx->console_output,
 				       O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 		if (s->console_file < 0) {
@@ -311,17 +313,52 @@ static int setup_stdio(struct krun_ctx *ctx, struct start *s, struct console_con
 		stdio[0] = stdio[1] = stdio[2] = "port";
 		return 0;
 	}
-	for (int fd = 0; fd < 3; fd++) {
-		tty[fd] = isatty(fd);
-		stdio[fd] = tty[fd] ? "console" : "port";
+	for (int i = 0; i < 3; i++) {
+		tty[i] = isatty(fds[i]);
+		stdio[i] = tty[i] ? "console" : "port";
 	}
-	c->port_in = tty[0] ? -1 : STDIN_FILENO;
-	c->port_out = tty[1] ? -1 : STDOUT_FILENO;
-	c->port_err = tty[2] ? -1 : STDERR_FILENO;
-	c->console_in = tty[0] ? STDIN_FILENO : -1;
+	c->port_in = tty[0] ? -1 : fds[0];
+	c->port_out = tty[1] ? -1 : fds[1];
+	c->port_err = tty[2] ? -1 : fds[2];
+	c->console_in = tty[0] ? fds[0] : -1;
 	/* Kernel messages on hvc0 go to the terminal if there is one, else stderr. */
-	c->console_out = tty[1] ? STDOUT_FILENO : STDERR_FILENO;
-	c->winsize_fd = tty[0] ? STDIN_FILENO : tty[1] ? STDOUT_FILENO : -1;
+	c->console_out = tty[1] ? fds[1] : fds[2];
+	c->winsize_fd = tty[0] ? fds[0] : tty[1] ? fds[1] : -1;
+	return 0;
+}
+
+/* Every virtio-console device, in guest order: the one with the workload's
+ * stdio first (the implicit one, or the first of the caller's when that is
+ * off), then the caller's others, which have their console port only (hvc1,
+ * ...: input_fd into it, output_fd out of it; err_fd unused). With the
+ * implicit console off and none added there is no device, and init's stdio
+ * falls back to /dev/console, then /dev/null. */
+static int setup_consoles(struct krun_ctx *ctx, struct start *s, struct vmm_config *cfg,
+			  const char *stdio[3])
+{
+	static const int own[3] = { STDIN_FILENO, STDOUT_FILENO, STDERR_FILENO };
+	unsigned int first = 0;
+	int r;
+
+	stdio[0] = stdio[1] = stdio[2] = "console";
+	if (!ctx->console_implicit_off || ctx->nconsoles) {
+		const int *fds = ctx->console_implicit_off ? ctx->consoles[0].fd : own;
+
+		r = setup_stdio(ctx, s, &cfg->consoles[cfg->nconsoles++], stdio, fds);
+		if (r < 0)
+			return r;
+		first = ctx->console_implicit_off ? 1 : 0;
+	}
+	for (unsigned int i = first; i < ctx->nconsoles; i++) {
+		const int *fd = ctx->consoles[i].fd;
+		struct console_config *c = &cfg->consoles[cfg->nconsoles++];
+
+		*c = (struct console_config){
+			.console_in = fd[0], .console_out = fd[1],
+			.port_in = -1, .port_out = -1, .port_err = -1,
+			.winsize_fd = isatty(fd[0]) ? fd[0] : isatty(fd[1]) ? fd[1] : -1,
+		};
+	}
 	return 0;
 }
 
@@ -420,7 +457,7 @@ static int prepare(struct krun_ctx *ctx, struct start *s, struct vmm_config *cfg
 		.nunix_paths = unix_on ? ctx->ntsi_unix_paths : 0,
 	};
 	if ((r = load_kernel(ctx, s, &cfg->boot)) < 0 ||
-	    (r = setup_stdio(ctx, s, &cfg->console, stdio)) < 0 ||
+	    (r = setup_consoles(ctx, s, cfg, stdio)) < 0 ||
 	    (r = build_config(ctx, s, stdio)) < 0 || (r = build_initrd(ctx, s, &cfg->boot)) < 0)
 		return r;
 	r = tsi_cmdline(ctx, inet, unix_on, &s->tsi_args);
@@ -464,7 +501,8 @@ KRUN_API int32_t krun_start_enter(uint32_t ctx_id)
 	sigaddset(&blocked, SIGTERM);
 	pthread_sigmask(SIG_BLOCK, &blocked, &caller_mask);
 	masked = true;
-	if (cfg.console.console_in >= 0 && (r = term_enter_raw(cfg.console.console_in)) < 0)
+	if (cfg.nconsoles && cfg.consoles[0].console_in >= 0 &&
+	    (r = term_enter_raw(cfg.consoles[0].console_in)) < 0)
 		goto out;
 
 	seccomp_on_fatal(term_restore); /* a refused syscall ends the process */

@@ -118,6 +118,7 @@ static int vm_map_memory(struct vm *vm, uint64_t ram_bytes)
 static void vm_destroy(struct vm *vm)
 {
 	virtio_bus_destroy(vm); /* unregisters from the loop first */
+	console_order_free(vm->console_order); /* its devices are gone */
 	if (vm->loop)
 		evloop_destroy(vm->loop);
 	vm_shutdown_free(vm->shutdown); /* after the loop: no handler runs */
@@ -242,9 +243,20 @@ int vmm_run(const struct vmm_config *cfg, int *status)
 		r = -ENOMEM;
 		goto out;
 	}
-	r = virtio_bus_add_console(vm, &cfg->console);
-	if (r < 0)
+	/* Several consoles: numbered hvc0, hvc1, ... in this order (console.h). */
+	if (cfg->nconsoles > 1 && !(vm->console_order = console_order_create())) {
+		r = -ENOMEM;
 		goto out;
+	}
+	for (unsigned int i = 0; i < cfg->nconsoles; i++) {
+		struct console_config c = cfg->consoles[i];
+
+		c.order = vm->console_order;
+		c.order_index = i;
+		r = virtio_bus_add_console(vm, &c);
+		if (r < 0)
+			goto out;
+	}
 	if (cfg->serial.present) {
 		r = vm_add_serial(vm, cfg->serial.in_fd, cfg->serial.out_fd);
 		if (r < 0)

@@ -99,6 +99,7 @@ struct vm {
 	bool nested_virt;             /* krun_set_nested_virt; before arch_vcpu_setup */
 	struct uart *serial;          /* krun_add_serial_console_default, or NULL */
 	int serial_irqfd;
+	struct console_order *console_order; /* with several consoles */
 };
 
 /* Records how the VM ended (first call wins) and wakes vm_run. Any thread. */

@@ -17,6 +17,7 @@
 #define VMM_MAX_RAM_MIB (256u * 1024u) /* 256 GiB */
 #define VMM_MAX_FS 8 /* virtio-fs shares per VM (root included) */
 #define VMM_MAX_DISKS 8 /* virtio-blk devices per VM */
+#define VMM_MAX_CONSOLES 4 /* virtio-console devices per VM */
 
 /* One virtio-fs share: a host directory the guest mounts by tag. */
 struct vmm_fs_share {
@@ -38,7 +39,10 @@ struct vmm_config {
 	unsigned int nvcpus;
 	uint64_t ram_bytes;
 	struct boot_spec boot; /* kernel, initrd (complete, ours appended), cmdline */
-	struct console_config console;
+	/* virtio-console devices in guest order (hvc0, hvc1, ...); the first
+	 * carries the workload's stdio ports. None at all: no console device. */
+	struct console_config consoles[VMM_MAX_CONSOLES];
+	unsigned int nconsoles;
 	struct vsock_config vsock; /* no ports: no vsock device */
 	struct vmm_fs_share fs[VMM_MAX_FS];
 	unsigned int nfs;

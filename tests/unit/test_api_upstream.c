@@ -61,8 +61,6 @@ static int c_smbios(uint32_t c)
 static int c_firmware(uint32_t c) { return krun_set_firmware(c, "/fw.bin"); }
 static int c_tee(uint32_t c) { return krun_set_tee_config_file(c, "/tee.json"); }
 static int c_irqchip_on(uint32_t c) { return krun_split_irqchip(c, true); }
-static int c_no_console(uint32_t c) { return krun_disable_implicit_console(c); }
-static int c_console(uint32_t c) { return krun_add_virtio_console_default(c, 0, 1, 2); }
 static int c_multiport(uint32_t c) { return krun_add_virtio_console_multiport(c); }
 static int c_port_tty(uint32_t c) { return krun_add_console_port_tty(c, 0, "tty", 0); }
 static int c_port_inout(uint32_t c) { return krun_add_console_port_inout(c, 0, "io", 0, 1); }
@@ -84,8 +82,7 @@ static const struct call calls[] = {
 	CALL(c_input, -ENOTSUP, "virtio-input"),     CALL(c_input_fd, -ENOTSUP, "virtio-input"),
 	CALL(c_vhost, -ENOTSUP, "vhost-user"),       CALL(c_smbios, -ENOSYS, "SMBIOS"),
 	CALL(c_firmware, -ENOSYS, "firmware"),       CALL(c_tee, -ENOSYS, "TEE"),
-	CALL(c_irqchip_on, -ENOSYS, "split irqchip"), CALL(c_no_console, -ENOSYS, "console"),
-	CALL(c_console, -ENOSYS, "console"),         
+	CALL(c_irqchip_on, -ENOSYS, "split irqchip"),
 	CALL(c_multiport, -ENOSYS, "console"),       CALL(c_port_tty, -ENOSYS, "console"),
 	CALL(c_port_inout, -ENOSYS, "console"),      CALL(c_no_init, -ENOSYS, "init"),
 	CALL(c_overlay_file, -ENOSYS, "virtual file"), CALL(c_overlay_dir, -ENOSYS, "virtual file"),
@@ -246,6 +243,30 @@ TEST(api_check_nested_virt_follows_the_kvm_module)
 		CHECK_EQ(got, want);
 	else
 		CHECK_EQ(got, 0);
+}
+
+/* Consoles: open fds only, at most 4 with the implicit one; the guest's view:
+ * the VM test vmm_console_default. */
+TEST(api_virtio_consoles_take_open_fds_up_to_four)
+{
+	uint32_t ctx = new_ctx(), off = new_ctx();
+	struct logcap c;
+
+	cap_start(&c);
+	CHECK_EQ(krun_disable_implicit_console(4242), -ENOENT);
+	CHECK_EQ(krun_add_virtio_console_default(4242, 0, 1, 2), -ENOENT);
+	CHECK_EQ(krun_add_virtio_console_default(ctx, 0, 1, 9999), -EBADF);
+	CHECK_EQ(krun_add_virtio_console_default(ctx, -1, 1, 2), -EBADF);
+	for (int i = 0; i < 3; i++)
+		CHECK_EQ(krun_add_virtio_console_default(ctx, 0, 1, 2), 0);
+	CHECK_EQ(krun_add_virtio_console_default(ctx, 0, 1, 2), -ENOSPC);
+	CHECK_EQ(krun_disable_implicit_console(off), 0);
+	for (int i = 0; i < 4; i++)
+		CHECK_EQ(krun_add_virtio_console_default(off, 0, 1, 2), 0);
+	CHECK_EQ(krun_add_virtio_console_default(off, 0, 1, 2), -ENOSPC);
+	CHECK(strstr(cap_end(&c), "at most 4 virtio consoles"));
+	CHECK_EQ(krun_free_ctx(ctx), 0);
+	CHECK_EQ(krun_free_ctx(off), 0);
 }
 
 /* One serial port per context, on fds that are open (or -1); the device

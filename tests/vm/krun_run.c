@@ -46,6 +46,9 @@
  *     --serial IN,OUT            krun_add_serial_console_default with these fd
  *                                numbers (-1: none)
  *     --kernel-console NAME      krun_set_kernel_console
+ *     --no-implicit-console      krun_disable_implicit_console
+ *     --console-default I,O,E    krun_add_virtio_console_default with these fd
+ *                                numbers (repeatable)
  *     --shutdown-when PATH       krun_get_shutdown_eventfd; a child process
  *                                writes it once PATH exists (checked every 0.1 s)
  *     --log-level N
@@ -152,7 +155,8 @@ int main(int argc, char **argv)
 	const char *kernel = NULL, *initramfs = NULL, *cmdline = NULL, *workdir = NULL;
 	const char *console_output = NULL, *args_file = NULL, *root = NULL;
 	const char *shutdown_when = NULL, *serial = NULL, *kernel_console = NULL;
-	int nested = 0;
+	int nested = 0, no_implicit_console = 0, nconsoles = 0;
+	static const char *consoles[8];
 	static const char *virtiofs[64], *port_map[64], *vsock[64];
 	static int vsock_listen[64], virtiofs_ro[64], disk_mode[16]; /* 0 rw, 1 ro, 2 direct, 3 nosync */
 	static const char *disks[16];
@@ -191,6 +195,10 @@ int main(int argc, char **argv)
 			no_exec = 1;
 			continue;
 		}
+		if (!strcmp(a, "--no-implicit-console")) {
+			no_implicit_console = 1;
+			continue;
+		}
 		if (!strcmp(a, "--nested-virt")) {
 			nested = 1;
 			continue;
@@ -220,6 +228,7 @@ int main(int argc, char **argv)
 		else if (!strcmp(a, "--root")) root = v;
 		else if (!strcmp(a, "--shutdown-when")) shutdown_when = v;
 		else if (!strcmp(a, "--serial")) serial = v;
+		else if (!strcmp(a, "--console-default") && nconsoles < 8) consoles[nconsoles++] = v;
 		else if (!strcmp(a, "--kernel-console")) kernel_console = v;
 		else if ((!strcmp(a, "--vsock-port") || !strcmp(a, "--vsock-listen")) &&
 			 nvsock < 63) {
@@ -364,6 +373,14 @@ int main(int argc, char **argv)
 	if (!no_exec)
 		check("krun_set_exec", krun_set_exec((uint32_t)ctx, exec, args,
 						     env_mode ? env : NULL));
+	if (no_implicit_console)
+		check("krun_disable_implicit_console", krun_disable_implicit_console((uint32_t)ctx));
+	for (int k = 0; k < nconsoles; k++) {
+		int fd[3] = { -1, -1, -1 };
+		sscanf(consoles[k], "%d,%d,%d", &fd[0], &fd[1], &fd[2]);
+		check("krun_add_virtio_console_default",
+		      krun_add_virtio_console_default((uint32_t)ctx, fd[0], fd[1], fd[2]));
+	}
 	if (serial) {
 		int in = atoi(serial);
 		const char *comma = strchr(serial, ',');

@@ -99,6 +99,7 @@ static void console_queue_notify(struct virtio_dev *d, uint16_t q)
 {
 	struct console *c = d->priv;
 	unsigned int port = q < 2 ? 0 : (q - 2u) / 2u;
+	bool numbered;
 
 	pthread_mutex_lock(&c->lock);
 	if (!c->active)
@@ -114,7 +115,12 @@ static void console_queue_notify(struct virtio_dev *d, uint16_t q)
 	else
 		console_tx_kick(c, port);
 out:
+	numbered = c->console_numbered;
+	c->console_numbered = false;
 	pthread_mutex_unlock(&c->lock);
+	/* After our lock is dropped: the next console takes its own. */
+	if (numbered)
+		console_order_done(c->order, c->order_index);
 }
 
 static void console_free(struct console *c)
@@ -230,6 +236,10 @@ struct virtio_dev *console_create(const struct console_config *cfg, struct evloo
 	c->loop = loop;
 	c->sig_fd = -1;
 	c->winsize_fd = cfg->winsize_fd;
+	c->order = cfg->order;
+	c->order_index = cfg->order_index;
+	if (c->order)
+		console_order_join(c->order, c->order_index, c);
 	pthread_mutex_init(&c->lock, NULL);
 	pthread_cond_init(&c->idle, NULL);
 	port_init(c, 0, NULL, console_in, cfg->console_out, true);

@@ -36,7 +36,17 @@ struct console_config {
 	 * sent at start and on every SIGWINCH, taken through a signalfd: the caller
 	 * blocks SIGWINCH in every thread before the VM's threads start. */
 	int winsize_fd;  /* terminal fd to read the size from, or -1 */
+	/* With several consoles: one shared order (console_order_create), and
+	 * this device's index in it (0 first), so that the guest numbers them
+	 * hvc0, hvc1, ... as added. NULL: a lone console. */
+	struct console_order *order;
+	unsigned int order_index;
 };
+
+struct console_order;
+struct console_order *console_order_create(void);
+/* After every device of the order is destroyed. NULL is fine. */
+void console_order_free(struct console_order *o);
 
 /* Creates the device (transport fields zeroed, ops/priv set). The fds stay the
  * caller's: the device never closes them. NULL on error (logged). */

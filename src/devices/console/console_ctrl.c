@@ -109,12 +109,29 @@ void console_winsize_changed(struct console *c)
 		virtio_signal_config(c->dev); /* Linux reads cols/rows on config change */
 }
 
+static void announce_console(struct console *c)
+{
+	console_ctrl_send(c, 0, VIRTIO_CONSOLE_CONSOLE_PORT, 1, NULL, 0);
+	c->console_ready = true;
+	c->console_deferred = false;
+	send_resize(c);
+}
+
+void console_ctrl_release(struct console *c)
+{
+	pthread_mutex_lock(&c->lock);
+	if (c->active && c->console_deferred)
+		announce_console(c);
+	pthread_mutex_unlock(&c->lock);
+}
+
 static void port_ready(struct console *c, struct console_port *p)
 {
 	if (p->id == 0) {
-		console_ctrl_send(c, 0, VIRTIO_CONSOLE_CONSOLE_PORT, 1, NULL, 0);
-		c->console_ready = true;
-		send_resize(c);
+		if (console_order_turn(c->order, c->order_index))
+			announce_console(c);
+		else
+			c->console_deferred = true; /* console_order.c says why */
 	}
 	if (p->name)
 		console_ctrl_send(c, p->id, VIRTIO_CONSOLE_PORT_NAME, 0, p->name,
@@ -149,6 +166,9 @@ static void handle_msg(struct console *c, uint32_t id, uint16_t event, uint16_t 
 			log_debug("virtio console: the driver failed to add port %u", id);
 		break;
 	case VIRTIO_CONSOLE_PORT_OPEN:
+		/* For port 0, the end of the guest's init_port_console. */
+		if (p->id == 0 && value && c->console_ready)
+			c->console_numbered = true;
 		p->guest_open = value != 0;
 		if (p->guest_open)
 			console_rx_pump(c, p->id);

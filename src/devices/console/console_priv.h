@@ -105,6 +105,12 @@ struct console {
 	bool active;         /* between activate and reset */
 	bool multiport;      /* negotiated */
 	bool console_ready;  /* CONSOLE_PORT sent: resizes go to port 0 */
+	/* console_order.c: this device's place among the VM's consoles; its
+	 * CONSOLE_PORT waits (deferred) until the one before is numbered. */
+	struct console_order *order;
+	unsigned int order_index;
+	bool console_deferred;
+	bool console_numbered; /* the guest sent PORT_OPEN(0, 1): advance the order */
 	struct console_port port[CONSOLE_MAX_PORTS];
 
 	int winsize_fd, sig_fd;
@@ -126,6 +132,15 @@ static inline uint16_t console_txq(unsigned int port)
 
 /* console.c: raises the used interrupt for queue q if the driver wants it. */
 void console_signal(struct console *c, uint16_t q);
+
+/* console_order.c (console.h has create/free). No console lock held: */
+#define CONSOLE_ORDER_MAX 8
+void console_order_join(struct console_order *o, unsigned int index, struct console *c);
+bool console_order_turn(struct console_order *o, unsigned int index);
+/* Device index was numbered by the guest: lets the next one announce. */
+void console_order_done(struct console_order *o, unsigned int index);
+/* console_ctrl.c, takes console.lock: sends a deferred CONSOLE_PORT. */
+void console_ctrl_release(struct console *c);
 
 /* console_ctrl.c, console.lock held. */
 void console_ctrl_send(struct console *c, uint32_t id, uint16_t event, uint16_t value,
