@@ -589,8 +589,20 @@ int32_t krun_add_serial_console_default(uint32_t ctx_id, int input_fd, int outpu
  * krun_set_kernel_console "ttyS0" becomes the guest's /dev/console instead).
  * Only the first console's terminal is put in raw mode and followed in size.
  *
- * krun_add_virtio_console_multiport and its ports: not in libkrun-c; they
- * check their context and return -ENOSYS.
+ * krun_add_virtio_console_multiport: a console with the ports the caller
+ * adds, in order (port 0, 1, ...; at most 4, -ENOSPC); returns its console_id
+ * (its index among the caller's consoles) for:
+ * - krun_add_console_port_tty(console_id, name, tty_fd): the console's console
+ *   port (its hvcN, window size followed when tty_fd is a terminal), tty_fd
+ *   for both ways; one per console (-EEXIST);
+ * - krun_add_console_port_inout(console_id, name, input_fd, output_fd): a
+ *   byte-stream port (/dev/vportNpM in the guest; EOF on input_fd reaches the
+ *   guest as the host closing the port).
+ * name (at most 255 bytes, copied; "" for none) is the port's name in
+ * /sys/class/virtio-ports/vportNpM/name. -EINVAL for a console_id that is not
+ * a multiport console's; -EBADF for an fd that is not open. With the
+ * implicit console off, a multiport console first in line carries no stdio of
+ * its own: the workload's is its TTY port (hvc0), if it has one.
  */
 int32_t krun_disable_implicit_console(uint32_t ctx_id);
 int32_t krun_add_virtio_console_default(uint32_t ctx_id, int input_fd, int output_fd,

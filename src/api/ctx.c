@@ -115,6 +115,9 @@ void ctx_destroy(struct krun_ctx *ctx)
 		free(ctx->tsi_unix_paths[i]);
 	if (ctx->shutdown_fd >= 0)
 		close(ctx->shutdown_fd);
+	for (unsigned int i = 0; i < ctx->nconsoles; i++)
+		for (unsigned int j = 0; j < ctx->consoles[i].nports; j++)
+			free((char *)ctx->consoles[i].port[j].name);
 	pthread_cond_destroy(&ctx->unused);
 	pthread_mutex_destroy(&ctx->lock);
 	free(ctx);

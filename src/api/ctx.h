@@ -93,11 +93,15 @@ struct krun_ctx {
 	/* krun_add_serial_console_default: the caller's fds (-1: none), not ours */
 	bool serial;
 	int serial_in, serial_out;
-	/* krun_disable_implicit_console, krun_add_virtio_console_default (the
-	 * caller's fds: in, out, err) */
+	/* krun_disable_implicit_console; krun_add_virtio_console_default (the
+	 * caller's fds: in, out, err) or krun_add_virtio_console_multiport with
+	 * its krun_add_console_port_* (names ours, fds the caller's). */
 	bool console_implicit_off;
-	struct {
+	struct ctx_console {
 		int fd[3];
+		bool multiport;
+		struct console_port_cfg port[CONSOLE_PORTS_MAX];
+		unsigned int nports;
 	} consoles[VMM_MAX_CONSOLES];
 	unsigned int nconsoles;
 

@@ -330,9 +330,11 @@ static int setup_stdio(struct krun_ctx *ctx, struct start *s, struct console_con
 /* Every virtio-console device, in guest order: the one with the workload's
  * stdio first (the implicit one, or the first of the caller's when that is
  * off), then the caller's others, which have their console port only (hvc1,
- * ...: input_fd into it, output_fd out of it; err_fd unused). With the
- * implicit console off and none added there is no device, and init's stdio
- * falls back to /dev/console, then /dev/null. */
+ * ...: input_fd into it, output_fd out of it; err_fd unused), or have the
+ * ports listed for them (krun_add_virtio_console_multiport; a first such
+ * console carries no stdio: the workload's is its TTY port, hvc0, if it has
+ * one). With the implicit console off and none added there is no device, and
+ * init's stdio falls back to /dev/console, then /dev/null. */
 static int setup_consoles(struct krun_ctx *ctx, struct start *s, struct vmm_config *cfg,
 			  const char *stdio[3])
 {
@@ -341,7 +343,8 @@ static int setup_consoles(struct krun_ctx *ctx, struct start *s, struct vmm_conf
 	int r;
 
 	stdio[0] = stdio[1] = stdio[2] = "console";
-	if (!ctx->console_implicit_off || ctx->nconsoles) {
+	if (!ctx->console_implicit_off ||
+	    (ctx->nconsoles && !ctx->consoles[0].multiport)) {
 		const int *fds = ctx->console_implicit_off ? ctx->consoles[0].fd : own;
 
 		r = setup_stdio(ctx, s, &cfg->consoles[cfg->nconsoles++], stdio, fds);
@@ -353,6 +356,21 @@ static int setup_consoles(struct krun_ctx *ctx, struct start *s, struct vmm_conf
 		const int *fd = ctx->consoles[i].fd;
 		struct console_config *c = &cfg->consoles[cfg->nconsoles++];
 
+		if (ctx->consoles[i].multiport) {
+			const struct ctx_console *m = &ctx->consoles[i];
+			int tty = -1;
+
+			*c = (struct console_config){ .nports = m->nports };
+			for (unsigned int j = 0; j < m->nports; j++) {
+				c->ports[j] = m->port[j];
+				if (m->port[j].console && isatty(m->port[j].in_fd))
+					tty = m->port[j].in_fd;
+			}
+			c->console_in = c->console_out = c->port_in = c->port_out = -1;
+			c->port_err = -1;
+			c->winsize_fd = tty;
+			continue;
+		}
 		*c = (struct console_config){
 			.console_in = fd[0], .console_out = fd[1],
 			.port_in = -1, .port_out = -1, .port_err = -1,

@@ -61,9 +61,6 @@ static int c_smbios(uint32_t c)
 static int c_firmware(uint32_t c) { return krun_set_firmware(c, "/fw.bin"); }
 static int c_tee(uint32_t c) { return krun_set_tee_config_file(c, "/tee.json"); }
 static int c_irqchip_on(uint32_t c) { return krun_split_irqchip(c, true); }
-static int c_multiport(uint32_t c) { return krun_add_virtio_console_multiport(c); }
-static int c_port_tty(uint32_t c) { return krun_add_console_port_tty(c, 0, "tty", 0); }
-static int c_port_inout(uint32_t c) { return krun_add_console_port_inout(c, 0, "io", 0, 1); }
 static int c_no_init(uint32_t c) { return krun_disable_implicit_init(c); }
 static int c_overlay_file(uint32_t c)
 {
@@ -83,8 +80,7 @@ static const struct call calls[] = {
 	CALL(c_vhost, -ENOTSUP, "vhost-user"),       CALL(c_smbios, -ENOSYS, "SMBIOS"),
 	CALL(c_firmware, -ENOSYS, "firmware"),       CALL(c_tee, -ENOSYS, "TEE"),
 	CALL(c_irqchip_on, -ENOSYS, "split irqchip"),
-	CALL(c_multiport, -ENOSYS, "console"),       CALL(c_port_tty, -ENOSYS, "console"),
-	CALL(c_port_inout, -ENOSYS, "console"),      CALL(c_no_init, -ENOSYS, "init"),
+	CALL(c_no_init, -ENOSYS, "init"),
 	CALL(c_overlay_file, -ENOSYS, "virtual file"), CALL(c_overlay_dir, -ENOSYS, "virtual file"),
 };
 
@@ -267,6 +263,41 @@ TEST(api_virtio_consoles_take_open_fds_up_to_four)
 	CHECK(strstr(cap_end(&c), "at most 4 virtio consoles"));
 	CHECK_EQ(krun_free_ctx(ctx), 0);
 	CHECK_EQ(krun_free_ctx(off), 0);
+}
+
+/* Multiport consoles: ids in the order added, ports only on such a console,
+ * open fds, one TTY port each, at most 4 ports, names copied. */
+TEST(api_multiport_console_ports_are_checked)
+{
+	uint32_t ctx = new_ctx();
+	char name[300];
+	struct logcap c;
+
+	cap_start(&c);
+	CHECK_EQ(krun_add_virtio_console_multiport(4242), -ENOENT);
+	CHECK_EQ(krun_add_console_port_tty(4242, 0, "t", 0), -ENOENT);
+	CHECK_EQ(krun_add_virtio_console_default(ctx, 0, 1, 2), 0);
+	CHECK_EQ(krun_add_virtio_console_multiport(ctx), 1);
+	CHECK_EQ(krun_add_console_port_inout(ctx, 0, "x", 0, 1), -EINVAL); /* not multiport */
+	CHECK_EQ(krun_add_console_port_inout(ctx, 7, "x", 0, 1), -EINVAL);
+	CHECK_EQ(krun_add_console_port_inout(ctx, 1, NULL, 0, 1), -EINVAL);
+	memset(name, 'n', sizeof(name) - 1);
+	name[sizeof(name) - 1] = '\0';
+	CHECK_EQ(krun_add_console_port_inout(ctx, 1, name, 0, 1), -EINVAL);
+	CHECK_EQ(krun_add_console_port_inout(ctx, 1, "x", 9999, 1), -EBADF);
+	CHECK_EQ(krun_add_console_port_tty(ctx, 1, "", -1), -EBADF);
+	strcpy(name, "io");
+	CHECK_EQ(krun_add_console_port_inout(ctx, 1, name, 0, 1), 0);
+	name[0] = 'X'; /* the context has its own copy */
+	CHECK_EQ(krun_add_console_port_tty(ctx, 1, "tty", 0), 0);
+	CHECK_EQ(krun_add_console_port_tty(ctx, 1, "tty2", 0), -EEXIST);
+	CHECK_EQ(krun_add_console_port_inout(ctx, 1, "", 0, 1), 0);
+	CHECK_EQ(krun_add_console_port_inout(ctx, 1, "d", 0, 1), 0);
+	CHECK_EQ(krun_add_console_port_inout(ctx, 1, "e", 0, 1), -ENOSPC);
+	const char *log = cap_end(&c);
+	CHECK(strstr(log, "is not a console of krun_add_virtio_console_multiport"));
+	CHECK(strstr(log, "at most 4 ports per console"));
+	CHECK_EQ(krun_free_ctx(ctx), 0); /* LeakSanitizer: the names are freed */
 }
 
 /* One serial port per context, on fds that are open (or -1); the device

@@ -49,6 +49,10 @@
  *     --no-implicit-console      krun_disable_implicit_console
  *     --console-default I,O,E    krun_add_virtio_console_default with these fd
  *                                numbers (repeatable)
+ *     --console-multiport        krun_add_virtio_console_multiport (repeatable;
+ *                                the console options run in the order given)
+ *     --console-port-tty ID,NAME,FD        krun_add_console_port_tty
+ *     --console-port-inout ID,NAME,IN,OUT  krun_add_console_port_inout
  *     --shutdown-when PATH       krun_get_shutdown_eventfd; a child process
  *                                writes it once PATH exists (checked every 0.1 s)
  *     --log-level N
@@ -132,6 +136,27 @@ static void read_list(const char *path, const char **list, int *n)
 		list[(*n)++] = buf + i;
 }
 
+/* "ID,NAME,FD[,FD]" of the --console-port-* options; NAME may be empty. */
+static void port_spec(const char *spec, unsigned int *id, char *name, size_t len, int fd[2])
+{
+	char *end;
+	const char *comma;
+	size_t n;
+
+	*id = (unsigned int)strtoul(spec, &end, 10);
+	if (*end != ',')
+		return;
+	comma = strchr(end + 1, ',');
+	if (!comma)
+		return;
+	n = (size_t)(comma - end - 1) < len - 1 ? (size_t)(comma - end - 1) : len - 1;
+	memcpy(name, end + 1, n);
+	name[n] = '\0';
+	fd[0] = (int)strtol(comma + 1, &end, 10);
+	if (*end == ',')
+		fd[1] = (int)strtol(end + 1, NULL, 10);
+}
+
 /* --shutdown-when: a child (it shares the eventfd, not the VMM's threads or
  * seccomp filters) writes the eventfd once path exists, then exits. */
 static void shutdown_child(uint32_t ctx, const char *path)
@@ -156,7 +181,7 @@ int main(int argc, char **argv)
 	const char *console_output = NULL, *args_file = NULL, *root = NULL;
 	const char *shutdown_when = NULL, *serial = NULL, *kernel_console = NULL;
 	int nested = 0, no_implicit_console = 0, nconsoles = 0;
-	static const char *consoles[8];
+	static const char *consoles[32], *console_opt[32];
 	static const char *virtiofs[64], *port_map[64], *vsock[64];
 	static int vsock_listen[64], virtiofs_ro[64], disk_mode[16]; /* 0 rw, 1 ro, 2 direct, 3 nosync */
 	static const char *disks[16];
@@ -195,6 +220,11 @@ int main(int argc, char **argv)
 			no_exec = 1;
 			continue;
 		}
+		if (!strcmp(a, "--console-multiport") && nconsoles < 32) {
+			console_opt[nconsoles] = a;
+			consoles[nconsoles++] = "";
+			continue;
+		}
 		if (!strcmp(a, "--no-implicit-console")) {
 			no_implicit_console = 1;
 			continue;
@@ -228,7 +258,11 @@ int main(int argc, char **argv)
 		else if (!strcmp(a, "--root")) root = v;
 		else if (!strcmp(a, "--shutdown-when")) shutdown_when = v;
 		else if (!strcmp(a, "--serial")) serial = v;
-		else if (!strcmp(a, "--console-default") && nconsoles < 8) consoles[nconsoles++] = v;
+		else if ((!strcmp(a, "--console-default") || !strcmp(a, "--console-port-tty") ||
+			  !strcmp(a, "--console-port-inout")) && nconsoles < 32) {
+			console_opt[nconsoles] = a;
+			consoles[nconsoles++] = v;
+		}
 		else if (!strcmp(a, "--kernel-console")) kernel_console = v;
 		else if ((!strcmp(a, "--vsock-port") || !strcmp(a, "--vsock-listen")) &&
 			 nvsock < 63) {
@@ -377,9 +411,26 @@ int main(int argc, char **argv)
 		check("krun_disable_implicit_console", krun_disable_implicit_console((uint32_t)ctx));
 	for (int k = 0; k < nconsoles; k++) {
 		int fd[3] = { -1, -1, -1 };
-		sscanf(consoles[k], "%d,%d,%d", &fd[0], &fd[1], &fd[2]);
-		check("krun_add_virtio_console_default",
-		      krun_add_virtio_console_default((uint32_t)ctx, fd[0], fd[1], fd[2]));
+		unsigned int id = 0;
+		char name[64] = "";
+
+		if (!strcmp(console_opt[k], "--console-multiport")) {
+			fprintf(stderr, "krun_run: console id %d\n",
+				check("krun_add_virtio_console_multiport",
+				      krun_add_virtio_console_multiport((uint32_t)ctx)));
+		} else if (!strcmp(console_opt[k], "--console-port-tty")) {
+			port_spec(consoles[k], &id, name, sizeof(name), fd);
+			check("krun_add_console_port_tty",
+			      krun_add_console_port_tty((uint32_t)ctx, id, name, fd[0]));
+		} else if (!strcmp(console_opt[k], "--console-port-inout")) {
+			port_spec(consoles[k], &id, name, sizeof(name), fd);
+			check("krun_add_console_port_inout",
+			      krun_add_console_port_inout((uint32_t)ctx, id, name, fd[0], fd[1]));
+		} else {
+			sscanf(consoles[k], "%d,%d,%d", &fd[0], &fd[1], &fd[2]);
+			check("krun_add_virtio_console_default",
+			      krun_add_virtio_console_default((uint32_t)ctx, fd[0], fd[1], fd[2]));
+		}
 	}
 	if (serial) {
 		int in = atoi(serial);

@@ -145,3 +145,20 @@ find_debian_vmlinuz() {
 		debian_release=${debian_vmlinuz##*/vmlinuz-}
 	echo "kernel: $debian_vmlinuz (release $debian_release)"
 }
+
+# feed_when_ready FIFO WATCHED LINE: makes the FIFO FIFO and, in the
+# background, writes LINE into it once the file WATCHED (where the guest's
+# output on that device lands) holds "ready-for-input", then keeps it open
+# for 120 s; killed when the test exits. The guest opens its tty or port,
+# writes the marker, then reads: a tty drops what it received when its last
+# opener closes it, so host input must wait for the guest.
+feed_when_ready() {
+	local fifo=$1 watched=$2 line=$3
+	mkfifo "$fifo" || fail "mkfifo $fifo"
+	: >>"$watched"
+	(while ! grep -q ready-for-input "$watched"; do sleep 0.2; done
+	 printf '%s\n' "$line"; sleep 120) >"$fifo" &
+	feeders+=("$!")
+	trap 'kill "${feeders[@]}" 2>/dev/null' EXIT
+}
+feeders=()

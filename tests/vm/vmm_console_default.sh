@@ -27,14 +27,8 @@ grep -qx "on-stderr" <<<"$(tr -d '\r' <"$TEST_TMP/err")" || fail "the workload's
 [ -z "$out" ] || fail "the process's own stdout got output: [$out]"
 echo "ok: implicit console off: the caller's console carries stdin/stdout/stderr"
 
-# The second console: the host's line is sent once the guest holds hvc1 open
-# (a tty drops its input when the last opener closes it).
-mkfifo "$TEST_TMP/hvc1.in" || fail mkfifo
-: >"$TEST_TMP/hvc1.out"
-(while ! grep -q ready-for-input "$TEST_TMP/hvc1.out"; do sleep 0.2; done
- printf 'to-hvc1\n'; sleep 120) >"$TEST_TMP/hvc1.in" &
-writer=$!
-trap 'kill $writer 2>/dev/null' EXIT
+# The second console: the host's line is sent once the guest holds hvc1 open.
+feed_when_ready "$TEST_TMP/hvc1.in" "$TEST_TMP/hvc1.out" to-hvc1
 out=$(root_run "$root" --console-default 3,4,4 -- /bin/sh -c '
 	die() { echo "FAIL (guest): $*"; exit 1; }
 	[ -c /dev/hvc1 ] || die "no /dev/hvc1"

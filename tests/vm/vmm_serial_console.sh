@@ -10,16 +10,10 @@
 root=$TEST_TMP/root
 make_root "$root"
 serial_out=$TEST_TMP/serial.out
-# The input: a FIFO (pollable, like a terminal) that stays open. The line is
-# sent once the guest holds ttyS0 open: a tty drops what it received when its
-# last opener closes it.
+# The input: a FIFO (pollable, like a terminal), fed once the guest holds
+# ttyS0 open.
 serial_in=$TEST_TMP/serial.in
-mkfifo "$serial_in" || fail "mkfifo"
-: >"$serial_out"
-(while ! grep -q ready-for-input "$serial_out"; do sleep 0.2; done
- printf 'ping-from-host\n'; sleep 120) >"$serial_in" &
-writer=$!
-trap 'kill $writer 2>/dev/null' EXIT
+feed_when_ready "$serial_in" "$serial_out" ping-from-host
 
 out=$(root_run "$root" --serial 3,4 --kernel-console ttyS0 -- /bin/sh -c '
 	die() { echo "FAIL (guest): $*"; exit 1; }

@@ -207,6 +207,31 @@ static void port_init(struct console *c, unsigned int id, const char *name, int 
 	p->host_open = true;
 }
 
+/* The caller's ports, numbered as listed; the first console port is the
+ * device's (a second one would be a plain port: Linux has one per device). */
+static void ports_init(struct console *c, const struct console_config *cfg)
+{
+	for (unsigned int i = cfg->nports; i < CONSOLE_MAX_PORTS; i++)
+		port_init(c, i, NULL, -1, -1, false);
+	for (unsigned int i = 0; i < cfg->nports && i < CONSOLE_MAX_PORTS; i++) {
+		const struct console_port_cfg *p = &cfg->ports[i];
+		int in_fd = p->in_fd;
+
+		/* One reader per fd: the evloop takes one registration per fd. */
+		for (unsigned int j = 0; j < i && in_fd >= 0; j++)
+			if (cfg->ports[j].in_fd == in_fd) {
+				log_warn("console: port %u reads the fd port %u reads; "
+					 "only port %u does", i, j, j);
+				in_fd = -1;
+			}
+		port_init(c, i, p->name && *p->name ? p->name : NULL, in_fd, p->out_fd, true);
+		if (p->console && !c->has_console) {
+			c->port[i].is_console = c->has_console = true;
+			c->console_id = i;
+		}
+	}
+}
+
 struct virtio_dev *console_create(const struct console_config *cfg, struct evloop *loop)
 {
 	struct virtio_dev *d = calloc(1, sizeof(*d));
@@ -238,14 +263,19 @@ struct virtio_dev *console_create(const struct console_config *cfg, struct evloo
 	c->winsize_fd = cfg->winsize_fd;
 	c->order = cfg->order;
 	c->order_index = cfg->order_index;
-	if (c->order)
-		console_order_join(c->order, c->order_index, c);
 	pthread_mutex_init(&c->lock, NULL);
 	pthread_cond_init(&c->idle, NULL);
-	port_init(c, 0, NULL, console_in, cfg->console_out, true);
-	port_init(c, 1, KRUN_PORT_STDIN, cfg->port_in, -1, cfg->port_in >= 0);
-	port_init(c, 2, KRUN_PORT_STDOUT, -1, cfg->port_out, cfg->port_out >= 0);
-	port_init(c, 3, KRUN_PORT_STDERR, -1, cfg->port_err, cfg->port_err >= 0);
+	if (cfg->nports) {
+		ports_init(c, cfg);
+	} else {
+		port_init(c, 0, NULL, console_in, cfg->console_out, true);
+		port_init(c, 1, KRUN_PORT_STDIN, cfg->port_in, -1, cfg->port_in >= 0);
+		port_init(c, 2, KRUN_PORT_STDOUT, -1, cfg->port_out, cfg->port_out >= 0);
+		port_init(c, 3, KRUN_PORT_STDERR, -1, cfg->port_err, cfg->port_err >= 0);
+		c->port[0].is_console = c->has_console = true;
+	}
+	if (c->order)
+		console_order_join(c->order, c->order_index, c, c->has_console);
 
 	r = console_tx_start(c);
 	if (r < 0)

@@ -26,6 +26,16 @@
 
 struct evloop;
 
+/* CONSOLE_MAX_PORTS: 4 ports per device (10 queues of VIRTIO_MAX_QUEUES). */
+#define CONSOLE_PORTS_MAX 4
+
+/* A port of a device whose ports the caller lists (krun_add_console_port_*). */
+struct console_port_cfg {
+	const char *name; /* PORT_NAME; NULL or "" for none */
+	int in_fd, out_fd; /* -1: none */
+	bool console;      /* the device's console port (hvcN, window size) */
+};
+
 struct console_config {
 	int console_in;  /* host fd read into port 0 (a terminal), or -1 */
 	int console_out; /* host fd that port 0 writes to, or -1 to discard */
@@ -41,6 +51,10 @@ struct console_config {
 	 * hvc0, hvc1, ... as added. NULL: a lone console. */
 	struct console_order *order;
 	unsigned int order_index;
+	/* nports > 0: exactly these ports, numbered in order, in place of the
+	 * console and krun-std* fields above. */
+	struct console_port_cfg ports[CONSOLE_PORTS_MAX];
+	unsigned int nports;
 };
 
 struct console_order;

@@ -81,7 +81,7 @@ static void send_resize(struct console *c)
 	uint16_t size[2] = { htole16(c->rows), htole16(c->cols) };
 
 	if (c->console_ready && c->rows && c->cols)
-		console_ctrl_send(c, 0, VIRTIO_CONSOLE_RESIZE, 0, size, sizeof(size));
+		console_ctrl_send(c, c->console_id, VIRTIO_CONSOLE_RESIZE, 0, size, sizeof(size));
 }
 
 void console_winsize_read(struct console *c)
@@ -111,7 +111,7 @@ void console_winsize_changed(struct console *c)
 
 static void announce_console(struct console *c)
 {
-	console_ctrl_send(c, 0, VIRTIO_CONSOLE_CONSOLE_PORT, 1, NULL, 0);
+	console_ctrl_send(c, c->console_id, VIRTIO_CONSOLE_CONSOLE_PORT, 1, NULL, 0);
 	c->console_ready = true;
 	c->console_deferred = false;
 	send_resize(c);
@@ -127,7 +127,7 @@ void console_ctrl_release(struct console *c)
 
 static void port_ready(struct console *c, struct console_port *p)
 {
-	if (p->id == 0) {
+	if (p->is_console) {
 		if (console_order_turn(c->order, c->order_index))
 			announce_console(c);
 		else
@@ -166,8 +166,8 @@ static void handle_msg(struct console *c, uint32_t id, uint16_t event, uint16_t 
 			log_debug("virtio console: the driver failed to add port %u", id);
 		break;
 	case VIRTIO_CONSOLE_PORT_OPEN:
-		/* For port 0, the end of the guest's init_port_console. */
-		if (p->id == 0 && value && c->console_ready)
+		/* For the console port, the end of the guest's init_port_console. */
+		if (p->is_console && value && c->console_ready)
 			c->console_numbered = true;
 		p->guest_open = value != 0;
 		if (p->guest_open)

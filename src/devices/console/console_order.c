@@ -17,7 +17,16 @@ struct console_order {
 	pthread_mutex_t lock;
 	unsigned int next; /* whose CONSOLE_PORT may go out */
 	struct console *dev[CONSOLE_ORDER_MAX];
+	bool joined[CONSOLE_ORDER_MAX], needs_number[CONSOLE_ORDER_MAX];
 };
+
+/* Passes by the devices that have no console port. Lock held. */
+static void skip_portless(struct console_order *o)
+{
+	while (o->next < CONSOLE_ORDER_MAX && o->joined[o->next] &&
+	       !o->needs_number[o->next])
+		o->next++;
+}
 
 struct console_order *console_order_create(void)
 {
@@ -36,11 +45,16 @@ void console_order_free(struct console_order *o)
 	free(o);
 }
 
-void console_order_join(struct console_order *o, unsigned int index, struct console *c)
+void console_order_join(struct console_order *o, unsigned int index, struct console *c,
+			bool has_console)
 {
 	pthread_mutex_lock(&o->lock);
-	if (index < CONSOLE_ORDER_MAX)
+	if (index < CONSOLE_ORDER_MAX) {
 		o->dev[index] = c;
+		o->joined[index] = true;
+		o->needs_number[index] = has_console;
+		skip_portless(o);
+	}
 	pthread_mutex_unlock(&o->lock);
 }
 
@@ -65,6 +79,7 @@ void console_order_done(struct console_order *o, unsigned int index)
 	pthread_mutex_lock(&o->lock);
 	if (o->next == index) {
 		o->next = index + 1;
+		skip_portless(o);
 		if (o->next < CONSOLE_ORDER_MAX)
 			c = o->dev[o->next];
 	}

@@ -31,7 +31,8 @@
 
 #include "devices/console/console.h"
 
-#define CONSOLE_MAX_PORTS 4 /* 0 console, 1 stdin, 2 stdout, 3 stderr */
+/* The implicit layout: 0 console, 1 stdin, 2 stdout, 3 stderr. */
+#define CONSOLE_MAX_PORTS CONSOLE_PORTS_MAX
 #define CONSOLE_NUM_QUEUES (2 * (CONSOLE_MAX_PORTS + 1))
 /* Linux's virtio_console fills every port's receive queue (and the control
  * receive queue) with one 4 KiB buffer per entry, whether the port is ever read
@@ -81,6 +82,7 @@ struct console_port {
 	unsigned int id;
 	bool exists;
 	const char *name; /* PORT_NAME, or NULL (port 0) */
+	bool is_console;  /* the device's console port: CONSOLE_PORT, resizes */
 	int in_fd, out_fd;
 
 	/* Input (console_rx.c). */
@@ -110,7 +112,9 @@ struct console {
 	struct console_order *order;
 	unsigned int order_index;
 	bool console_deferred;
-	bool console_numbered; /* the guest sent PORT_OPEN(0, 1): advance the order */
+	bool console_numbered; /* the guest sent PORT_OPEN(console, 1): advance the order */
+	bool has_console;      /* one port is a console port: console_id */
+	unsigned int console_id;
 	struct console_port port[CONSOLE_MAX_PORTS];
 
 	int winsize_fd, sig_fd;
@@ -135,7 +139,9 @@ void console_signal(struct console *c, uint16_t q);
 
 /* console_order.c (console.h has create/free). No console lock held: */
 #define CONSOLE_ORDER_MAX 8
-void console_order_join(struct console_order *o, unsigned int index, struct console *c);
+/* has_console false: the device takes no number, and the order passes it by. */
+void console_order_join(struct console_order *o, unsigned int index, struct console *c,
+			bool has_console);
 bool console_order_turn(struct console_order *o, unsigned int index);
 /* Device index was numbered by the guest: lets the next one announce. */
 void console_order_done(struct console_order *o, unsigned int index);
