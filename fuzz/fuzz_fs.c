@@ -48,6 +48,7 @@
 #include <sys/uio.h>
 
 #include "fs/fuse_server.h"
+#include "fs/overlay.h"
 #include "fs_share.h"
 
 #define REQ_MAX (256u << 10)
@@ -285,9 +286,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct fz z = { data, size };
 	uint8_t flags = fz_u8(&z);
+	/* Virtual entries (fs/overlay.h) in half the runs: a directory, a file in
+	 * it, a one-shot file and one shadowing a host name. */
+	static const struct fs_overlay_spec overlays[] = {
+		{ .path = "vdir", .mode = 0755, .dir = true },
+		{ .path = "vdir/vfile", .data = (const uint8_t *)"virtual", .len = 7, .mode = 0444 },
+		{ .path = "once", .data = (const uint8_t *)"1", .len = 1, .mode = 0400,
+		  .one_shot = true },
+		{ .path = "a", .data = (const uint8_t *)"shadow", .len = 6, .mode = 0644 },
+	};
 	struct fuse_server_config cfg = {
 		.root = share, .read_only = flags & 1, .passthrough_privileges = flags >> 1 & 1,
-		.nthreads_hint = 1,
+		.nthreads_hint = 1, .overlays = overlays, .noverlays = flags & 16 ? 4 : 0,
 	};
 	struct fuse_server *s;
 	struct ids ids = { 0 };

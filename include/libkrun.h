@@ -747,15 +747,30 @@ int32_t krun_set_tee_config_file(uint32_t ctx_id, const char *filepath);
  */
 int32_t krun_get_shutdown_eventfd(uint32_t ctx_id);
 
-/* ---- Upstream's init blob and virtual files: not in libkrun-c ---------------- */
+/* ---- Virtual files in a share; upstream's init blob ------------------------- */
 
 /*
- * Upstream injects its init into the root share as /init.krun, and lets a
- * caller replace it or add virtual files and directories to a share. Our init
- * always runs from an initramfs of ours, and shares hold host files only:
- * krun_disable_implicit_init and krun_fs_add_overlay_* check their context and
- * return -ENOSYS; krun_get_default_init returns -ENOTSUP (upstream's answer in
- * a build without its init blob).
+ * Upstream injects its init into the root share as /init.krun. Ours runs from
+ * an initramfs of ours and is never a file in a share, so libkrun-c answers
+ * as upstream's build without the "init-blob" feature:
+ * krun_disable_implicit_init has nothing to disable (0), krun_get_default_init
+ * is -ENOTSUP (-EINVAL for a NULL argument), and krun_has_feature says 0 for
+ * KRUN_FEATURE_INIT_BLOB.
+ *
+ * krun_fs_add_overlay_file / krun_fs_add_overlay_dir: virtual entries of the
+ * share tagged fs_tag (-ENOENT if none: call krun_set_root or
+ * krun_add_virtiofs* first), served by the VMM from memory; nothing is ever
+ * created in the host folder. path is relative to the share's root ("/etc"
+ * is "etc"), one name per level, no "", "." or ".." (-EINVAL); its parents
+ * must be virtual directories added before (-ENOENT, -ENOTDIR), its name new
+ * among them (-EEXIST); at most 64 per share (-ENOSPC). A virtual entry hides
+ * a host entry of the same name. Unlike upstream, data is copied at the call
+ * (at most 64 MiB, -EFBIG), so the caller may free it. A file is read-only in
+ * the guest (changes fail with EROFS or EPERM) with mode's permission bits
+ * (its type, if given, must be S_IFREG); a one_shot file can be looked up
+ * once, and the guest keeps no cached name of it. A directory is empty but
+ * for virtual entries, nothing can be created in it, and the guest can mount
+ * over it.
  */
 int32_t krun_disable_implicit_init(uint32_t ctx_id);
 int32_t krun_get_default_init(const uint8_t **data_out, size_t *len_out);

@@ -100,6 +100,11 @@ void ctx_destroy(struct krun_ctx *ctx)
 	for (unsigned int i = 0; i < ctx->nfs; i++) {
 		free(ctx->fs[i].tag);
 		free(ctx->fs[i].path);
+		for (unsigned int k = 0; k < ctx->fs[i].noverlays; k++) {
+			free((char *)ctx->fs[i].overlays[k].path);
+			free((uint8_t *)ctx->fs[i].overlays[k].data);
+		}
+		free(ctx->fs[i].overlays);
 	}
 	for (unsigned int i = 0; i < ctx->ndisks; i++)
 		ctx_disk_release(&ctx->disks[i]);

@@ -13,6 +13,7 @@
 
 #include "libkrun.h"
 #include "util/strv.h"
+#include "fs/overlay.h"
 #include "vmm/vmm.h"
 #include "vsock/unix.h"
 
@@ -25,6 +26,9 @@ struct ctx_fs_share {
 	char *tag;
 	char *path; /* absolute, resolved when it was set */
 	bool read_only; /* krun_add_virtiofs3 */
+	/* krun_fs_add_overlay_*: paths and data ours (malloc'ed) */
+	struct fs_overlay_spec *overlays;
+	unsigned int noverlays;
 };
 
 /* One disk of krun_add_disk* or of the old krun_set_root_disk/set_data_disk. */

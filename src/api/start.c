@@ -444,7 +444,8 @@ static int prepare(struct krun_ctx *ctx, struct start *s, struct vmm_config *cfg
 	cfg->nvcpus = ctx->nvcpus;
 	for (unsigned int i = 0; i < ctx->nfs; i++)
 		cfg->fs[i] = (struct vmm_fs_share){ ctx->fs[i].tag, ctx->fs[i].path,
-						    ctx->fs[i].read_only };
+						    ctx->fs[i].read_only, ctx->fs[i].overlays,
+						    ctx->fs[i].noverlays };
 	cfg->nfs = ctx->nfs;
 	cfg->ram_bytes = (uint64_t)ctx->ram_mib << 20;
 	cfg->vsock.ports = ctx->vsock_ports;

@@ -15,7 +15,8 @@ static void fs_file_free(struct fs_file *f)
 {
 	if (!f)
 		return;
-	close(f->fd);
+	if (f->fd >= 0)
+		close(f->fd);
 	pthread_mutex_destroy(&f->dir_lock);
 	free(f);
 }
@@ -51,6 +52,7 @@ int fs_file_add(struct fs_files *t, int fd, bool dir, uint64_t *fh)
 	}
 	f->fd = fd;
 	f->dir = dir;
+	f->overlay_dir = -1;
 	pthread_mutex_lock(&t->lock);
 	r = idmap_add(&t->ids, f, fh);
 	f->fh = *fh;
@@ -58,6 +60,22 @@ int fs_file_add(struct fs_files *t, int fd, bool dir, uint64_t *fh)
 	if (r < 0)
 		fs_file_free(f);
 	return r;
+}
+
+int fs_file_add_dir(struct fs_files *t, int fd, bool root, int overlay_dir, uint64_t *fh)
+{
+	struct fs_file *f;
+	int r = fs_file_add(t, fd, true, fh);
+
+	if (r < 0)
+		return r;
+	/* Set before any other request can know fh. */
+	pthread_mutex_lock(&t->lock);
+	f = idmap_find(&t->ids, *fh);
+	f->root = root;
+	f->overlay_dir = overlay_dir;
+	pthread_mutex_unlock(&t->lock);
+	return 0;
 }
 
 int fs_file_get(struct fs_files *t, uint64_t fh, enum fs_kind kind, struct fs_file **out)

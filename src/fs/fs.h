@@ -22,6 +22,7 @@
 
 #include "fs/fuse_server.h"
 #include "fs/idmap.h"
+#include "fs/overlay.h"
 
 /* We speak 7.36 (Linux 5.17..6.1); kernels older than 7.28 (no max_pages) are refused. */
 #define FS_PROTO_MINOR 36
@@ -62,6 +63,10 @@ struct fs_file {
 	uint32_t refs;
 	uint64_t fh;
 	pthread_mutex_t dir_lock; /* READDIR: one lseek+getdents64 at a time */
+	/* Directories with virtual entries (overlay.h): the share's root lists
+	 * them after its host entries; a virtual directory (fd -1) only them. */
+	bool root;
+	int overlay_dir; /* a virtual directory's index, or -1 */
 };
 
 struct fs_files {
@@ -81,7 +86,33 @@ struct fuse_server {
 	atomic_bool initialized;   /* INIT done, DESTROY not yet */
 	atomic_uint minor;         /* negotiated protocol minor */
 	atomic_ulong fd_exhausted; /* EMFILE/ENFILE count, to rate-limit the log */
+	struct fs_overlay *overlay; /* virtual entries, or NULL */
 };
+
+/* overlay.c, for the ops. A virtual directory's index for its stub inode, or
+ * -1 for any other inode. */
+int fs_overlay_dir_of(const struct fs_inode *i);
+/* name in virtual directory parent (-1: the root): 1 with a guest reference
+ * added and e filled, 0 if there is no such entry, -errno. */
+int fs_overlay_lookup(struct fuse_server *s, int parent, const char *name,
+		      struct fuse_entry_out *e);
+/* Whether nodeid is one of the virtual entries. */
+bool fs_overlay_owns(struct fuse_server *s, uint64_t nodeid);
+/* Whether a virtual entry hides a host entry name in parent (-1: the root). */
+bool fs_overlay_shadows(const struct fs_overlay *o, int parent, const char *name);
+/* READDIR offsets of virtual entries: past any a host file system gives
+ * (ops_dir.c refuses offsets beyond INT64_MAX from them). */
+#define FS_OVERLAY_OFF (1ULL << 63)
+struct fs_overlay_dirent {
+	const char *name;
+	unsigned char type;
+	uint64_t ino, off;
+	struct fuse_entry_out entry; /* with plus: a lookup's reply, nodeid 0 if none */
+};
+/* The next virtual entry of parent from *cursor (a node index): 1 and *cursor
+ * advanced, or 0 at the end. With plus, a guest reference is added. */
+int fs_overlay_next(struct fuse_server *s, int parent, unsigned int *cursor, bool plus,
+		    struct fs_overlay_dirent *d);
 
 /* One request. arg is our own copy of everything after fuse_in_header, except
  * WRITE's data, which stays in guest memory at in[data_off .. +data_len). */
@@ -119,6 +150,9 @@ int fs_files_init(struct fs_files *t);
 void fs_files_fini(struct fs_files *t);
 enum fs_kind { FS_FILE, FS_DIR, FS_ANY };
 int fs_file_add(struct fs_files *t, int fd, bool dir, uint64_t *fh); /* takes fd */
+/* For OPENDIR: a directory handle (fd may be -1 for a virtual directory) that
+ * lists virtual entries too (struct fs_file root, overlay_dir). */
+int fs_file_add_dir(struct fs_files *t, int fd, bool root, int overlay_dir, uint64_t *fh);
 /* A live handle of that kind (FS_ANY: either), or -EBADF. */
 int fs_file_get(struct fs_files *t, uint64_t fh, enum fs_kind kind, struct fs_file **out);
 void fs_file_put(struct fs_files *t, struct fs_file *f);

@@ -148,6 +148,10 @@ static int fs_dispatch(struct fs_req *r, const struct fs_op_desc *d, size_t in_l
 		return -EINVAL;
 	if ((d->flags & FS_OP_MODIFIES) && r->s->read_only)
 		return -EROFS;
+	/* The VMM's virtual entries are read-only: no op that changes an inode
+	 * (or makes one in it) runs on them (overlay.h). */
+	if ((d->flags & FS_OP_MODIFIES) && r->s->overlay && fs_overlay_owns(r->s, r->h.nodeid))
+		return -EROFS;
 	res = fs_copy_args(r, d, small, &heap);
 	if (res == 0)
 		res = d->fn(r);
@@ -290,6 +294,11 @@ int fuse_server_create(const struct fuse_server_config *cfg, struct fuse_server 
 	r = fs_files_init(&s->files);
 	if (r < 0)
 		goto out_inodes;
+	if (cfg->noverlays) {
+		r = fs_overlay_create(cfg->overlays, cfg->noverlays, &s->overlay);
+		if (r < 0)
+			goto out_files;
+	}
 	s->read_only = cfg->read_only;
 	s->as_root = geteuid() == 0;
 	s->passthrough = cfg->passthrough_privileges;
@@ -303,6 +312,8 @@ int fuse_server_create(const struct fuse_server_config *cfg, struct fuse_server 
 	*out = s;
 	return 0;
 
+out_files:
+	fs_files_fini(&s->files);
 out_inodes:
 	fs_inodes_fini(&s->inodes);
 out_free:
@@ -320,6 +331,7 @@ void fuse_server_destroy(struct fuse_server *s)
 		return;
 	fs_files_fini(&s->files);
 	fs_inodes_fini(&s->inodes);
+	fs_overlay_destroy(s->overlay);
 	close(s->proc_fd);
 	free(s);
 }

@@ -74,6 +74,9 @@ struct fuse_server_config {
 	 */
 	bool passthrough_privileges;
 	unsigned int nthreads_hint; /* worker threads the device plans; informational */
+	/* Virtual entries (fs/overlay.h), checked with fs_overlay_check. */
+	const struct fs_overlay_spec *overlays;
+	unsigned int noverlays;
 };
 
 /*

@@ -24,13 +24,16 @@ int fs_op_opendir(struct fs_req *r)
 {
 	struct fuse_open_out o = { 0 };
 	struct fs_inode *i;
-	int fd = -1, res = fs_inode_get(&r->s->inodes, r->h.nodeid, &i);
+	int fd = -1, vdir, res = fs_inode_get_any(&r->s->inodes, r->h.nodeid, &i);
 
 	if (res < 0)
 		return res;
+	vdir = fs_overlay_dir_of(i);
 	if (!S_ISDIR(i->type)) {
 		res = -ENOTDIR;
-	} else {
+	} else if (i->fd < 0 && vdir < 0) {
+		res = -EACCES; /* a pseudo file system's stub (realfs.c) */
+	} else if (vdir < 0) {
 		/* "." of a directory's O_PATH fd is that directory itself. */
 		fd = openat(i->fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 		if (fd < 0)
@@ -38,7 +41,7 @@ int fs_op_opendir(struct fs_req *r)
 	}
 	fs_inode_put(&r->s->inodes, i);
 	if (res == 0)
-		res = fs_file_add(&r->s->files, fd, true, &o.fh);
+		res = fs_file_add_dir(&r->s->files, fd, r->h.nodeid == FUSE_ROOT_ID, vdir, &o.fh);
 	return res < 0 ? res : fs_reply(r, &o, sizeof(o));
 }
 
@@ -91,6 +94,49 @@ static bool fs_put_dirent(struct fuse_server *s, int dirfd, dev_t dev, const str
 	return true;
 }
 
+/* Appends one virtual entry (overlay.h) if it fits; false if not. */
+static bool fs_put_virtual(const struct fs_overlay_dirent *v, bool plus, uint8_t *buf,
+			   size_t size, size_t *pos)
+{
+	size_t namelen = strlen(v->name);
+	size_t head = plus ? FUSE_NAME_OFFSET_DIRENTPLUS : FUSE_NAME_OFFSET;
+	size_t len = FUSE_DIRENT_ALIGN(head + namelen);
+	struct fuse_dirent de = { .ino = v->ino, .off = v->off, .namelen = (uint32_t)namelen,
+				  .type = v->type };
+
+	if (len > size - *pos)
+		return false;
+	memset(buf + *pos, 0, len);
+	if (plus)
+		memcpy(buf + *pos, &v->entry, sizeof(v->entry));
+	memcpy(buf + *pos + head - FUSE_NAME_OFFSET, &de, FUSE_NAME_OFFSET);
+	memcpy(buf + *pos + head, v->name, namelen);
+	*pos += len;
+	return true;
+}
+
+/* The virtual entries of the handle's directory from off (FS_OVERLAY_OFF + the
+ * index after the last one the guest got), after pos bytes already used. An
+ * entry listed with plus that does not fit has its reference dropped again. */
+static int fs_fill_virtual(struct fuse_server *s, struct fs_file *f, uint64_t off, bool plus,
+			   uint8_t *buf, size_t size, size_t pos)
+{
+	unsigned int cursor = off > FS_OVERLAY_OFF ? (unsigned int)(off - FS_OVERLAY_OFF) : 0;
+	int parent = f->root ? -1 : f->overlay_dir;
+	struct fs_overlay_dirent v;
+
+	if (!f->root && f->overlay_dir < 0)
+		return (int)pos;
+	while (fs_overlay_next(s, parent, &cursor, plus, &v) == 1) {
+		if (!fs_put_virtual(&v, plus, buf, size, &pos)) {
+			if (v.entry.nodeid)
+				fs_inode_forget(&s->inodes, v.entry.nodeid, 1);
+			break;
+		}
+	}
+	return (int)pos;
+}
+
 /* Fills buf from the handle's position; returns the bytes used or -errno. */
 static int fs_fill_dir(struct fuse_server *s, struct fs_file *f, uint64_t off, bool plus,
 		       uint8_t *buf, size_t size, uint8_t *dents)
@@ -98,7 +144,10 @@ static int fs_fill_dir(struct fuse_server *s, struct fs_file *f, uint64_t off, b
 	struct stat dir;
 	size_t pos = 0;
 
-	if (off > INT64_MAX || lseek(f->fd, (off_t)off, SEEK_SET) < 0)
+	/* Past the host entries, or a virtual directory: virtual entries only. */
+	if (off >= FS_OVERLAY_OFF || f->fd < 0)
+		return fs_fill_virtual(s, f, off, plus, buf, size, 0);
+	if (lseek(f->fd, (off_t)off, SEEK_SET) < 0)
 		return -EINVAL;
 	/* Its device tells the mounts crossed in it (realfs.c). */
 	if (fstat(f->fd, &dir) < 0)
@@ -109,7 +158,7 @@ static int fs_fill_dir(struct fuse_server *s, struct fs_file *f, uint64_t off, b
 		if (n < 0)
 			return pos ? (int)pos : -errno;
 		if (n == 0)
-			return (int)pos;
+			return fs_fill_virtual(s, f, 0, plus, buf, size, pos);
 		for (size_t k = 0; k < (size_t)n;) {
 			struct dirent64 d;
 			size_t reclen;
@@ -122,6 +171,11 @@ static int fs_fill_dir(struct fuse_server *s, struct fs_file *f, uint64_t off, b
 				return pos ? (int)pos : -EIO;
 			memcpy(&d, dents + k, reclen);
 			d.d_name[reclen - offsetof(struct dirent64, d_name) - 1] = '\0';
+			/* A virtual entry of the root hides the host's of that name. */
+			if (f->root && s->overlay && fs_overlay_shadows(s->overlay, -1, d.d_name)) {
+				k += reclen;
+				continue;
+			}
 			if (!fs_put_dirent(s, f->fd, dir.st_dev, &d, plus, buf, size, &pos))
 				return (int)pos;
 			k += reclen;

@@ -88,10 +88,23 @@ int fs_op_lookup(struct fs_req *r)
 	res = fs_arg_done(r, pos);
 	if (res < 0)
 		return res;
-	res = fs_inode_get(&r->s->inodes, r->h.nodeid, &dir);
+	/* Stubs too: a virtual directory is one (overlay.h). */
+	res = fs_inode_get_any(&r->s->inodes, r->h.nodeid, &dir);
 	if (res < 0)
 		return res;
-	res = fs_lookup_name(r->s, dir->fd, dir->dev, name, &e);
+	int vdir = fs_overlay_dir_of(dir);
+
+	res = 0;
+	if (vdir >= 0 || r->h.nodeid == FUSE_ROOT_ID)
+		res = fs_overlay_lookup(r->s, vdir, name, &e);
+	if (res == 0) {
+		if (vdir >= 0)
+			res = -ENOENT; /* a virtual directory holds virtual entries only */
+		else if (dir->fd < 0)
+			res = -EACCES; /* a pseudo file system's stub (realfs.c) */
+		else
+			res = fs_lookup_name(r->s, dir->fd, dir->dev, name, &e);
+	}
 	fs_inode_put(&r->s->inodes, dir);
 	return res < 0 ? res : fs_reply(r, &e, sizeof(e));
 }

@@ -143,6 +143,7 @@ int virtio_bus_add_fs(struct vm *vm, const struct vmm_fs_share *share, unsigned 
 	struct virtio_fs_config cfg = {
 		.tag = share->tag, .root = share->path, .nworkers = nworkers,
 		.read_only = share->read_only,
+		.overlays = share->overlays, .noverlays = share->noverlays,
 	};
 	struct virtio_dev *d = virtio_fs_create(&cfg);
 

@@ -24,6 +24,8 @@ struct vmm_fs_share {
 	const char *tag;
 	const char *path;
 	bool read_only; /* the server refuses every change (-EROFS) */
+	const struct fs_overlay_spec *overlays; /* virtual entries (fs/overlay.h) */
+	unsigned int noverlays;
 };
 
 /* One virtio-blk device on a raw image; the guest sees them in order (vda, vdb...). */

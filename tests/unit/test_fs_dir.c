@@ -4,44 +4,6 @@
 
 #include <pthread.h>
 
-struct fx_ent {
-	char name[256];
-	uint64_t ino, off, nodeid;
-	uint32_t type;
-	struct fuse_attr attr;
-};
-
-/* Parses a READDIR(PLUS) reply into ents; returns the count. */
-static int fx_parse_dir(const struct fx *x, bool plus, struct fx_ent *ents, int max)
-{
-	size_t head = plus ? FUSE_NAME_OFFSET_DIRENTPLUS : FUSE_NAME_OFFSET;
-	int n = 0;
-
-	for (size_t off = 0; off < x->plen; n++) {
-		struct fuse_direntplus dp = { 0 };
-		struct fuse_dirent d;
-		size_t len;
-
-		CHECK(off + head <= x->plen);
-		if (plus)
-			memcpy(&dp.entry_out, x->payload + off, sizeof(dp.entry_out));
-		memcpy(&d, x->payload + off + head - FUSE_NAME_OFFSET, FUSE_NAME_OFFSET);
-		CHECK(d.namelen > 0 && d.namelen <= 255);
-		len = FUSE_DIRENT_ALIGN(head + d.namelen);
-		CHECK(off + len <= x->plen);
-		CHECK(n < max);
-		memcpy(ents[n].name, x->payload + off + head, d.namelen);
-		ents[n].name[d.namelen] = 0;
-		ents[n].ino = d.ino;
-		ents[n].off = d.off;
-		ents[n].type = d.type;
-		ents[n].nodeid = dp.entry_out.nodeid;
-		ents[n].attr = dp.entry_out.attr;
-		off += len;
-	}
-	return n;
-}
-
 TEST(fs_readdir_lists_entries_with_types_then_ends)
 {
 	struct fx_ent ents[16];

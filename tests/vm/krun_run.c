@@ -53,6 +53,10 @@
  *                                the console options run in the order given)
  *     --console-port-tty ID,NAME,FD        krun_add_console_port_tty
  *     --console-port-inout ID,NAME,IN,OUT  krun_add_console_port_inout
+ *     --overlay-dir PATH         krun_fs_add_overlay_dir on the root share, 0755
+ *     --overlay-file PATH=SRC    krun_fs_add_overlay_file on the root share: SRC's
+ *     --overlay-once PATH=SRC    bytes, mode 0444; -once: one_shot
+ *                                (the overlay options run in the order given)
  *     --shutdown-when PATH       krun_get_shutdown_eventfd; a child process
  *                                writes it once PATH exists (checked every 0.1 s)
  *     --log-level N
@@ -181,7 +185,8 @@ int main(int argc, char **argv)
 	const char *console_output = NULL, *args_file = NULL, *root = NULL;
 	const char *shutdown_when = NULL, *serial = NULL, *kernel_console = NULL;
 	int nested = 0, no_implicit_console = 0, nconsoles = 0;
-	static const char *consoles[32], *console_opt[32];
+	static const char *consoles[32], *console_opt[32], *overlays[32], *overlay_opt[32];
+	int noverlays = 0;
 	static const char *virtiofs[64], *port_map[64], *vsock[64];
 	static int vsock_listen[64], virtiofs_ro[64], disk_mode[16]; /* 0 rw, 1 ro, 2 direct, 3 nosync */
 	static const char *disks[16];
@@ -258,6 +263,11 @@ int main(int argc, char **argv)
 		else if (!strcmp(a, "--root")) root = v;
 		else if (!strcmp(a, "--shutdown-when")) shutdown_when = v;
 		else if (!strcmp(a, "--serial")) serial = v;
+		else if ((!strcmp(a, "--overlay-dir") || !strcmp(a, "--overlay-file") ||
+			  !strcmp(a, "--overlay-once")) && noverlays < 32) {
+			overlay_opt[noverlays] = a;
+			overlays[noverlays++] = v;
+		}
 		else if ((!strcmp(a, "--console-default") || !strcmp(a, "--console-port-tty") ||
 			  !strcmp(a, "--console-port-inout")) && nconsoles < 32) {
 			console_opt[nconsoles] = a;
@@ -407,6 +417,35 @@ int main(int argc, char **argv)
 	if (!no_exec)
 		check("krun_set_exec", krun_set_exec((uint32_t)ctx, exec, args,
 						     env_mode ? env : NULL));
+	for (int k = 0; k < noverlays; k++) {
+		static char buf[1 << 20];
+		char path[256];
+		const char *eq = strchr(overlays[k], '=');
+		ssize_t n = 0;
+
+		if (!strcmp(overlay_opt[k], "--overlay-dir")) {
+			check("krun_fs_add_overlay_dir",
+			      krun_fs_add_overlay_dir((uint32_t)ctx, KRUN_FS_ROOT_TAG, overlays[k],
+						      040755));
+			continue;
+		}
+		if (!eq || (size_t)(eq - overlays[k]) >= sizeof(path)) {
+			fprintf(stderr, "krun_run: %s wants PATH=SRC\n", overlay_opt[k]);
+			return 99;
+		}
+		memcpy(path, overlays[k], (size_t)(eq - overlays[k]));
+		path[eq - overlays[k]] = '\0';
+		int fd = open(eq + 1, O_RDONLY);
+		if (fd < 0 || (n = read(fd, buf, sizeof(buf))) < 0) {
+			perror(eq + 1);
+			return 99;
+		}
+		close(fd);
+		check("krun_fs_add_overlay_file",
+		      krun_fs_add_overlay_file((uint32_t)ctx, KRUN_FS_ROOT_TAG, path,
+					       (const uint8_t *)buf, (size_t)n, 0100444,
+					       !strcmp(overlay_opt[k], "--overlay-once")));
+	}
 	if (no_implicit_console)
 		check("krun_disable_implicit_console", krun_disable_implicit_console((uint32_t)ctx));
 	for (int k = 0; k < nconsoles; k++) {

@@ -309,6 +309,7 @@ struct virtio_dev *virtio_fs_create(const struct virtio_fs_config *cfg)
 		.root = cfg->root, .nthreads_hint = cfg->nworkers,
 		.passthrough_privileges = cfg->passthrough_privileges,
 		.read_only = cfg->read_only,
+		.overlays = cfg->overlays, .noverlays = cfg->noverlays,
 	};
 	size_t tag_len = strlen(cfg->tag);
 	struct virtio_dev *d = calloc(1, sizeof(*d));

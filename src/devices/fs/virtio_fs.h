@@ -39,6 +39,8 @@ struct virtio_fs_config {
 	/* fuse_server_config.read_only: krun_add_virtiofs3's flag, enforced by
 	 * the server, since the guest can remount its side read-write. */
 	bool read_only;
+	const struct fs_overlay_spec *overlays; /* fuse_server_config's */
+	unsigned int noverlays;
 };
 
 /* Opens the share and starts the workers. NULL on error (logged). */
