@@ -2,7 +2,9 @@
 /*
  * qcow2 (QEMU's docs/interop/qcow2.txt, versions 2 and 3): the state that the
  * qcow2_*.c files share. One job per file:
- *   qcow2_open.c      header, extensions and backing file: validation, open, close
+ *   qcow2_header.c    header and extensions: validation of every field
+ *   qcow2_open.c      open (tables into memory), flush, close
+ *   qcow2_backing.c   the backing file: where it may be, which format
  *   qcow2_map.c       L1/L2 lookup and reads
  *   qcow2_write.c     writes, zeroes, L2 table and data cluster allocation
  *   qcow2_refcount.c  refcount blocks and cluster allocation
@@ -41,6 +43,7 @@
 #define QCOW2_COMPRESSED (1ULL << 62) /* L2 only */
 #define QCOW2_ZERO 1ULL                /* L2 only, version 3 */
 #define QCOW2_MAX_BACKING_DEPTH 8
+#define QCOW2_MAX_BACKING_NAME 1023u /* qcow2.txt "backing_file_size" */
 
 enum qcow2_kind { QCOW2_UNALLOC, QCOW2_READS_ZERO, QCOW2_DATA, QCOW2_COMPRESSED_DATA };
 
@@ -86,6 +89,20 @@ int qcow2_corrupt(struct qcow2 *q, const char *fmt, ...) __attribute__((format(p
  * refcount table: no data, L2 table or refcount block may. */
 bool qcow2_meta_overlap(const struct qcow2 *q, uint64_t off, uint64_t len);
 
+/* The header fields that open uses (qcow2.txt "Header"). */
+struct qcow2_header {
+	uint32_t version, cluster_bits, backing_size, crypt, l1_size, rt_clusters, nb_snapshots;
+	uint32_t refcount_order, header_len;
+	uint64_t backing_off, size, l1_off, rt_off, incompat, autoclear;
+	uint8_t compression;
+	char backing_fmt[16];
+};
+
+/* qcow2_header.c: checks the header in the first cluster c0 (c0len bytes of
+ * a file of fsize) and fills h and q's geometry; 0 or -errno, logged. */
+int qcow2_header_parse(struct qcow2 *q, const uint8_t *c0, uint64_t c0len, uint64_t fsize,
+		       bool read_only, struct qcow2_header *h);
+
 /* qcow2_open.c: opens the image at p->path; name is its path for logs and for
  * resolving its backing file; depth counts the images above it. */
 int qcow2_open_at(const struct disk_open_params *p, const char *name, unsigned int depth,
@@ -113,6 +130,11 @@ int qcow2_alloc_cluster(struct qcow2 *q, uint64_t *off);
 /* qcow2_compress.c: inflates the compressed cluster desc into q->dbuf. */
 int qcow2_read_compressed(struct qcow2 *q, uint64_t desc);
 void qcow2_zlib_close(struct qcow2 *q);
+
+static inline uint32_t qcow2_be32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
 
 static inline uint64_t qcow2_be64(const uint8_t *p)
 {

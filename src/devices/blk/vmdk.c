@@ -284,7 +284,9 @@ static int parse_descriptor(struct vmdk *v, char *text, size_t len, bool read_on
 			  "ZERO extents are supported", v->path);
 		return -ENOTSUP;
 	}
-	if (memchr(text, 0, len) || !strstr(text, "# Disk DescriptorFile")) {
+	/* qemu-img pads a descriptor with NULs to a sector: the text ends at
+	 * the first one, as a C string (QEMU reads it so too). */
+	if (!strstr(text, "# Disk DescriptorFile")) {
 		log_error("vmdk %s: not a VMDK text descriptor", v->path);
 		return -EINVAL;
 	}
