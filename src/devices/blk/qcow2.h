@@ -8,7 +8,7 @@
  *   qcow2_map.c       L1/L2 lookup and reads
  *   qcow2_write.c     writes, zeroes, L2 table and data cluster allocation
  *   qcow2_refcount.c  refcount blocks and cluster allocation
- *   qcow2_compress.c  compressed clusters (zlib, loaded on first use)
+ *   qcow2_compress.c  compressed clusters (zlib, loaded at open)
  *
  * The image is hostile: every offset read from it is checked (alignment,
  * the file's end, the header / L1 / refcount table ranges) before it is used,
@@ -77,7 +77,7 @@ struct qcow2 {
 
 	struct disk *backing; /* NULL: unallocated clusters read as zeroes */
 
-	struct qcow2_zlib *zlib;     /* loaded on the first compressed cluster */
+	struct qcow2_zlib *zlib;     /* loaded at open; NULL: compressed clusters fail */
 	uint8_t *cbuf, *dbuf;        /* compressed input; decompressed cluster */
 	uint64_t dbuf_desc;          /* the descriptor dbuf holds; 0: none */
 };
@@ -127,7 +127,10 @@ int qcow2_discard(struct disk *dk, uint64_t off, uint64_t len);
  * written (not yet synced): 0 with *off, or -errno. */
 int qcow2_alloc_cluster(struct qcow2 *q, uint64_t *off);
 
-/* qcow2_compress.c: inflates the compressed cluster desc into q->dbuf. */
+/* qcow2_compress.c: loads zlib (at open: workers may not, see there); 0 or
+ * -ENOENT, logged. Then inflates the compressed cluster desc into q->dbuf
+ * (-EIO without zlib). */
+int qcow2_zlib_open(struct qcow2 *q);
 int qcow2_read_compressed(struct qcow2 *q, uint64_t desc);
 void qcow2_zlib_close(struct qcow2 *q);
 

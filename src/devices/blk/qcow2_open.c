@@ -177,6 +177,9 @@ int qcow2_open_at(const struct disk_open_params *p, const char *name, unsigned i
 	}
 	if (!p->read_only && h.autoclear && (r = clear_autoclear(q)) < 0)
 		goto out_free;
+	/* Without zlib the image still works but for compressed clusters. */
+	if (qcow2_zlib_open(q) < 0)
+		log_warn("qcow2 %s: compressed clusters will fail to read", name);
 	if (p->direct_io)
 		log_info("qcow2 %s: direct I/O is not used for qcow2 images (page cache)", name);
 	free(c0);
