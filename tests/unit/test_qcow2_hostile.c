@@ -171,7 +171,11 @@ static void request_fails(struct img *m, uint64_t at, uint64_t value, uint64_t d
 	struct disk *dk;
 	struct logcap c;
 	uint8_t b[4096], *before, *after;
+	struct stat st;
+	off_t size;
 
+	CHECK_EQ(stat(m->path, &st), 0);
+	size = st.st_size;
 	before = img_read_file(&m->d, "x.qcow2", 65536);
 	put_be64(m->path, at, value);
 	CHECK_EQ(img_open(&m->d, "x.qcow2", DISK_FORMAT_QCOW2, false, &dk), 0);
@@ -182,8 +186,11 @@ static void request_fails(struct img *m, uint64_t at, uint64_t value, uint64_t d
 	CHECK(strstr(cap_end(&c), "corrupt image"));
 	disk_close(dk);
 	after = img_read_file(&m->d, "x.qcow2", 65536);
-	/* Nothing written: the first cluster (header, tables) as it was. */
+	/* Nothing written: the first cluster (header, tables) as it was, and
+	 * the file no longer than it was. */
 	CHECK(memcmp(before, after, 65536) == 0);
+	CHECK_EQ(stat(m->path, &st), 0);
+	CHECK_EQ(st.st_size, size);
 	free(before);
 	free(after);
 	restore(m);
@@ -202,6 +209,9 @@ TEST(qcow2_hostile_tables_fail_requests_with_eio)
 	request_fails(&m, m.l2_off, 0x8000000000000000ULL | m.l1_off, 0);
 	request_fails(&m, m.l2_off, 0x8000000000000000ULL | m.rt_off, 0);
 	request_fails(&m, m.l2_off, 0x8000000000000000ULL | (m.l2_off + 512), 0);
+	/* COPIED data far past the end of the file: an in-place write there
+	 * would grow the file to 2^50 bytes (found by fuzz_qcow2). */
+	request_fails(&m, m.l2_off, 0x8000000000000000ULL | (1ULL << 50), 0);
 	/* A compressed descriptor that spans the header. */
 	request_fails(&m, m.l2_off, 0x4000000000000000ULL | 0x3fffffffffffULL, 0);
 	img_dir_remove(&m.d);

@@ -24,7 +24,10 @@ int qcow2_lookup(struct qcow2 *q, uint64_t vcluster, struct qcow2_map *m)
 	l2off = q->l1[l1i] & QCOW2_OFFSET_MASK;
 	if (!l2off)
 		return 0;
-	if (l2off % q->cluster_size || qcow2_meta_overlap(q, l2off, q->cluster_size))
+	/* Past q->end (the file's end, cluster-aligned) nothing is allocated:
+	 * an in-place write there would grow the file wherever the image says. */
+	if (l2off % q->cluster_size || l2off >= q->end ||
+	    qcow2_meta_overlap(q, l2off, q->cluster_size))
 		return qcow2_corrupt(q, "L1 entry %llu points to a bad L2 table at %llu",
 				     (unsigned long long)l1i, (unsigned long long)l2off);
 	r = disk_pread_full(q->fd, raw, 8, l2off + l2i * 8);
@@ -45,7 +48,8 @@ int qcow2_lookup(struct qcow2 *q, uint64_t vcluster, struct qcow2_map *m)
 			: m->host ? QCOW2_DATA : QCOW2_UNALLOC;
 	if (!m->host)
 		return 0;
-	if (m->host % q->cluster_size || qcow2_meta_overlap(q, m->host, q->cluster_size))
+	if (m->host % q->cluster_size || m->host >= q->end ||
+	    qcow2_meta_overlap(q, m->host, q->cluster_size))
 		return qcow2_corrupt(q, "guest cluster %llu maps to a bad host offset %llu",
 				     (unsigned long long)vcluster, (unsigned long long)m->host);
 	m->copied = e & QCOW2_COPIED;
