@@ -74,8 +74,9 @@ TEST(qcow2_reads_a_version_3_image_with_small_clusters)
 }
 
 /* Writes of every shape (unaligned, crossing clusters and L2 tables,
- * rewrites in place) into an empty image, mirrored in memory. */
-static void writes_check_clean(const char *compat, unsigned int cluster, const char *pre)
+ * rewrites in place) into an empty image, mirrored in memory. Returns the
+ * refcount table's size in clusters at the end (header bytes 56-59). */
+static uint32_t writes_check_clean(const char *compat, unsigned int cluster, const char *pre)
 {
 	size_t size = 24 * MiB;
 	uint8_t *shadow = calloc(1, size), *buf = malloc(2 * MiB);
@@ -124,7 +125,12 @@ static void writes_check_clean(const char *compat, unsigned int cluster, const c
 	disk_close(dk);
 	free(shadow);
 	free(buf);
+	buf = img_read_file(&d, "a.qcow2", 60);
+	uint32_t rt_clusters = (uint32_t)buf[56] << 24 | (uint32_t)buf[57] << 16 |
+			       (uint32_t)buf[58] << 8 | buf[59];
+	free(buf);
 	img_dir_remove(&d);
+	return rt_clusters;
 }
 
 TEST(qcow2_writes_to_a_version_3_image_pass_qemu_img_check)
@@ -148,6 +154,13 @@ TEST(qcow2_writes_that_need_new_refcount_blocks_pass_qemu_img_check)
 TEST(qcow2_writes_with_narrow_refcounts_pass_qemu_img_check)
 {
 	writes_check_clean("1.1,refcount_bits=1", 512, "");
+}
+
+/* 512-byte clusters, 16-bit refcounts: qemu-img's one-cluster refcount table
+ * reaches 8 MiB of image; 24 MiB of writes must grow it. */
+TEST(qcow2_writes_that_grow_the_refcount_table_pass_qemu_img_check)
+{
+	CHECK(writes_check_clean("1.1", 512, "write -P 0x5a 1M 512k") > 1);
 }
 
 TEST(qcow2_zero_clusters_read_as_zeroes_and_can_be_rewritten)

@@ -44,6 +44,10 @@
 #define QCOW2_ZERO 1ULL                /* L2 only, version 3 */
 #define QCOW2_MAX_BACKING_DEPTH 8
 #define QCOW2_MAX_BACKING_NAME 1023u /* qcow2.txt "backing_file_size" */
+/* QEMU's own limits (block/qcow2.h): no valid image exceeds them, and they cap
+ * what a hostile header makes us allocate. */
+#define QCOW2_MAX_L1_BYTES (32u << 20)
+#define QCOW2_MAX_REFTABLE_BYTES (8u << 20)
 
 enum qcow2_kind { QCOW2_UNALLOC, QCOW2_READS_ZERO, QCOW2_DATA, QCOW2_COMPRESSED_DATA };
 

@@ -15,10 +15,6 @@
 #define QCOW2_MAGIC 0x514649fbu /* "QFI\xfb" */
 #define V2_HEADER_LEN 72u
 #define V3_HEADER_LEN 104u
-/* QEMU's own limits (block/qcow2.h): no valid image exceeds them, and they cap
- * what a hostile header makes us allocate. */
-#define MAX_L1_BYTES (32u << 20)
-#define MAX_REFTABLE_BYTES (8u << 20)
 #define MAX_DISK_SIZE (1ULL << 61)
 
 /* Incompatible feature bits (qcow2.txt, header bytes 72-79). */
@@ -207,14 +203,14 @@ static int check_layout(struct qcow2 *q, const struct qcow2_header *h, uint64_t 
 			  q->path, (unsigned long long)h->size);
 		return -EINVAL;
 	}
-	if ((uint64_t)h->l1_size * 8 > MAX_L1_BYTES || h->l1_size < l1_need) {
+	if ((uint64_t)h->l1_size * 8 > QCOW2_MAX_L1_BYTES || h->l1_size < l1_need) {
 		log_error("qcow2 %s: L1 table of %u entries (the size needs %llu, at most %u)",
-			  q->path, h->l1_size, (unsigned long long)l1_need, MAX_L1_BYTES / 8);
+			  q->path, h->l1_size, (unsigned long long)l1_need, QCOW2_MAX_L1_BYTES / 8);
 		return -EINVAL;
 	}
-	if (h->rt_clusters == 0 || rt_bytes > MAX_REFTABLE_BYTES) {
+	if (h->rt_clusters == 0 || rt_bytes > QCOW2_MAX_REFTABLE_BYTES) {
 		log_error("qcow2 %s: refcount table of %u clusters (1 to %llu)", q->path,
-			  h->rt_clusters, (unsigned long long)(MAX_REFTABLE_BYTES / cs));
+			  h->rt_clusters, (unsigned long long)(QCOW2_MAX_REFTABLE_BYTES / cs));
 		return -EINVAL;
 	}
 	if (ranges_meet(0, cs, h->l1_off, (uint64_t)h->l1_size * 8) ||
