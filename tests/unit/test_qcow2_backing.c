@@ -154,3 +154,33 @@ TEST(qcow2_backing_without_a_format_is_raw_never_probed)
 	disk_close(dk);
 	img_dir_remove(&d);
 }
+
+/* krun_add_disk2 opens the image as the format named, so a good chain is
+ * accepted and an escaping backing file fails at the call, logged. */
+TEST(qcow2_api_add_disk_checks_the_chain_at_the_call)
+{
+	struct img_dir d;
+	struct logcap c;
+	char top[128], bad[128];
+	int32_t ctx = krun_create_ctx();
+
+	CHECK(ctx >= 0);
+	img_need_qemu();
+	img_dir_make(&d);
+	free(make_base(&d, MiB));
+	IMG_SH(&d, "qemu-img create -q -f qcow2 -b base.raw -F raw top.qcow2 1M && "
+		   "mkdir sub && qemu-img create -q -f qcow2 -b ../base.raw -F raw -u "
+		   "sub/bad.qcow2 1M && qemu-img create -q -f vmdk -o subformat=monolithicFlat "
+		   "v.vmdk 1M");
+	snprintf(top, sizeof(top), "%s/top.qcow2", d.path);
+	snprintf(bad, sizeof(bad), "%s/sub/bad.qcow2", d.path);
+	CHECK_EQ(krun_add_disk2((uint32_t)ctx, "top", top, KRUN_DISK_FORMAT_QCOW2, false), 0);
+	snprintf(top, sizeof(top), "%s/v.vmdk", d.path);
+	CHECK_EQ(krun_add_disk3((uint32_t)ctx, "v", top, KRUN_DISK_FORMAT_VMDK, true, false,
+				KRUN_SYNC_FULL), 0);
+	cap_start(&c);
+	CHECK_EQ(krun_add_disk2((uint32_t)ctx, "bad", bad, KRUN_DISK_FORMAT_QCOW2, true), -EXDEV);
+	CHECK(strstr(cap_end(&c), "leads outside the image's directory"));
+	CHECK_EQ(krun_free_ctx((uint32_t)ctx), 0);
+	img_dir_remove(&d);
+}
