@@ -260,13 +260,15 @@ static int parse_setting(char *line, const char *path)
 
 	if (!eq)
 		return 0;
+	/* The value, quoted or not. */
 	val = eq + 1 + strspn(eq + 1, " \t\"");
-	if (!strncmp(line, "parentCID", 9) && strncmp(val, "ffffffff", 8)) {
+	val[strcspn(val, "\" \t")] = 0;
+	if (!strncmp(line, "parentCID", 9) && strcmp(val, "ffffffff")) {
 		log_error("vmdk %s: delta links (a parent disk) are not supported", path);
 		return -ENOTSUP;
 	}
-	if (!strncmp(line, "createType", 10) && strncmp(val, "monolithicFlat\"", 15) &&
-	    strncmp(val, "twoGbMaxExtentFlat\"", 19) && strncmp(val, "vmfs\"", 5)) {
+	if (!strncmp(line, "createType", 10) && strcmp(val, "monolithicFlat") &&
+	    strcmp(val, "twoGbMaxExtentFlat") && strcmp(val, "vmfs")) {
 		log_error("vmdk %s: create type %.40s is not supported (monolithicFlat, "
 			  "twoGbMaxExtentFlat, vmfs)", path, val);
 		return -ENOTSUP;
