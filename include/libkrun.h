@@ -258,8 +258,10 @@ int32_t krun_set_mapped_volumes(uint32_t ctx_id, const char *const mapped_volume
 
 /* ---- Block devices (virtio-blk) ------------------------------------------- */
 
-/* Disk image formats. libkrun-c opens raw images only: QCOW2 and VMDK are
- * -ENOTSUP (logged), as in an upstream build without them. */
+/* Disk image formats (docs/disks.md says which features of each work). A
+ * qcow2 image's backing file is followed only because the caller named qcow2,
+ * and only beside the image (never an absolute path or ".." out of its
+ * directory); VMDK extents likewise. */
 #define KRUN_DISK_FORMAT_RAW 0
 #define KRUN_DISK_FORMAT_QCOW2 1
 #define KRUN_DISK_FORMAT_VMDK 2 /* flat or zero extents, no delta links */
@@ -288,7 +290,10 @@ int32_t krun_set_mapped_volumes(uint32_t ctx_id, const char *const mapped_volume
  * start): -ENOENT, -EACCES, ... as open(2) says. -EINVAL: a missing id or
  * path, an unknown format or sync mode, or the context already used
  * krun_set_root_disk/krun_set_data_disk (the two families are exclusive).
- * -EEXIST: the id is taken. -ENOSPC: more than 8 disks. -ENOTSUP: qcow2/VMDK.
+ * -EEXIST: the id is taken. -ENOSPC: more than 8 disks. qcow2 and VMDK images
+ * are opened as that format now too: -EINVAL for a malformed one, -ENOTSUP
+ * for a feature not implemented (both logged), -EXDEV for a backing file or
+ * extent outside the image's directory.
  */
 int32_t krun_add_disk(uint32_t ctx_id, const char *block_id, const char *disk_path,
 		      bool read_only);

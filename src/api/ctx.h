@@ -37,6 +37,7 @@ struct ctx_disk {
 	char *path; /* absolute, resolved when it was added */
 	bool read_only, direct_io;
 	uint32_t sync_mode; /* KRUN_SYNC_* */
+	enum disk_format format;
 };
 
 /* Which family of disk calls the context uses: libkrun.h makes them exclusive. */

@@ -69,20 +69,42 @@ static int check_image(const char *fn, const char *path, bool read_only, char **
 	return 0;
 }
 
-static int check_format(const char *fn, uint32_t format)
+static int check_format(const char *fn, uint32_t format, enum disk_format *out)
 {
 	switch (format) {
 	case KRUN_DISK_FORMAT_RAW:
+		*out = DISK_FORMAT_RAW;
 		return 0;
 	case KRUN_DISK_FORMAT_QCOW2:
+		*out = DISK_FORMAT_QCOW2;
+		return 0;
 	case KRUN_DISK_FORMAT_VMDK:
-		log_error("%s: the %s format is not built in libkrun-c yet; only raw images",
-			  fn, format == KRUN_DISK_FORMAT_QCOW2 ? "qcow2" : "VMDK");
-		return -ENOTSUP;
+		*out = DISK_FORMAT_VMDK;
+		return 0;
 	default:
 		log_error("%s: unknown disk format %u", fn, format);
 		return -EINVAL;
 	}
+}
+
+/* A qcow2 or VMDK image is opened as its format now, so that a malformed one,
+ * an unsupported feature or a backing file out of bounds fails here. */
+static int check_format_open(const char *fn, const struct ctx_disk *d)
+{
+	struct disk_open_params p = { .path = d->path, .read_only = d->read_only };
+	struct disk *dk;
+	int r;
+
+	if (d->format == DISK_FORMAT_RAW)
+		return 0; /* check_image opened it; a raw image has nothing more */
+	r = disk_open(d->format, &p, &dk);
+	if (r < 0) {
+		log_error("%s: %s is not a usable %s image", fn, d->path,
+			  d->format == DISK_FORMAT_QCOW2 ? "qcow2" : "VMDK");
+		return r;
+	}
+	disk_close(dk);
+	return 0;
 }
 
 static int add_disk(uint32_t ctx_id, const char *fn, const char *block_id, const char *path,
@@ -93,7 +115,8 @@ static int add_disk(uint32_t ctx_id, const char *fn, const char *block_id, const
 			      .sync_mode = sync_mode };
 	int r;
 
-	if ((r = check_api(ctx, fn, CTX_DISK_API_NEW)) < 0 || (r = check_format(fn, format)) < 0)
+	if ((r = check_api(ctx, fn, CTX_DISK_API_NEW)) < 0 ||
+	    (r = check_format(fn, format, &d.format)) < 0)
 		return r;
 	if (!block_id || !*block_id || strlen(block_id) > MAX_BLOCK_ID) {
 		log_error("%s: the block id must be 1 to %d bytes", fn, MAX_BLOCK_ID);
@@ -115,6 +138,11 @@ static int add_disk(uint32_t ctx_id, const char *fn, const char *block_id, const
 	r = check_image(fn, path, read_only, &d.path);
 	if (r < 0)
 		return r;
+	r = check_format_open(fn, &d);
+	if (r < 0) {
+		ctx_disk_release(&d);
+		return r;
+	}
 	d.id = strdup(block_id);
 	if (!d.id) {
 		ctx_disk_release(&d);

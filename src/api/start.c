@@ -210,10 +210,11 @@ static void add_disks(const struct krun_ctx *ctx, struct vmm_config *cfg)
 	for (unsigned int i = 0; i < 2; i++)
 		if (old[i]->path)
 			cfg->disks[cfg->ndisks++] = (struct vmm_disk){
-				old[i]->id, old[i]->path, false, false, true };
+				.id = old[i]->id, .path = old[i]->path, .flush = true };
 	for (unsigned int i = 0; i < ctx->ndisks; i++)
 		cfg->disks[cfg->ndisks++] = (struct vmm_disk){
 			.id = ctx->disks[i].id, .path = ctx->disks[i].path,
+			.format = ctx->disks[i].format,
 			.read_only = ctx->disks[i].read_only, .direct_io = ctx->disks[i].direct_io,
 			.flush = ctx->disks[i].sync_mode != KRUN_SYNC_NONE,
 		};

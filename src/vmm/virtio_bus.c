@@ -165,7 +165,7 @@ int virtio_bus_add_blk(struct vm *vm, const struct vmm_disk *disk, unsigned int 
 	struct disk *dk;
 	int r;
 
-	r = disk_raw_open(&p, &dk);
+	r = disk_open(disk->format, &p, &dk);
 	if (r < 0)
 		return r;
 	r = blk_create(dk, &cfg, &d); /* takes dk, on failure too */

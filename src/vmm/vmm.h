@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "devices/blk/disk.h"
 #include "devices/console/console.h"
 #include "devices/vsock/vsock.h"
 #include "vmm/arch.h"
@@ -28,10 +29,11 @@ struct vmm_fs_share {
 	unsigned int noverlays;
 };
 
-/* One virtio-blk device on a raw image; the guest sees them in order (vda, vdb...). */
+/* One virtio-blk device; the guest sees them in order (vda, vdb...). */
 struct vmm_disk {
 	const char *id;   /* the caller's block_id, GET_ID's answer */
 	const char *path;
+	enum disk_format format;
 	bool read_only;
 	bool direct_io;
 	bool flush; /* honour FLUSH (not KRUN_SYNC_NONE) */

@@ -54,7 +54,7 @@ run() {
 runs=(
 	"virtq virtq" "oci oci" "initramfs initramfs" "vsock vsock" "tsi tsi"
 	"balloon_console balloon_console" "fs fs FUZZ_FS_USER=0" "fs-user fs FUZZ_FS_USER=1"
-	"blk blk"
+	"blk blk" "qcow2 qcow2"
 )
 start=$(date +%s)
 for ((i = 0; i < ${#runs[@]}; i += 2)); do

@@ -21,6 +21,8 @@
  *     --disk-ro ID:PATH          (repeatable, all four in the order given): -ro
  *     --disk-direct ID:PATH      read-only, -direct with direct_io, -nosync with
  *     --disk-nosync ID:PATH      KRUN_SYNC_NONE
+ *     --disk-qcow2 ID:PATH       read-write, KRUN_SYNC_FULL, KRUN_DISK_FORMAT_QCOW2
+ *     --disk-vmdk ID:PATH        the same, KRUN_DISK_FORMAT_VMDK
  *     --root-disk DEV            krun_set_root_disk_remount(DEV, --root-fstype
  *     --root-fstype T            or NULL, --root-options or NULL)
  *     --root-options O
@@ -79,7 +81,7 @@
 static const char *const policy_names[] = {
 	"deny-host", "deny-link-local", "deny-private", "allow-list-only", "listen-loopback",
 };
-static const char *const disk_modes[] = { "", "-ro", "-direct", "-nosync" };
+static const char *const disk_modes[] = { "", "-ro", "-direct", "-nosync", "-qcow2", "-vmdk" };
 static const char *const limit_names[] = {
 	"connections", "listeners", "udp-sockets", "inbound", "inbound-per-listener",
 };
@@ -188,7 +190,8 @@ int main(int argc, char **argv)
 	static const char *consoles[32], *console_opt[32], *overlays[32], *overlay_opt[32];
 	int noverlays = 0;
 	static const char *virtiofs[64], *port_map[64], *vsock[64];
-	static int vsock_listen[64], virtiofs_ro[64], disk_mode[16]; /* 0 rw, 1 ro, 2 direct, 3 nosync */
+	/* disk_mode: 0 rw, 1 ro, 2 direct, 3 nosync, 4 qcow2, 5 vmdk */
+	static int vsock_listen[64], virtiofs_ro[64], disk_mode[16];
 	static const char *disks[16];
 	const char *root_disk = NULL, *root_fstype = NULL, *root_options = NULL;
 	const char *old_root_disk = NULL, *old_data_disk = NULL;
@@ -285,7 +288,7 @@ int main(int argc, char **argv)
 			virtiofs[nfs++] = v;
 		}
 		else if (!strncmp(a, "--disk", 6) && ndisks < 16 &&
-			 (disk_mode[ndisks] = name_index(disk_modes, 4, a + 6, strlen(a + 6))) >= 0)
+			 (disk_mode[ndisks] = name_index(disk_modes, 6, a + 6, strlen(a + 6))) >= 0)
 			disks[ndisks++] = v;
 		else if (!strcmp(a, "--root-disk")) root_disk = v;
 		else if (!strcmp(a, "--root-fstype")) root_fstype = v;
@@ -363,7 +366,10 @@ int main(int argc, char **argv)
 		memcpy(id, disks[k], ilen);
 		id[ilen] = '\0';
 		check("krun_add_disk3", krun_add_disk3((uint32_t)ctx, id, colon + 1,
-						       KRUN_DISK_FORMAT_RAW, disk_mode[k] == 1,
+						       disk_mode[k] == 4   ? KRUN_DISK_FORMAT_QCOW2
+						       : disk_mode[k] == 5 ? KRUN_DISK_FORMAT_VMDK
+									   : KRUN_DISK_FORMAT_RAW,
+						       disk_mode[k] == 1,
 						       disk_mode[k] == 2,
 						       disk_mode[k] == 3 ? KRUN_SYNC_NONE
 									 : KRUN_SYNC_FULL));

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * An image format behind virtio-blk: byte-addressed reads and writes of a
- * virtual disk of `size` bytes, with no virtio in it, so that a format (raw
- * today; qcow2 later) is tested alone and the device does not change.
+ * virtual disk of `size` bytes, with no virtio in it, so that a format (raw,
+ * qcow2, VMDK) is tested alone and the device does not change.
  *
  * Contract for every format: the caller has already checked that
  * [off, off + len) lies inside [0, size) (the device does it once, for every
@@ -48,6 +48,25 @@ struct disk_open_params {
 
 /* raw.c: the file is the disk, byte for byte. 0 with *out, or -errno (logged). */
 int disk_raw_open(const struct disk_open_params *p, struct disk **out);
+
+/* qcow2*.c: QEMU's qcow2, versions 2 and 3, read-write; a backing file only
+ * beside the image (docs/disks.md says what is refused). */
+int disk_qcow2_open(const struct disk_open_params *p, struct disk **out);
+/* vmdk.c: a VMDK text descriptor with FLAT and ZERO extents beside it. */
+int disk_vmdk_open(const struct disk_open_params *p, struct disk **out);
+
+enum disk_format { DISK_FORMAT_RAW, DISK_FORMAT_QCOW2, DISK_FORMAT_VMDK };
+
+/* The format the caller named; never probed from the image's content. */
+static inline int disk_open(enum disk_format f, const struct disk_open_params *p,
+			    struct disk **out)
+{
+	if (f == DISK_FORMAT_QCOW2)
+		return disk_qcow2_open(p, out);
+	if (f == DISK_FORMAT_VMDK)
+		return disk_vmdk_open(p, out);
+	return disk_raw_open(p, out);
+}
 
 /* Frees dk (NULL is fine). */
 static inline void disk_close(struct disk *dk)

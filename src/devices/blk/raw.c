@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "devices/blk/disk.h"
+#include "devices/blk/disk_io.h"
 #include "util/log.h"
 
 /* A host block size no device exceeds in practice (4 KiB sectors). */
@@ -44,15 +45,6 @@ static bool in_range(const struct disk *dk, uint64_t off, uint64_t len)
 	return off <= dk->size && len <= dk->size - off;
 }
 
-static uint64_t iov_total(const struct iovec *iov, int n)
-{
-	uint64_t t = 0;
-
-	for (int i = 0; i < n; i++)
-		t += iov[i].iov_len;
-	return t;
-}
-
 static bool iov_aligned(const struct iovec *iov, int n, uint64_t off)
 {
 	if (off % DIRECT_ALIGN)
@@ -63,53 +55,22 @@ static bool iov_aligned(const struct iovec *iov, int n, uint64_t off)
 	return true;
 }
 
-/* preadv/pwritev until every byte moved; a read that meets the end of the
- * file (it shrank under us) is -EIO, never zeroes made up. */
-static int rw_full(int fd, const struct iovec *iov_in, int n, uint64_t off, bool write)
-{
-	struct iovec iov[IOV_MAX];
-	int first = 0;
-
-	if (n < 0 || n > IOV_MAX)
-		return -EINVAL;
-	memcpy(iov, iov_in, (size_t)n * sizeof(*iov));
-	while (first < n) {
-		ssize_t got = write ? pwritev(fd, iov + first, n - first, (off_t)off)
-				    : preadv(fd, iov + first, n - first, (off_t)off);
-		if (got < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		if (got == 0)
-			return -EIO;
-		off += (uint64_t)got;
-		while (first < n && (size_t)got >= iov[first].iov_len)
-			got -= (ssize_t)iov[first++].iov_len;
-		if (first < n) {
-			iov[first].iov_base = (uint8_t *)iov[first].iov_base + got;
-			iov[first].iov_len -= (size_t)got;
-		}
-	}
-	return 0;
-}
-
 static int raw_rw(struct disk *dk, const struct iovec *iov, int n, uint64_t off, bool write)
 {
 	struct raw *rw = raw_of(dk);
 	int r;
 
-	if (!in_range(dk, off, iov_total(iov, n)))
+	if (!in_range(dk, off, disk_iov_total(iov, n)))
 		return -EINVAL;
 	if (write && dk->read_only)
 		return -EROFS;
 	if (rw->direct_fd >= 0 && iov_aligned(iov, n, off)) {
-		r = rw_full(rw->direct_fd, iov, n, off, write);
+		r = disk_rw_full(rw->direct_fd, iov, n, off, write);
 		if (r != -EINVAL)
 			return r;
 		/* The host's block is larger than DIRECT_ALIGN: cached it is. */
 	}
-	return rw_full(rw->fd, iov, n, off, write);
+	return disk_rw_full(rw->fd, iov, n, off, write);
 }
 
 static int raw_readv(struct disk *dk, const struct iovec *iov, int n, uint64_t off)
@@ -140,7 +101,7 @@ static int raw_write_zero_bytes(struct raw *rw, uint64_t off, uint64_t len)
 		return -ENOMEM;
 	while (len && r == 0) {
 		struct iovec iov = { z, len < ZERO_CHUNK ? (size_t)len : ZERO_CHUNK };
-		r = rw_full(rw->fd, &iov, 1, off, true);
+		r = disk_rw_full(rw->fd, &iov, 1, off, true);
 		off += iov.iov_len;
 		len -= iov.iov_len;
 	}

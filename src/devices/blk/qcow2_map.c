@@ -1,0 +1,138 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Guest cluster to host: qcow2.txt "Cluster mapping". The L1 table is in
+ * memory; an L2 entry is read from the file each time (the page cache keeps
+ * it), so there is no L2 cache to keep coherent with writes.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "devices/blk/disk_io.h"
+#include "devices/blk/qcow2.h"
+
+int qcow2_lookup(struct qcow2 *q, uint64_t vcluster, struct qcow2_map *m)
+{
+	uint64_t l1i = vcluster >> q->l2_bits, l2i = vcluster & ((1ULL << q->l2_bits) - 1);
+	uint64_t l2off, e;
+	uint8_t raw[8];
+	int r;
+
+	*m = (struct qcow2_map){ .kind = QCOW2_UNALLOC };
+	if (l1i >= q->l1_size)
+		return qcow2_corrupt(q, "guest cluster %llu has no L1 entry",
+				     (unsigned long long)vcluster);
+	l2off = q->l1[l1i] & QCOW2_OFFSET_MASK;
+	if (!l2off)
+		return 0;
+	/* Past q->end (the file's end, cluster-aligned) nothing is allocated:
+	 * an in-place write there would grow the file wherever the image says. */
+	if (l2off % q->cluster_size || l2off >= q->end ||
+	    qcow2_meta_overlap(q, l2off, q->cluster_size))
+		return qcow2_corrupt(q, "L1 entry %llu points to a bad L2 table at %llu",
+				     (unsigned long long)l1i, (unsigned long long)l2off);
+	r = disk_pread_full(q->fd, raw, 8, l2off + l2i * 8);
+	if (r < 0)
+		return r == -EIO ? qcow2_corrupt(q, "L2 table at %llu is past the end of the file",
+						 (unsigned long long)l2off)
+				 : r;
+	e = qcow2_be64(raw);
+	if (e & QCOW2_COMPRESSED) {
+		m->kind = QCOW2_COMPRESSED_DATA;
+		m->host = e & ~(QCOW2_COPIED | QCOW2_COMPRESSED);
+		return 0;
+	}
+	m->host = e & QCOW2_OFFSET_MASK;
+	/* Version 3's zero flag wins over an offset ("preallocated zero"
+	 * cluster, which a write may reuse: host and copied kept). */
+	m->kind = q->version >= 3 && (e & QCOW2_ZERO) ? QCOW2_READS_ZERO
+			: m->host ? QCOW2_DATA : QCOW2_UNALLOC;
+	if (!m->host)
+		return 0;
+	if (m->host % q->cluster_size || m->host >= q->end ||
+	    qcow2_meta_overlap(q, m->host, q->cluster_size))
+		return qcow2_corrupt(q, "guest cluster %llu maps to a bad host offset %llu",
+				     (unsigned long long)vcluster, (unsigned long long)m->host);
+	m->copied = e & QCOW2_COPIED;
+	return 0;
+}
+
+/* An unallocated range: the backing file's bytes where it has them, zeroes
+ * past its end and without one (qcow2.txt, after "Compressed Clusters
+ * Descriptor"). */
+static int read_backing(struct qcow2 *q, uint64_t goff, uint64_t len, const struct iovec *iov,
+			int n, uint64_t skip)
+{
+	struct iovec sub[DISK_IOV_MAX];
+	uint64_t have = 0;
+	int k, r;
+
+	if (q->backing && goff < q->backing->size)
+		have = q->backing->size - goff < len ? q->backing->size - goff : len;
+	if (have) {
+		k = disk_iov_slice(iov, n, skip, have, sub, DISK_IOV_MAX);
+		if (k < 0)
+			return k;
+		r = q->backing->ops->readv(q->backing, sub, k, goff);
+		if (r < 0)
+			return r;
+	}
+	disk_iov_zero(iov, n, skip + have, len - have);
+	return 0;
+}
+
+int qcow2_read_piece(struct qcow2 *q, uint64_t vcluster, const struct qcow2_map *m,
+		     uint64_t in_off, uint64_t len, const struct iovec *iov, int n, uint64_t skip)
+{
+	struct iovec sub[DISK_IOV_MAX];
+	int k, r;
+
+	switch (m->kind) {
+	case QCOW2_UNALLOC:
+		return read_backing(q, (vcluster << q->cluster_bits) + in_off, len, iov, n, skip);
+	case QCOW2_READS_ZERO:
+		disk_iov_zero(iov, n, skip, len);
+		return 0;
+	case QCOW2_COMPRESSED_DATA:
+		r = qcow2_read_compressed(q, m->host);
+		if (r < 0)
+			return r;
+		disk_iov_from_buf(iov, n, skip, q->dbuf + in_off, (size_t)len);
+		return 0;
+	case QCOW2_DATA:
+		k = disk_iov_slice(iov, n, skip, len, sub, DISK_IOV_MAX);
+		if (k < 0)
+			return k;
+		r = disk_rw_full(q->fd, sub, k, m->host + in_off, false);
+		if (r == -EIO)
+			return qcow2_corrupt(q, "data cluster at %llu is past the end of the file",
+					     (unsigned long long)m->host);
+		return r;
+	}
+	return -EINVAL;
+}
+
+int qcow2_readv(struct disk *dk, const struct iovec *iov, int n, uint64_t off)
+{
+	struct qcow2 *q = (struct qcow2 *)dk;
+	uint64_t len = disk_iov_total(iov, n), done = 0;
+	int r = 0;
+
+	if (off > dk->size || len > dk->size - off)
+		return -EINVAL;
+	pthread_mutex_lock(&q->lock);
+	while (done < len && r == 0) {
+		uint64_t pos = off + done, vc = pos >> q->cluster_bits;
+		uint64_t in_off = pos & (q->cluster_size - 1);
+		uint64_t piece = q->cluster_size - in_off;
+		struct qcow2_map m;
+
+		if (piece > len - done)
+			piece = len - done;
+		r = qcow2_lookup(q, vc, &m);
+		if (r == 0)
+			r = qcow2_read_piece(q, vc, &m, in_off, piece, iov, n, done);
+		done += piece;
+	}
+	pthread_mutex_unlock(&q->lock);
+	return r;
+}
