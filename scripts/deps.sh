@@ -22,7 +22,7 @@ build_pkgs=(gcc make libc6-dev binutils cpio xz-utils patch
 # fuzz smoke run, tests/fuzz/smoke.sh).
 check_pkgs=("${build_pkgs[@]}" qemu-system-x86 busybox-static kmod procps iproute2
 	dnsmasq-base pkgconf util-linux bsdutils e2fsprogs zstd
-	podman netavark iptables slirp4netns containerd clang libclang-rt-14-dev)
+	podman netavark iptables slirp4netns containerd clang libclang-rt-14-dev passt)
 demo_pkgs=("${check_pkgs[@]}")
 bench_pkgs=("${check_pkgs[@]}")
 
