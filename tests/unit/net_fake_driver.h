@@ -66,14 +66,16 @@ static inline void net_bringup(struct ndrv *t)
 	CHECK_EQ(fake_mr(t->d, VIRTIO_MMIO_STATUS), 15);
 }
 
-static inline void net_setup(struct ndrv *t)
+/* The device on a stream (NETBE_STREAM) or datagram (NETBE_DGRAM) socketpair. */
+static inline void net_setup_kind(struct ndrv *t, enum netbe_kind kind)
 {
 	const struct gmem_region reg[] = { { 0, RAM_SIZE } };
-	struct net_config cfg = { .kind = NETBE_STREAM, .mac = { 0x52, 0x54, 0, 1, 2, 3 } };
+	struct net_config cfg = { .kind = kind, .mac = { 0x52, 0x54, 0, 1, 2, 3 } };
 	int sv[2];
 
 	memset(t, 0, sizeof(*t));
-	CHECK_EQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+	CHECK_EQ(socketpair(AF_UNIX, (kind == NETBE_STREAM ? SOCK_STREAM : SOCK_DGRAM) |
+					     SOCK_CLOEXEC, 0, sv), 0);
 	t->peer = sv[1];
 	cfg.fd = sv[0];
 	CHECK_EQ(gmem_create(&t->mem, reg, 1), 0);
@@ -85,6 +87,11 @@ static inline void net_setup(struct ndrv *t)
 	fake_wire_notifies(t->d, t->loop, t->nf, NET_NUM_QUEUES);
 	CHECK_EQ(evloop_start(t->loop), 0);
 	net_bringup(t);
+}
+
+static inline void net_setup(struct ndrv *t)
+{
+	net_setup_kind(t, NETBE_STREAM);
 }
 
 static inline void net_teardown(struct ndrv *t)
