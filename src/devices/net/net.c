@@ -48,6 +48,9 @@ static int net_activate(struct virtio_dev *d)
 
 	pthread_mutex_lock(&n->lock);
 	n->active = true;
+	/* Whole frames the backend's buffer already holds would wait for the
+	 * proxy's next bytes: the loop looks now. */
+	net_kick_self(n, NET_RXQ);
 	pthread_mutex_unlock(&n->lock);
 	return 0;
 }
