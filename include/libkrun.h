@@ -495,7 +495,8 @@ int32_t krun_set_tsi_limit(uint32_t ctx_id, uint32_t limit, uint32_t max);
  *       each, with COMPAT_NET_FEATURES and krun_set_net_mac's address (default
  *       5a:94:ef:e4:0c:ee).
  * c_mac: 6 bytes (-EINVAL if NULL). features: NET_FEATURE_* (others -EINVAL);
- * libkrun-c offers the guest no offload whatever is asked (it works without).
+ * libkrun-c offers the guest the checksum ones asked for (CSUM, GUEST_CSUM)
+ * and none of the segmentation ones (TSO, UFO): frames stay within the MTU.
  * flags: NET_FLAG_* (others -EINVAL); NET_FLAG_DHCP_CLIENT makes our init
  * configure the interface by DHCP (address, netmask, router, DNS into
  * /etc/resolv.conf where writable); without it init only brings lo up.

@@ -66,11 +66,13 @@ static inline void net_bringup(struct ndrv *t)
 	CHECK_EQ(fake_mr(t->d, VIRTIO_MMIO_STATUS), 15);
 }
 
-/* The device on a stream (NETBE_STREAM) or datagram (NETBE_DGRAM) socketpair. */
-static inline void net_setup_kind(struct ndrv *t, enum netbe_kind kind)
+/* The device on a stream (NETBE_STREAM) or datagram (NETBE_DGRAM) socketpair,
+ * asked for the NET_FEATURE_* in features; the driver takes all it offers. */
+static inline void net_setup_opts(struct ndrv *t, enum netbe_kind kind, uint32_t features)
 {
 	const struct gmem_region reg[] = { { 0, RAM_SIZE } };
-	struct net_config cfg = { .kind = kind, .mac = { 0x52, 0x54, 0, 1, 2, 3 } };
+	struct net_config cfg = { .kind = kind, .mac = { 0x52, 0x54, 0, 1, 2, 3 },
+				  .features = features };
 	int sv[2];
 
 	memset(t, 0, sizeof(*t));
@@ -91,7 +93,7 @@ static inline void net_setup_kind(struct ndrv *t, enum netbe_kind kind)
 
 static inline void net_setup(struct ndrv *t)
 {
-	net_setup_kind(t, NETBE_STREAM);
+	net_setup_opts(t, NETBE_STREAM, 0);
 }
 
 static inline void net_teardown(struct ndrv *t)

@@ -144,3 +144,84 @@ TEST(net_backend_datagrams_too_long_or_short_are_refused)
 	close(sv[1]);
 	netbe_close(&b);
 }
+
+/* Of the caller's features only the checksum ones are offered. */
+TEST(net_offers_the_checksum_offloads_asked_for_and_no_segmentation)
+{
+	struct ndrv t;
+
+	net_setup_opts(&t, NETBE_STREAM, 0xffffffffu);
+	fake_mw(t.d, VIRTIO_MMIO_DEVICE_FEATURES_SEL, 0);
+	CHECK_EQ(fake_mr(t.d, VIRTIO_MMIO_DEVICE_FEATURES),
+		 1u << VIRTIO_NET_F_CSUM | 1u << VIRTIO_NET_F_GUEST_CSUM |
+			 1u << VIRTIO_NET_F_MAC | 1u << VIRTIO_NET_F_STATUS);
+	net_teardown(&t);
+}
+
+/* RFC 1071 sum of n bytes, big-endian words, not folded. */
+static uint32_t sum16(const uint8_t *p, size_t n, uint32_t s)
+{
+	for (size_t i = 0; i < n; i += 2)
+		s += (uint32_t)p[i] << 8 | (i + 1 < n ? p[i + 1] : 0);
+	return s;
+}
+
+static uint16_t fold(uint32_t s)
+{
+	while (s >> 16)
+		s = (s & 0xffff) + (s >> 16);
+	return (uint16_t)s;
+}
+
+/* With CSUM the driver leaves a UDP checksum partial (the pseudo-header's
+ * folded sum in the field, §5.1.6.2 NEEDS_CSUM): the proxy gets the frame with
+ * the checksum RFC 768 gives, computed here independently. */
+TEST(net_tx_partial_checksum_is_completed_for_the_proxy)
+{
+	static const uint8_t ip[20] = { 0x45, 0, 0, 20 + 8 + 33, 0, 0, 0x40, 0, 64, 17, 0, 0,
+					10, 0, 0, 2, 10, 0, 0, 1 };
+	const size_t len = 14 + 20 + 8 + 33;
+	uint8_t f[14 + 20 + 8 + 33] = { 0 }, got[128], pseudo[12];
+	uint8_t hdr[NET_HDR_LEN] = { 1 /* NEEDS_CSUM */, 0, 0, 0, 0, 0, 14 + 20, 0, 6, 0 };
+	uint8_t *udp = f + 14 + 20;
+	uint16_t want;
+	struct ndrv t;
+
+	f[12] = 0x08; /* IPv4 */
+	memcpy(f + 14, ip, sizeof(ip));
+	udp[0] = 0x30, udp[1] = 0x39, udp[2] = 0, udp[3] = 53, udp[5] = 8 + 33;
+	for (int i = 0; i < 33; i++) /* odd length: the last byte padded */
+		udp[8 + i] = (uint8_t)(i * 7 + 1);
+	memcpy(pseudo, ip + 12, 8);
+	pseudo[8] = 0, pseudo[9] = 17, pseudo[10] = 0, pseudo[11] = 8 + 33;
+	want = (uint16_t)~fold(sum16(udp, 8 + 33, sum16(pseudo, 12, 0)));
+	CHECK(want != 0);
+	uint16_t partial = fold(sum16(pseudo, 12, 0));
+	udp[6] = (uint8_t)(partial >> 8), udp[7] = (uint8_t)partial;
+
+	net_setup_opts(&t, NETBE_STREAM, 1u << VIRTIO_NET_F_CSUM);
+	CHECK_EQ(gmem_write(&t.mem, TXHDR, hdr, sizeof(hdr)), 0);
+	CHECK_EQ(gmem_write(&t.mem, DATA, f, len), 0);
+	net_post(&t, NET_TXQ, (struct seg[]){ { TXHDR, NET_HDR_LEN, false }, { DATA, (uint32_t)len, false } }, 2);
+	net_kick(&t, NET_TXQ);
+	CHECK_EQ(peer_frame(&t, got, sizeof(got), 5000), (long)len);
+	CHECK_EQ(got[14 + 20 + 6] << 8 | got[14 + 20 + 7], want);
+	CHECK(!memcmp(got, f, 14 + 20 + 6)); /* nothing else changed */
+	CHECK(!memcmp(got + 14 + 20 + 8, udp + 8, 33));
+	/* Offsets outside the frame, or a field not on a word of the sum: dropped. */
+	static const uint16_t bad[][2] = { { 200, 6 }, { 14 + 20, 100 }, { 14 + 20, 5 },
+					   { 0xffff, 0xffff } };
+	for (size_t i = 0; i < 4; i++) {
+		hdr[6] = (uint8_t)bad[i][0], hdr[7] = (uint8_t)(bad[i][0] >> 8);
+		hdr[8] = (uint8_t)bad[i][1], hdr[9] = (uint8_t)(bad[i][1] >> 8);
+		CHECK_EQ(gmem_write(&t.mem, TXHDR, hdr, sizeof(hdr)), 0);
+		net_post(&t, NET_TXQ, (struct seg[]){ { TXHDR, NET_HDR_LEN, false },
+						      { DATA, (uint32_t)len, false } }, 2);
+		net_kick(&t, NET_TXQ);
+	}
+	for (int i = 0; i < 5; i++)
+		CHECK_EQ(net_take_used(&t, NET_TXQ, NULL), 0);
+	struct pollfd pfd = { t.peer, POLLIN, 0 };
+	CHECK_EQ(poll(&pfd, 1, 100), 0);
+	net_teardown(&t);
+}

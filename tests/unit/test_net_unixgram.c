@@ -21,7 +21,7 @@ TEST(net_unixgram_moves_one_frame_per_datagram)
 	struct ndrv t;
 	uint8_t buf[2048];
 
-	net_setup_kind(&t, NETBE_DGRAM);
+	net_setup_opts(&t, NETBE_DGRAM, 0);
 	net_put_hdr(&t, 0, 0);
 	net_put_frame(&t, DATA, 1000, 4);
 	net_post(&t, NET_TXQ, (struct seg[]){ { TXHDR, NET_HDR_LEN, false }, { DATA, 1000, false } }, 2);

@@ -26,8 +26,9 @@
  *     --set-data-disk PATH       krun_set_data_disk
  *     --net stream:PATH          krun_add_net_unixstream, unixgram or tap
  *     --net gram:PATH            (repeatable, up to 4, in order: eth0...), MAC
- *     --net tap:NAME             52:54:00:12:34:56 (+1 each), no features
+ *     --net tap:NAME             52:54:00:12:34:56 (+1 each)
  *     --net-flags N              their flags (default NET_FLAG_DHCP_CLIENT)
+ *     --net-features N           their NET_FEATURE_* (default 0)
  *     --port-map HOST:GUEST      krun_set_port_map (repeatable; --empty-port-map
  *                                for an empty list)
  *     --no-exec                  do not call krun_set_exec (the root's
@@ -144,7 +145,7 @@ int main(int argc, char **argv)
 	static const char *tsi_allow[80], *tsi_limit[16];
 	int ntsi_allow = 0, ntsi_limit = 0, tsi_policy = -1; /* -1: no call */
 	static const char *nets[4]; /* "stream:PATH", "gram:PATH", "tap:NAME" */
-	int nnets = 0, net_flags = NET_FLAG_DHCP_CLIENT;
+	int nnets = 0, net_flags = NET_FLAG_DHCP_CLIENT, net_features = 0;
 	int i;
 
 	for (i = 1; i < argc; i++) {
@@ -201,6 +202,7 @@ int main(int argc, char **argv)
 			disks[ndisks++] = v;
 		else if (!strcmp(a, "--net") && nnets < 4) nets[nnets++] = v;
 		else if (!strcmp(a, "--net-flags")) net_flags = atoi(v);
+		else if (!strcmp(a, "--net-features")) net_features = atoi(v);
 		else if (!strcmp(a, "--root-disk")) root_disk = v;
 		else if (!strcmp(a, "--root-fstype")) root_fstype = v;
 		else if (!strcmp(a, "--root-options")) root_options = v;
@@ -308,13 +310,16 @@ int main(int argc, char **argv)
 		mac[5] = (uint8_t)(0x56 + k);
 		if (!strncmp(nets[k], "stream:", 7))
 			check("krun_add_net_unixstream",
-			      krun_add_net_unixstream((uint32_t)ctx, p, -1, mac, 0, (uint32_t)net_flags));
+			      krun_add_net_unixstream((uint32_t)ctx, p, -1, mac, (uint32_t)net_features,
+						      (uint32_t)net_flags));
 		else if (!strncmp(nets[k], "gram:", 5))
 			check("krun_add_net_unixgram",
-			      krun_add_net_unixgram((uint32_t)ctx, p, -1, mac, 0, (uint32_t)net_flags));
+			      krun_add_net_unixgram((uint32_t)ctx, p, -1, mac, (uint32_t)net_features,
+						    (uint32_t)net_flags));
 		else
 			check("krun_add_net_tap",
-			      krun_add_net_tap((uint32_t)ctx, (char *)p, mac, 0, (uint32_t)net_flags));
+			      krun_add_net_tap((uint32_t)ctx, (char *)p, mac, (uint32_t)net_features,
+					       (uint32_t)net_flags));
 	}
 	if (port_map_set)
 		check("krun_set_port_map", krun_set_port_map((uint32_t)ctx, port_map));

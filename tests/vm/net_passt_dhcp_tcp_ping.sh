@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# virtio-net through passt (krun_add_net_unixstream + NET_FLAG_DHCP_CLIENT):
+# virtio-net through passt (krun_add_net_unixstream + NET_FLAG_DHCP_CLIENT,
+# COMPAT_NET_FEATURES = 19587: the checksum offloads are offered, TSO/UFO not):
 # passt runs in a network namespace joined by a veth to the test hosts
 # (10.77.0.1); the guest's init gets eth0's address, netmask, router and name
 # server from passt's DHCP; over eth0 alone (no TSI with an interface) the
@@ -39,7 +40,8 @@ ip netns exec "$TSI_NS" passt -f -1 -s "$sock_dir/passt.sock" --no-map-gw -D 10.
 for _ in $(seq 100); do [ -S "$sock_dir/passt.sock" ] && break; sleep 0.1; done
 [ -S "$sock_dir/passt.sock" ] || fail "passt did not start: $(cat "$TEST_TMP/passt.log")"
 
-vm_run --mem 256 --net "stream:$sock_dir/passt.sock" -- /bin/sh -c '
+vm_run --mem 256 --net "stream:$sock_dir/passt.sock" --net-features 19587 -- /bin/sh -c '
+	echo "features $(cut -c1-16 /sys/class/net/eth0/device/features)"
 	ip -4 addr show eth0; ip route; cat /etc/resolv.conf
 	echo "wget $(wget -q -O - http://10.77.0.1:7080/blob | sha256sum)"
 	nslookup web.net.test
@@ -48,6 +50,8 @@ vm_run --mem 256 --net "stream:$sock_dir/passt.sock" -- /bin/sh -c '
 rc=$?
 cat "$TEST_TMP/vm.out"
 [ $rc = 0 ] || fail "the VM exited $rc (passt: $(cat "$TEST_TMP/passt.log"))"
+# CSUM and GUEST_CSUM taken, MAC offered; no TSO4 (bit 7), UFO (10, 14), TSO (11).
+grep -q '^features 1100010000000000$' "$TEST_TMP/vm.out" || fail "offered features"
 grep -q 'inet 10\.77\.0\.2/24' "$TEST_TMP/vm.out" || fail "eth0 has no DHCP address 10.77.0.2/24"
 grep -q '^default via 10\.77\.0\.1 dev eth0' "$TEST_TMP/vm.out" || fail "no default route via DHCP's router"
 grep -q '^nameserver 10\.77\.0\.1' "$TEST_TMP/vm.out" || fail "no name server in /etc/resolv.conf"

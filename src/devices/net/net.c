@@ -12,10 +12,14 @@
 #include "util/log.h"
 #include "vmm/evloop.h"
 
+/* §5.1.3: MAC and STATUS always; of the offloads the caller asked for
+ * (NET_FEATURE_* are the same bits), only the checksum ones (net.h says why). */
 static uint64_t net_features(struct virtio_dev *d)
 {
-	(void)d;
-	return 1ULL << VIRTIO_NET_F_MAC | 1ULL << VIRTIO_NET_F_STATUS;
+	struct net *n = d->priv;
+
+	return 1ULL << VIRTIO_NET_F_MAC | 1ULL << VIRTIO_NET_F_STATUS |
+	       (n->features & (1ULL << VIRTIO_NET_F_CSUM | 1ULL << VIRTIO_NET_F_GUEST_CSUM));
 }
 
 /* dev->lock held. */
@@ -48,6 +52,7 @@ static int net_activate(struct virtio_dev *d)
 
 	pthread_mutex_lock(&n->lock);
 	n->active = true;
+	n->tx_csum = virtio_has_feature(d, VIRTIO_NET_F_CSUM);
 	/* Whole frames the backend's buffer already holds would wait for the
 	 * proxy's next bytes: the loop looks now. */
 	net_kick_self(n, NET_RXQ);
@@ -221,9 +226,10 @@ int net_create(const struct net_config *cfg, struct evloop *loop, struct virtio_
 		netbe_close(&n->be);
 		goto fail;
 	}
-	if (cfg->features)
-		log_debug("virtio-net: offloads %#x asked for are not offered (devices/net/net.h)",
-			  cfg->features);
+	n->features = cfg->features;
+	if (cfg->features & ~(uint32_t)(1u << VIRTIO_NET_F_CSUM | 1u << VIRTIO_NET_F_GUEST_CSUM))
+		log_debug("virtio-net: segmentation offloads %#x asked for are not offered "
+			  "(devices/net/net.h)", cfg->features);
 	/* The transport part stays zeroed for the bus to set up (src/vmm/virtio_bus.c). */
 	d->ops = &net_ops;
 	d->priv = n;

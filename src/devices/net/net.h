@@ -3,16 +3,20 @@
  * virtio-net (virtio 1.2 §5.1, device id 1) on a userspace network proxy or a
  * tap (devices/net/backend.h): one receiveq/transmitq pair, no control queue.
  *
- * Offered: VIRTIO_NET_F_MAC (the caller's address) and VIRTIO_NET_F_STATUS
- * (link up until the backend ends, then down with a config interrupt). Not
- * offered, whatever the caller's features ask: MRG_RXBUF and every checksum
- * and segmentation offload. So the driver's frames are complete (no partial
- * checksum, no GSO) and one RX buffer holds one whole frame: Linux then posts
- * 1518-byte buffers, enough at the 1500-byte MTU it uses without
+ * Offered: VIRTIO_NET_F_MAC (the caller's address), VIRTIO_NET_F_STATUS (link
+ * up until the backend ends, then down with a config interrupt), and of the
+ * caller's features only the checksum ones: CSUM (the device completes a
+ * frame's partial checksum before the backend gets it, since the proxies'
+ * framing carries no virtio header) and GUEST_CSUM (offered, never used: the
+ * device hands over frames as the proxy sent them, checksums complete). Not
+ * offered: MRG_RXBUF and every segmentation offload (TSO, UFO), so frames
+ * are at most the MTU and one RX buffer holds one whole frame: Linux then
+ * posts 1518-byte buffers, enough at the 1500-byte MTU it uses without
  * VIRTIO_NET_F_MTU. A received frame larger than the buffer is dropped.
  *
  * The guest is hostile: a TX chain is copied out once and checked there (a
- * 12-byte virtio_net_hdr with no flags and GSO_NONE, §5.1.6.2, then a frame of
+ * 12-byte virtio_net_hdr with GSO_NONE and no flag but NEEDS_CSUM where CSUM
+ * was negotiated, its offsets inside the frame, §5.1.6.2, then a frame of
  * NETBE_ETH_HLEN..NETBE_FRAME_MAX bytes, no device-writable part); anything
  * else is completed unsent. RX chains must be device-writable only. Memory is
  * the backend's two fixed buffers: while the guest posts no RX buffer nothing
@@ -55,7 +59,7 @@ struct net_config {
 	int fd; /* the backend's, taken over (closed on failure too) */
 	enum netbe_kind kind;
 	uint8_t mac[6];
-	uint32_t features; /* the caller's NET_FEATURE_*: not offered (see above) */
+	uint32_t features; /* the caller's NET_FEATURE_*: the checksum ones offered */
 };
 
 /* Creates the device and watches its backend on loop. 0 with *out (transport

@@ -19,9 +19,11 @@ struct net {
 	struct virtio_dev *dev;
 	struct evloop *loop;
 	uint8_t mac[6];
+	uint32_t features; /* the caller's NET_FEATURE_* (virtio-net bit numbers) */
 
 	pthread_mutex_t lock; /* everything below; taken after dev->lock */
 	bool active;          /* DRIVER_OK to reset */
+	bool tx_csum;         /* the driver took VIRTIO_NET_F_CSUM (set at DRIVER_OK) */
 	bool backend_dead;    /* the backend ended: link down, TX dropped */
 	bool rx_waiting;      /* rx_frame waits for an RX buffer: EPOLLIN off */
 	const uint8_t *rx_frame; /* a received frame not yet given (in be's buffer) */
