@@ -8,21 +8,11 @@
 # fetches a file over TCP from it (sha256 compared).
 # timeout: 600
 . "$SRC/tests/vm/lib.bash"
-ns=ktap-$$
-trap 'kill $(jobs -p) 2>/dev/null; ip netns del "$ns" 2>/dev/null' EXIT
-[ "$(id -u)" = 0 ] || { echo "SKIP: network namespaces need root"; exit 77; }
-[ -c /dev/net/tun ] || { echo "SKIP: no /dev/net/tun"; exit 77; }
-ip netns add "$ns" 2>/dev/null || { echo "SKIP: no network namespaces"; exit 77; }
-ip netns exec "$ns" sh -c 'ip link set lo up && ip tuntap add dev ktap0 mode tap &&
-	ip addr add 10.78.0.1/24 dev ktap0 && ip link set ktap0 up' || fail "cannot make the tap"
-
-mkdir -p "$TEST_TMP/www"
-head -c 262144 /dev/urandom >"$TEST_TMP/www/blob"
-want_sha=$(sha256sum <"$TEST_TMP/www/blob" | cut -d' ' -f1)
-ip netns exec "$ns" busybox httpd -f -p 10.78.0.1:7080 -h "$TEST_TMP/www" &
+trap 'kill $(jobs -p) 2>/dev/null; tap_net_down' EXIT
+tap_net_up ktap0 10.78.0.1
 
 [ -f "$TEST_TMP/initramfs.cpio" ] || make_initramfs "$TEST_TMP/initramfs.cpio"
-ip netns exec "$ns" "$KRUN_RUN" --kernel "$KERNEL" --format 1 \
+ip netns exec "$TAP_NS" "$KRUN_RUN" --kernel "$KERNEL" --format 1 \
 	--initramfs "$TEST_TMP/initramfs.cpio" --mem 256 --net tap:ktap0 --net-flags 0 --net-features 3 -- \
 	/bin/sh -c '
 	echo "csum features $(cut -c1-2 /sys/class/net/eth0/device/features)" # bits 0, 1
