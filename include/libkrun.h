@@ -18,8 +18,8 @@
  *   errno on failure: -ENOENT for an unknown context id, -EINVAL for a bad
  *   argument (the log says which), -ENOMEM, and so on. A failed call changes
  *   nothing in the context.
- * - A call for a device or feature libkrun-c does not have (block devices,
- *   virtio-net, GPU, displays, sound, TEEs, ...; "Not in libkrun-c" below)
+ * - A call for a device or feature libkrun-c does not have (GPU, displays,
+ *   sound, TEEs, ...; "Not in libkrun-c" below)
  *   checks its context id like any other (-ENOENT), then logs which feature is
  *   missing and returns -ENOSYS, or the errno upstream's header documents for
  *   a build without that feature where it documents one (-ENOTSUP).
