@@ -521,7 +521,7 @@ def net_tx(hdr, frame):
 def gen_net():
     clear("net")
     up = vd_bringup((1 << 32) | (1 << 5) | (1 << 16), 2, 6)
-    up_csum = vd_bringup((1 << 32) | (1 << 5) | (1 << 16) | 3, 2, 6)
+    up_csum = vd_bringup((1 << 32) | (1 << 16) | (1 << 15) | (1 << 5) | 3, 2, 6)
     eth = bytes(range(60))
     hdr0 = bytes(12)
     partial = bytes([1, 0, 0, 0, 0, 0, 34, 0, 6, 0, 1, 0])

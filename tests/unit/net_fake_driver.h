@@ -37,7 +37,8 @@ struct ndrv {
 	uint16_t avail[NET_NUM_QUEUES], used_seen[NET_NUM_QUEUES], next_desc[NET_NUM_QUEUES];
 };
 
-static inline void net_bringup(struct ndrv *t)
+/* Takes every feature offered but those in refuse. */
+static inline void net_bringup_refusing(struct ndrv *t, uint64_t refuse)
 {
 	fake_mw(t->d, VIRTIO_MMIO_STATUS, 0);
 	fake_mw(t->d, VIRTIO_MMIO_STATUS, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER);
@@ -46,9 +47,9 @@ static inline void net_bringup(struct ndrv *t)
 	fake_mw(t->d, VIRTIO_MMIO_DEVICE_FEATURES_SEL, 1);
 	uint32_t hi = fake_mr(t->d, VIRTIO_MMIO_DEVICE_FEATURES);
 	fake_mw(t->d, VIRTIO_MMIO_DRIVER_FEATURES_SEL, 0);
-	fake_mw(t->d, VIRTIO_MMIO_DRIVER_FEATURES, lo);
+	fake_mw(t->d, VIRTIO_MMIO_DRIVER_FEATURES, lo & ~(uint32_t)refuse);
 	fake_mw(t->d, VIRTIO_MMIO_DRIVER_FEATURES_SEL, 1);
-	fake_mw(t->d, VIRTIO_MMIO_DRIVER_FEATURES, hi);
+	fake_mw(t->d, VIRTIO_MMIO_DRIVER_FEATURES, hi & ~(uint32_t)(refuse >> 32));
 	fake_mw(t->d, VIRTIO_MMIO_STATUS, 1 | 2 | VIRTIO_STATUS_FEATURES_OK);
 	CHECK(fake_mr(t->d, VIRTIO_MMIO_STATUS) & VIRTIO_STATUS_FEATURES_OK);
 	for (uint16_t q = 0; q < NET_NUM_QUEUES; q++) {
@@ -64,6 +65,22 @@ static inline void net_bringup(struct ndrv *t)
 	}
 	fake_mw(t->d, VIRTIO_MMIO_STATUS, 1 | 2 | 8 | VIRTIO_STATUS_DRIVER_OK);
 	CHECK_EQ(fake_mr(t->d, VIRTIO_MMIO_STATUS), 15);
+}
+
+/* The tests' usual driver: one frame per RX buffer, as without MRG_RXBUF. */
+static inline void net_bringup(struct ndrv *t)
+{
+	net_bringup_refusing(t, 1ULL << VIRTIO_NET_F_MRG_RXBUF);
+}
+
+/* After a reset: fresh rings and driver indexes, then the bring-up again. */
+static inline void net_rebringup(struct ndrv *t, uint64_t refuse)
+{
+	memset(gmem_ptr(&t->mem, RING, NET_NUM_QUEUES * 0x1000), 0, NET_NUM_QUEUES * 0x1000);
+	memset(t->avail, 0, sizeof(t->avail));
+	memset(t->used_seen, 0, sizeof(t->used_seen));
+	memset(t->next_desc, 0, sizeof(t->next_desc));
+	net_bringup_refusing(t, refuse);
 }
 
 /* The device on a stream (NETBE_STREAM) or datagram (NETBE_DGRAM) socketpair,

@@ -232,11 +232,7 @@ TEST(net_reset_mid_frame_keeps_the_stream_framed)
 	}
 	CHECK(peer_quiet(&t, 100)); /* nothing after the reset */
 
-	memset(gmem_ptr(&t.mem, RING, NET_NUM_QUEUES * 0x1000), 0, NET_NUM_QUEUES * 0x1000);
-	memset(t.avail, 0, sizeof(t.avail));
-	memset(t.used_seen, 0, sizeof(t.used_seen));
-	memset(t.next_desc, 0, sizeof(t.next_desc));
-	net_bringup(&t);
+	net_rebringup(&t, 1ULL << VIRTIO_NET_F_MRG_RXBUF);
 	tx_good_frame_still_goes(&t, 99);
 	net_teardown(&t);
 }

@@ -50,8 +50,9 @@ vm_run --mem 256 --net "stream:$sock_dir/passt.sock" --net-features 19587 -- /bi
 rc=$?
 cat "$TEST_TMP/vm.out"
 [ $rc = 0 ] || fail "the VM exited $rc (passt: $(cat "$TEST_TMP/passt.log"))"
-# CSUM and GUEST_CSUM taken, MAC offered; no TSO4 (bit 7), UFO (10, 14), TSO (11).
-grep -q '^features 1100010000000000$' "$TEST_TMP/vm.out" || fail "offered features"
+# CSUM, GUEST_CSUM, MAC, MRG_RXBUF (15) taken; not offered: GUEST_TSO4 (7),
+# GUEST_UFO (10), HOST_TSO4 (11), HOST_UFO (14).
+grep -q '^features 1100010000000001$' "$TEST_TMP/vm.out" || fail "offered features"
 grep -q 'inet 10\.77\.0\.2/24' "$TEST_TMP/vm.out" || fail "eth0 has no DHCP address 10.77.0.2/24"
 grep -q '^default via 10\.77\.0\.1 dev eth0' "$TEST_TMP/vm.out" || fail "no default route via DHCP's router"
 grep -q '^nameserver 10\.77\.0\.1' "$TEST_TMP/vm.out" || fail "no name server in /etc/resolv.conf"

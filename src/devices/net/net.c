@@ -12,13 +12,14 @@
 #include "util/log.h"
 #include "vmm/evloop.h"
 
-/* §5.1.3: MAC and STATUS always; of the offloads the caller asked for
+/* §5.1.3: MAC, STATUS and MRG_RXBUF always; of the offloads the caller asked for
  * (NET_FEATURE_* are the same bits), only the checksum ones (net.h says why). */
 static uint64_t net_features(struct virtio_dev *d)
 {
 	struct net *n = d->priv;
 
 	return 1ULL << VIRTIO_NET_F_MAC | 1ULL << VIRTIO_NET_F_STATUS |
+	       1ULL << VIRTIO_NET_F_MRG_RXBUF |
 	       (n->features & (1ULL << VIRTIO_NET_F_CSUM | 1ULL << VIRTIO_NET_F_GUEST_CSUM));
 }
 
@@ -53,6 +54,7 @@ static int net_activate(struct virtio_dev *d)
 	pthread_mutex_lock(&n->lock);
 	n->active = true;
 	n->tx_csum = virtio_has_feature(d, VIRTIO_NET_F_CSUM);
+	n->mrg = virtio_has_feature(d, VIRTIO_NET_F_MRG_RXBUF);
 	/* Whole frames the backend's buffer already holds would wait for the
 	 * proxy's next bytes: the loop looks now. */
 	net_kick_self(n, NET_RXQ);
@@ -70,6 +72,9 @@ static void net_reset(struct virtio_dev *d)
 	n->active = false;
 	n->rx_frame = NULL;
 	n->rx_waiting = false;
+	/* Buffers taken for a frame went back with the queue (§2.4). */
+	n->nheld = 0;
+	n->held_cap = 0;
 	net_update_events(n);
 	pthread_mutex_unlock(&n->lock);
 }

@@ -4,15 +4,16 @@
  * tap (devices/net/backend.h): one receiveq/transmitq pair, no control queue.
  *
  * Offered: VIRTIO_NET_F_MAC (the caller's address), VIRTIO_NET_F_STATUS (link
- * up until the backend ends, then down with a config interrupt), and of the
- * caller's features only the checksum ones: CSUM (the device completes a
- * frame's partial checksum before the backend gets it, since the proxies'
- * framing carries no virtio header) and GUEST_CSUM (offered, never used: the
- * device hands over frames as the proxy sent them, checksums complete). Not
- * offered: MRG_RXBUF and every segmentation offload (TSO, UFO), so frames
- * are at most the MTU and one RX buffer holds one whole frame: Linux then
- * posts 1518-byte buffers, enough at the 1500-byte MTU it uses without
- * VIRTIO_NET_F_MTU. A received frame larger than the buffer is dropped.
+ * up until the backend ends, then down with a config interrupt),
+ * VIRTIO_NET_F_MRG_RXBUF (a frame may span several RX buffers, at most
+ * NET_MRG_MAX, held until the driver has posted enough), and of the caller's
+ * features only the checksum ones: CSUM (the device completes a frame's
+ * partial checksum before the backend gets it, since the proxies' framing
+ * carries no virtio header) and GUEST_CSUM (offered, never used: the device
+ * hands over frames as the proxy sent them, checksums complete). Not offered:
+ * the segmentation offloads (TSO, UFO), so the guest sends frames of at most
+ * its MTU (1500: no VIRTIO_NET_F_MTU). Without MRG_RXBUF a received frame
+ * larger than its one buffer is dropped.
  *
  * The guest is hostile: a TX chain is copied out once and checked there (a
  * 12-byte virtio_net_hdr with GSO_NONE and no flag but NEEDS_CSUM where CSUM

@@ -15,6 +15,20 @@
 #define NET_CFG_STATUS 6
 #define NET_CONFIG_SIZE 20
 
+/* VIRTIO_NET_F_MRG_RXBUF: the buffers one frame may span (a 65550-byte frame
+ * takes 43 of Linux's smallest, 1536 bytes), and the segments of one buffer
+ * (Linux gives one). */
+#define NET_MRG_MAX 64
+#define NET_MRG_SEGS 4
+
+/* A mergeable RX buffer taken from the queue, waiting for the rest of a frame. */
+struct net_rxbuf {
+	uint16_t head;
+	uint16_t nseg;
+	uint64_t cap; /* bytes of its segments */
+	struct vq_seg seg[NET_MRG_SEGS];
+};
+
 struct net {
 	struct virtio_dev *dev;
 	struct evloop *loop;
@@ -24,6 +38,10 @@ struct net {
 	pthread_mutex_t lock; /* everything below; taken after dev->lock */
 	bool active;          /* DRIVER_OK to reset */
 	bool tx_csum;         /* the driver took VIRTIO_NET_F_CSUM (set at DRIVER_OK) */
+	bool mrg;             /* the driver took VIRTIO_NET_F_MRG_RXBUF (the same) */
+	struct net_rxbuf held[NET_MRG_MAX]; /* taken for rx_frame, not yet used */
+	unsigned int nheld;
+	size_t held_cap;      /* their bytes together */
 	bool backend_dead;    /* the backend ended: link down, TX dropped */
 	bool rx_waiting;      /* rx_frame waits for an RX buffer: EPOLLIN off */
 	const uint8_t *rx_frame; /* a received frame not yet given (in be's buffer) */
