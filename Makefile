@@ -166,19 +166,18 @@ $(B)/pic/src/vmm/init_blob.o $(B)/san/src/vmm/init_blob.o: $(B)/init/init
 $(B)/pic/src/vmm/init_blob.o: LIB_CFLAGS += -DKRUN_INIT_PATH='"$(B)/init/init"'
 $(B)/san/src/vmm/init_blob.o: SAN_CFLAGS += -DKRUN_INIT_PATH='"$(B)/init/init"'
 
-$(B)/tests/unit/test_guest_config: tests/unit/test_guest_config.c $(B)/san/init/config.o \
-		$(B)/tests/unit/harness.o $(B)/libkrun-san.a
+# Unit tests of init's parts that build on the host link the objects they test.
+INIT_UNIT_TESTS := $(B)/tests/unit/test_guest_config $(B)/tests/unit/test_oci_config \
+	$(B)/tests/unit/test_init_dhcp
+$(B)/tests/unit/test_guest_config: $(B)/san/init/config.o
+$(B)/tests/unit/test_oci_config: $(B)/san/init/json.o $(B)/san/init/oci_config.o \
+	$(B)/san/init/config.o
+$(B)/tests/unit/test_init_dhcp: $(B)/san/init/dhcp.o
+$(INIT_UNIT_TESTS): $(B)/tests/unit/%: tests/unit/%.c $(B)/tests/unit/harness.o \
+		$(B)/libkrun-san.a
 	@mkdir -p $(@D)
 	@echo "  CCLD    $@"
-	$(Q)$(CC) $(SAN_CFLAGS) -Itests/unit -I. -o $@ $< $(B)/san/init/config.o \
-		$(B)/tests/unit/harness.o $(B)/libkrun-san.a $(TEST_LIBS) -lpthread -ldl
-
-OCI_TEST_OBJS := $(B)/san/init/json.o $(B)/san/init/oci_config.o $(B)/san/init/config.o
-$(B)/tests/unit/test_oci_config: tests/unit/test_oci_config.c $(OCI_TEST_OBJS) \
-		$(B)/tests/unit/harness.o $(B)/libkrun-san.a
-	@mkdir -p $(@D)
-	@echo "  CCLD    $@"
-	$(Q)$(CC) $(SAN_CFLAGS) -Itests/unit -I. -o $@ $< $(OCI_TEST_OBJS) \
+	$(Q)$(CC) $(SAN_CFLAGS) -Itests/unit -I. -o $@ $< $(filter $(B)/san/init/%.o,$^) \
 		$(B)/tests/unit/harness.o $(B)/libkrun-san.a $(TEST_LIBS) -lpthread -ldl
 
 # ---------------------------------------------------------------------------

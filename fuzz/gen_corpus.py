@@ -505,6 +505,40 @@ def gen_blk():
         write("blk", k, v)
 
 
+# --- net: fuzz_net.c --------------------------------------------------------
+def net_proxy(data):
+    return u8(10) + block(data)
+
+
+def net_rx(n, size_sel):
+    return u8(11) + u8(n - 1) + u8(size_sel)
+
+
+def net_tx(hdr, frame):
+    return u8(12) + hdr + block(frame)
+
+
+def gen_net():
+    clear("net")
+    up = vd_bringup((1 << 32) | (1 << 5) | (1 << 16), 2, 6)
+    up_csum = vd_bringup((1 << 32) | (1 << 16) | (1 << 15) | (1 << 5) | 3, 2, 6)
+    eth = bytes(range(60))
+    hdr0 = bytes(12)
+    partial = bytes([1, 0, 0, 0, 0, 0, 34, 0, 6, 0, 1, 0])
+    framed = struct.pack(">I", 60) + eth
+    seeds = {
+        "stream_both_ways": u8(0) + up + net_rx(4, 0) + net_proxy(framed * 3)
+        + net_tx(hdr0, eth) + u8(13),
+        "stream_lying_prefix": u8(0) + up + net_rx(2, 0)
+        + net_proxy(struct.pack(">I", 70000) + b"x" * 100 + framed) + u8(13),
+        "dgram_csum": u8(3) + up_csum + net_rx(3, 0) + net_proxy(eth)
+        + net_tx(partial, eth) + net_tx(bytes([2, 1]) + bytes(10), eth) + u8(13),
+        "small_buffers": u8(0) + up + net_rx(8, 4) + net_proxy(framed * 8) + u8(13),
+    }
+    for k, v in seeds.items():
+        write("net", k, v)
+
+
 def main():
     gen_fs()
     gen_vsock()
@@ -514,6 +548,7 @@ def main():
     gen_oci()
     gen_initramfs()
     gen_blk()
+    gen_net()
     return 0
 
 

@@ -21,6 +21,7 @@
 
 #include "virtio/mmio.h"
 #include "virtio/queue.h"
+#include "vmm/evloop.h"
 
 #define VD_NOPS 10
 
@@ -48,6 +49,19 @@ static inline void vd_init(uint64_t region_size)
 		vd.notify_fd[i] = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 		FZ_CHECK(vd.notify_fd[i] >= 0);
 	}
+}
+
+/* LLVMFuzzerInitialize's part for a device whose fds sit on an event loop:
+ * the log, vd_init, and a loop never started (the fuzzer is the loop). */
+static inline struct evloop *vd_init_loop(uint64_t region_size)
+{
+	struct evloop *l;
+
+	fz_log_setup();
+	vd_init(region_size);
+	l = evloop_create();
+	FZ_CHECK(l);
+	return l;
 }
 
 /* As src/vmm/virtio_bus.c sets a device up. */

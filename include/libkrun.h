@@ -18,8 +18,8 @@
  *   errno on failure: -ENOENT for an unknown context id, -EINVAL for a bad
  *   argument (the log says which), -ENOMEM, and so on. A failed call changes
  *   nothing in the context.
- * - A call for a device or feature libkrun-c does not have (block devices,
- *   virtio-net, GPU, displays, sound, TEEs, ...; "Not in libkrun-c" below)
+ * - A call for a device or feature libkrun-c does not have (GPU, displays,
+ *   sound, TEEs, ...; "Not in libkrun-c" below)
  *   checks its context id like any other (-ENOENT), then logs which feature is
  *   missing and returns -ENOSYS, or the errno upstream's header documents for
  *   a build without that feature where it documents one (-ENOTSUP).
@@ -126,9 +126,9 @@ int32_t krun_get_max_vcpus(void);
 /*
  * 1 if this library has the feature (a KRUN_FEATURE_* number), 0 if not,
  * -EINVAL for a number it does not know (a newer one, say). libkrun-c has
- * KRUN_FEATURE_BLK (raw images only) and none of the others: its networking
- * is TSI, not KRUN_FEATURE_NET's virtio-net, and its own built-in init is not
- * upstream's init blob.
+ * KRUN_FEATURE_BLK (raw images only) and KRUN_FEATURE_NET (virtio-net, see
+ * krun_add_net_unixstream) and none of the others: its own built-in init is
+ * not upstream's init blob.
  */
 int32_t krun_has_feature(uint64_t feature);
 
@@ -462,7 +462,7 @@ int32_t krun_set_tsi_policy(uint32_t ctx_id, uint32_t flags, const char *const a
 #define KRUN_TSI_LIMIT_MAX 512
 int32_t krun_set_tsi_limit(uint32_t ctx_id, uint32_t limit, uint32_t max);
 
-/* ---- Network interfaces: not in libkrun-c (-ENOSYS) ------------------------ */
+/* ---- Network interfaces (virtio-net) --------------------------------------- */
 
 /* Flags of krun_add_net_*. */
 #define NET_FLAG_VFKIT (1 << 0)       /* send gvproxy's vfkit magic on connect */
@@ -484,10 +484,33 @@ int32_t krun_set_tsi_limit(uint32_t ctx_id, uint32_t limit, uint32_t max);
 	 NET_FEATURE_GUEST_UFO | NET_FEATURE_HOST_TSO4 | NET_FEATURE_HOST_UFO)
 
 /*
- * Upstream's virtio-net calls (a unixstream proxy such as passt, a unixgram one
- * such as gvproxy, a tap device, and the older single-interface calls). The
- * guest's network is TSI in libkrun-c: each checks its context and returns
- * -ENOSYS.
+ * A virtio-net device on a network proxy or a tap (docs/net.md). Each call
+ * adds one interface; the guest names them in the order added (eth0, eth1...),
+ * at most 4. With any interface, the implicit vsock device carries no TSI
+ * (krun_add_vsock still gives what it asks for) and krun_set_port_map is
+ * -ENOTSUP: the proxy maps ports.
+ *   krun_add_net_unixstream  a proxy on a SOCK_STREAM unix socket speaking
+ *       QEMU's framing (4-byte big-endian length before each frame): passt,
+ *       socket_vmnet. c_path (connected at krun_start_enter) xor fd (-1 if
+ *       c_path, already connected; the library uses a duplicate).
+ *   krun_add_net_unixgram    a proxy on a SOCK_DGRAM unix socket, one frame a
+ *       datagram: gvproxy, vmnet-helper. With c_path the library binds
+ *       "c_path-krun.sock" for the answers; NET_FLAG_VFKIT (only here) sends
+ *       "VFKT" first, as gvproxy's vfkit mode wants.
+ *   krun_add_net_tap         an existing tap device by name (IFF_TAP|IFF_NO_PI),
+ *       opened at krun_start_enter.
+ *   krun_set_passt_fd, krun_set_gvproxy_path  the older calls: one interface
+ *       each, with COMPAT_NET_FEATURES and krun_set_net_mac's address (default
+ *       5a:94:ef:e4:0c:ee).
+ * c_mac: 6 bytes (-EINVAL if NULL). features: NET_FEATURE_* (others -EINVAL);
+ * libkrun-c offers the guest the checksum ones asked for (CSUM, GUEST_CSUM)
+ * and none of the segmentation ones (TSO, UFO): frames stay within the MTU.
+ * flags: NET_FLAG_* (others -EINVAL); NET_FLAG_DHCP_CLIENT makes our init
+ * configure the interface by DHCP (address, netmask, router, DNS into
+ * /etc/resolv.conf where writable); without it init only brings lo up.
+ * 0, -EINVAL (path and fd both or neither, a path too long), -EBADF (fd not
+ * open), -ENOSPC (a fifth interface). krun_start_enter fails with the errno
+ * of a connection or tap that cannot be opened.
  */
 int32_t krun_add_net_unixstream(uint32_t ctx_id, const char *c_path, int fd,
 				uint8_t *const c_mac, uint32_t features, uint32_t flags);

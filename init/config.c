@@ -15,7 +15,7 @@
 
 enum key {
 	K_UNKNOWN, K_EXEC, K_ARG, K_ENV, K_WORKDIR, K_RLIMIT, K_HOSTNAME,
-	K_STDIN, K_STDOUT, K_STDERR, K_ROOT, K_ROOT_FSTYPE, K_ROOT_OPTIONS, K_COUNT
+	K_STDIN, K_STDOUT, K_STDERR, K_ROOT, K_ROOT_FSTYPE, K_ROOT_OPTIONS, K_NET_DHCP, K_COUNT
 };
 
 static const char *const key_names[K_COUNT] = {
@@ -23,10 +23,13 @@ static const char *const key_names[K_COUNT] = {
 	[K_RLIMIT] = "rlimit", [K_HOSTNAME] = "hostname", [K_STDIN] = "stdin",
 	[K_STDOUT] = "stdout", [K_STDERR] = "stderr", [K_ROOT] = "root",
 	[K_ROOT_FSTYPE] = "root_fstype", [K_ROOT_OPTIONS] = "root_options",
+	[K_NET_DHCP] = "net_dhcp",
 };
 
-#define REPEATABLE ((1u << K_UNKNOWN) | (1u << K_ARG) | (1u << K_ENV) | (1u << K_RLIMIT))
+#define REPEATABLE \
+	((1u << K_UNKNOWN) | (1u << K_ARG) | (1u << K_ENV) | (1u << K_RLIMIT) | (1u << K_NET_DHCP))
 #define HOSTNAME_MAX 64 /* the kernel's __NEW_UTS_LEN */
+#define IFNAME_MAX 15   /* IFNAMSIZ less its NUL */
 
 struct record {
 	enum key key;
@@ -165,6 +168,11 @@ static int apply(struct config *cfg, const struct record *rec, char *err, size_t
 	case K_ROOT_OPTIONS:
 		cfg->root_options = v;
 		break;
+	case K_NET_DHCP:
+		if (!*v || strlen(v) > IFNAME_MAX || strchr(v, '/'))
+			return config_fail(err, err_len, "bad net_dhcp interface \"%.64s\"", v);
+		cfg->net_dhcp[cfg->nnet_dhcp++] = v;
+		break;
 	case K_UNKNOWN:
 	case K_COUNT:
 		break;
@@ -187,7 +195,7 @@ static int root_is_shared_or_disk(const char *data, size_t len)
 
 int config_parse(struct config *cfg, const char *data, size_t len, char *err, size_t err_len)
 {
-	size_t pos = 0, nargs = 0, nenv = 0, nrl = 0;
+	size_t pos = 0, nargs = 0, nenv = 0, nrl = 0, nnet = 0;
 	unsigned int seen = 0;
 	struct record rec;
 	int r;
@@ -202,6 +210,7 @@ int config_parse(struct config *cfg, const char *data, size_t len, char *err, si
 		nargs += rec.key == K_ARG;
 		nenv += rec.key == K_ENV;
 		nrl += rec.key == K_RLIMIT;
+		nnet += rec.key == K_NET_DHCP;
 	}
 	if (r < 0)
 		return config_fail(err, err_len, "truncated record at byte %zu of %zu", pos, len);
@@ -214,7 +223,8 @@ int config_parse(struct config *cfg, const char *data, size_t len, char *err, si
 	cfg->argv = calloc(nargs + 2, sizeof(*cfg->argv));
 	cfg->envp = calloc(nenv + 1, sizeof(*cfg->envp));
 	cfg->rlimits = calloc(nrl + 1, sizeof(*cfg->rlimits));
-	if (!cfg->argv || !cfg->envp || !cfg->rlimits) {
+	cfg->net_dhcp = calloc(nnet + 1, sizeof(*cfg->net_dhcp));
+	if (!cfg->argv || !cfg->envp || !cfg->rlimits || !cfg->net_dhcp) {
 		config_free(cfg);
 		return config_fail(err, err_len, "out of memory for %zu args, %zu env", nargs, nenv);
 	}
@@ -236,6 +246,7 @@ void config_free(struct config *cfg)
 	free(cfg->argv);
 	free(cfg->envp);
 	free(cfg->rlimits);
+	free(cfg->net_dhcp);
 	free(cfg->owned);
 	memset(cfg, 0, sizeof(*cfg));
 }

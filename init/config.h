@@ -45,6 +45,8 @@ struct config {
 	const char *root_disk;    /* a guest block device (/dev/...) as the root, or NULL */
 	const char *root_fstype;  /* its file system: "auto" (the default) tries each */
 	const char *root_options; /* its mount options, comma-separated ("" default) */
+	const char **net_dhcp; /* interfaces to configure by DHCP (eth0...), then NULL */
+	size_t nnet_dhcp;
 	char *owned; /* strings oci_config.c decoded, freed by config_free */
 };
 

@@ -6,6 +6,7 @@
  *   root_disk.c  mounting a block device's file system (the disk root)
  *   stdio.c  the console and the virtio-console ports of the workload's stdio
  *   exec.c   the workload's child side: signals, rlimits, cwd, stdio, execve
+ *   net.c    network interfaces configured by DHCP (dhcp.c: the messages)
  */
 #ifndef KRUN_INIT_INIT_H
 #define KRUN_INIT_INIT_H
@@ -30,6 +31,10 @@ void setup_page_reporting(void);
 void shutdown_watch_start(pid_t workload);
 int setup_virtiofs_root(const char *tag);
 int setup_disk_root(const char *device, const char *fstype, const char *options);
+
+/* net.c: each interface of cfg->net_dhcp up and configured by DHCP; failures
+ * are logged and leave that interface unconfigured (the workload still runs). */
+void setup_network(const struct config *cfg);
 
 /* root_disk.c: mounts device on target: options as mount(8)'s -o (flag names
  * become flags, the rest the file system's data), fstype "auto" tries each

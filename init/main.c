@@ -236,6 +236,8 @@ int main(void)
 	 * read or parsed is ignored, as upstream; without one it is an error. */
 	if (load_oci_config(&cfg) < 0 && !cfg.exec)
 		fail();
+	/* On the final root, so that /etc/resolv.conf is the workload's. */
+	setup_network(&cfg);
 	if (stdio_open(&cfg, &fds) < 0)
 		fail();
 

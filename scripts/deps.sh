@@ -22,7 +22,9 @@ build_pkgs=(gcc make libc6-dev binutils cpio xz-utils patch
 # fuzz smoke run, tests/fuzz/smoke.sh).
 check_pkgs=("${build_pkgs[@]}" qemu-system-x86 busybox-static kmod procps iproute2
 	dnsmasq-base pkgconf util-linux bsdutils e2fsprogs zstd
-	podman netavark iptables slirp4netns containerd clang libclang-rt-14-dev qemu-utils) # qemu-utils: qemu-img/qemu-io make and check the qcow2 test images
+	podman netavark iptables slirp4netns containerd clang libclang-rt-14-dev qemu-utils passt)
+	# qemu-utils: qemu-img/qemu-io make and check the qcow2 test images;
+	# passt: the user-mode network proxy of the virtio-net tests
 demo_pkgs=("${check_pkgs[@]}")
 bench_pkgs=("${check_pkgs[@]}")
 

@@ -114,6 +114,8 @@ void ctx_destroy(struct krun_ctx *ctx)
 	free(ctx->root_fstype);
 	free(ctx->root_options);
 	strv_free(&ctx->port_map);
+	for (unsigned int i = 0; i < ctx->nnets; i++)
+		ctx_net_release(&ctx->nets[i]);
 	for (unsigned int i = 0; i < ctx->nvsock_ports; i++)
 		free(ctx->vsock_ports[i].path);
 	for (unsigned int i = 0; i < ctx->ntsi_unix_paths; i++)

@@ -40,6 +40,18 @@ struct ctx_disk {
 	enum disk_format format;
 };
 
+/* One interface of krun_add_net_* or of the older krun_set_passt_fd /
+ * krun_set_gvproxy_path (api/net.c). */
+struct ctx_net {
+	char *path; /* connected at start; NULL: fd was given */
+	int fd;     /* the caller's, or the connection made at start; -1: none yet */
+	enum netbe_kind kind;
+	uint8_t mac[6];
+	uint32_t features, flags;
+	bool tap;        /* path is a tap device's name */
+	bool legacy_mac; /* krun_set_passt_fd/gvproxy_path: krun_set_net_mac's, at start */
+};
+
 /* Which family of disk calls the context uses: libkrun.h makes them exclusive. */
 enum ctx_disk_api { CTX_DISK_API_NONE, CTX_DISK_API_OLD, CTX_DISK_API_NEW };
 
@@ -78,6 +90,13 @@ struct krun_ctx {
 	/* krun_set_root_disk_remount; root_device NULL: the root is not a disk
 	 * (unless krun_set_root_disk gave one: then /dev/vda, any fstype). */
 	char *root_device, *root_fstype, *root_options;
+
+	/* Network interfaces in guest order (eth0, eth1...); any of them turns
+	 * the implicit vsock's TSI off (libkrun.h). */
+	struct ctx_net nets[VMM_MAX_NETS];
+	unsigned int nnets;
+	bool net_mac_set; /* krun_set_net_mac: for krun_set_passt_fd/gvproxy_path */
+	uint8_t net_mac[6];
 
 	struct strv port_map; /* validated "HOST:GUEST"; .v == NULL: never set */
 
@@ -145,6 +164,15 @@ static inline void ctx_put_at_exit(struct krun_ctx **ctx)
 
 
 void ctx_destroy(struct krun_ctx *ctx);
+void ctx_net_release(struct ctx_net *n);
+
+/*
+ * At start (api/net.c): connects the interfaces added by path, fills
+ * cfg->nets, and tells init which run a DHCP client (a "net_dhcp" record per
+ * interface, src/vmm/guest_abi.h). 0 or -errno (logged).
+ */
+struct buf;
+int ctx_net_prepare(struct krun_ctx *ctx, struct vmm_config *cfg, struct buf *guest_cfg);
 void ctx_disk_release(struct ctx_disk *d);
 
 /* Replaces *slot with a copy of s (NULL clears it). 0 or -ENOMEM. */

@@ -107,14 +107,14 @@ KRUN_API int32_t krun_get_shutdown_eventfd(uint32_t ctx_id)
 }
 
 /* Each upstream feature, as this build has it: block devices (raw images)
- * only. Numbers upstream does not define (3, 5, past the last) are -EINVAL,
+ * and network interfaces (virtio-net) only. Numbers upstream does not define (3, 5, past the last) are -EINVAL,
  * as there. */
 KRUN_API int32_t krun_has_feature(uint64_t feature)
 {
 	switch (feature) {
 	case KRUN_FEATURE_BLK:
-		return 1;
 	case KRUN_FEATURE_NET:
+		return 1;
 	case KRUN_FEATURE_GPU:
 	case KRUN_FEATURE_INPUT:
 	case KRUN_FEATURE_TEE:

@@ -50,6 +50,11 @@ KRUN_API int32_t krun_set_port_map(uint32_t ctx_id, const char *const port_map[]
 	size_t n = 0;
 	int r = 0, host, guest;
 
+	if (ctx->nnets) {
+		/* Upstream's rule: a proxy's own options map its ports. */
+		log_error("%s: not with a network interface (map ports with the proxy)", __func__);
+		return -ENOTSUP;
+	}
 	if (!port_map) {
 		/* NULL: as if never called (every guest listener exposed, issue 8). */
 		strv_free(&ctx->port_map);

@@ -451,12 +451,14 @@ static int prepare(struct krun_ctx *ctx, struct start *s, struct vmm_config *cfg
 	cfg->ram_bytes = (uint64_t)ctx->ram_mib << 20;
 	cfg->vsock.ports = ctx->vsock_ports;
 	cfg->vsock.nports = ctx->nvsock_ports;
-	/* The implicit device has both TSI features; krun_add_vsock's, those asked. */
+	/* The implicit device has both TSI features, unless a network interface
+	 * was added (libkrun.h); krun_add_vsock's, those asked. */
+	bool implicit_tsi = !ctx->vsock_implicit_off && !ctx->nnets;
 	bool inet = ctx->vsock_added ? (ctx->tsi_features & KRUN_TSI_HIJACK_INET) != 0
-				     : !ctx->vsock_implicit_off;
+				     : implicit_tsi;
 	bool unix_on = ctx->ntsi_unix_paths &&
 		       (ctx->vsock_added ? (ctx->tsi_features & KRUN_TSI_HIJACK_UNIX) != 0
-					 : !ctx->vsock_implicit_off);
+					 : implicit_tsi);
 	cfg->vsock.tsi = inet || unix_on;
 	/* The shutdown request reaches init over vsock (vmm/shutdown.h): a caller
 	 * who took the eventfd gets the device even with TSI and ports off. */
@@ -478,7 +480,9 @@ static int prepare(struct krun_ctx *ctx, struct start *s, struct vmm_config *cfg
 	};
 	if ((r = load_kernel(ctx, s, &cfg->boot)) < 0 ||
 	    (r = setup_consoles(ctx, s, cfg, stdio)) < 0 ||
-	    (r = build_config(ctx, s, stdio)) < 0 || (r = build_initrd(ctx, s, &cfg->boot)) < 0)
+	    (r = build_config(ctx, s, stdio)) < 0 ||
+	    (r = ctx_net_prepare(ctx, cfg, &s->config)) < 0 ||
+	    (r = build_initrd(ctx, s, &cfg->boot)) < 0)
 		return r;
 	r = tsi_cmdline(ctx, inet, unix_on, &s->tsi_args);
 	if (r < 0)

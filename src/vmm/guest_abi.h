@@ -31,6 +31,8 @@
  *   root_fstype   the disk root's file system type, or "auto" (once; default auto)
  *   root_options  the disk root's mount options, mount(8) -o style (once;
  *             default none)
+ *   net_dhcp  a network interface (eth0, eth1...) init brings up and configures
+ *             by DHCP before the workload starts (repeated; default none)
  *
  * Exit report: init writes the workload's status as a 32-bit `outl` to
  * KRUN_EXIT_PORT (it holds ioperm for that port) after it has drained the

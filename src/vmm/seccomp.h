@@ -42,7 +42,7 @@ enum vmm_seccomp_class {
 	VMM_SECCOMP_BASE,   /* process-wide: the union, plus setup and thread starts */
 	VMM_SECCOMP_MAIN,   /* the caller's thread, waiting in vmm_run for the end */
 	VMM_SECCOMP_VCPU,   /* KVM_RUN loops and the MMIO/PIO exits they serve */
-	VMM_SECCOMP_EVLOOP, /* device event loop: console, balloon, vsock muxer, TSI */
+	VMM_SECCOMP_EVLOOP, /* device event loop: console, balloon, vsock muxer, TSI, net */
 	VMM_SECCOMP_FS,     /* virtio-fs workers: the FUSE server's ops */
 	VMM_SECCOMP_BLK,    /* virtio-blk workers: reads, writes, syncs of the images */
 	VMM_SECCOMP_NCLASSES,

@@ -100,7 +100,8 @@ GROUP(vcpu_own, vcpu_rules);
 
 /* The device loop: epoll, eventfds (queue kicks, irqfds), the console's
  * input (its fds as given: poll says whether a read would block), output
- * and SIGWINCH signalfd with the window size, the balloon's madvise. */
+ * and SIGWINCH signalfd with the window size, the balloon's madvise;
+ * virtio-net's backend (read, send, write: the vsock group and common). */
 static const uint32_t ioctl_evloop[] = { TIOCGWINSZ };
 
 static const struct seccomp_rule evloop_rules[] = {

@@ -2,6 +2,7 @@
 #include "vmm/virtio_bus.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <linux/kvm.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -14,6 +15,7 @@
 #include "devices/balloon/balloon.h"
 #include "devices/blk/blk.h"
 #include "devices/fs/virtio_fs.h"
+#include "devices/net/net.h"
 #include "util/log.h"
 #include "vmm/arch.h"
 #include "vmm/evloop.h"
@@ -169,6 +171,26 @@ int virtio_bus_add_blk(struct vm *vm, const struct vmm_disk *disk, unsigned int 
 	if (r < 0)
 		return r;
 	r = blk_create(dk, &cfg, &d); /* takes dk, on failure too */
+	if (r < 0)
+		return r;
+	return virtio_bus_add(vm, d);
+}
+
+int virtio_bus_add_net(struct vm *vm, const struct vmm_net *net)
+{
+	struct net_config cfg = { .kind = net->kind, .features = net->features };
+	struct virtio_dev *d;
+	int r;
+
+	cfg.fd = fcntl(net->fd, F_DUPFD_CLOEXEC, 3);
+	if (cfg.fd < 0) {
+		r = -errno;
+		log_error("virtio-net: cannot duplicate the backend's fd %d: %s", net->fd,
+			  strerror(-r));
+		return r;
+	}
+	memcpy(cfg.mac, net->mac, sizeof(cfg.mac));
+	r = net_create(&cfg, vm->loop, &d); /* takes cfg.fd, on failure too */
 	if (r < 0)
 		return r;
 	return virtio_bus_add(vm, d);

@@ -28,6 +28,9 @@ int virtio_bus_add_fs(struct vm *vm, const struct vmm_fs_share *share, unsigned 
 int virtio_bus_add_blk(struct vm *vm, const struct vmm_disk *disk, unsigned int nqueues,
 		       unsigned int nworkers);
 
+/* A virtio-net device (devices/net/net.h) on a duplicate of net->fd. 0 or -errno. */
+int virtio_bus_add_net(struct vm *vm, const struct vmm_net *net);
+
 /* virtio-vsock with the given ports (devices/vsock/vsock.h). 0 or -errno
  * (-EEXIST: a listen path exists). */
 int virtio_bus_add_vsock(struct vm *vm, const struct vsock_config *cfg, struct vsock_mux **mux);

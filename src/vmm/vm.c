@@ -293,6 +293,13 @@ int vmm_run(const struct vmm_config *cfg, int *status)
 			goto out;
 	}
 
+	/* In the order added: the guest names them eth0, eth1... in bus order. */
+	for (unsigned int i = 0; i < cfg->nnets; i++) {
+		r = virtio_bus_add_net(vm, &cfg->nets[i]);
+		if (r < 0)
+			goto out;
+	}
+
 	cmdline = build_cmdline(vm, boot.cmdline ? boot.cmdline : "");
 	if (!cmdline) {
 		r = -ENOMEM;

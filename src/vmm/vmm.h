@@ -12,6 +12,7 @@
 
 #include "devices/blk/disk.h"
 #include "devices/console/console.h"
+#include "devices/net/backend.h"
 #include "devices/vsock/vsock.h"
 #include "vmm/arch.h"
 
@@ -19,6 +20,7 @@
 #define VMM_MAX_FS 8 /* virtio-fs shares per VM (root included) */
 #define VMM_MAX_DISKS 8 /* virtio-blk devices per VM */
 #define VMM_MAX_CONSOLES 4 /* virtio-console devices per VM */
+#define VMM_MAX_NETS 4  /* virtio-net devices per VM */
 
 /* One virtio-fs share: a host directory the guest mounts by tag. */
 struct vmm_fs_share {
@@ -37,6 +39,15 @@ struct vmm_disk {
 	bool read_only;
 	bool direct_io;
 	bool flush; /* honour FLUSH (not KRUN_SYNC_NONE) */
+};
+
+/* One virtio-net device on a connected backend; the guest names them in
+ * order (eth0, eth1...). */
+struct vmm_net {
+	int fd; /* the VMM works on a duplicate: the caller keeps this one */
+	enum netbe_kind kind;
+	uint8_t mac[6];
+	uint32_t features; /* NET_FEATURE_* asked for */
 };
 
 struct vmm_config {
@@ -61,6 +72,8 @@ struct vmm_config {
 		bool present;
 		int in_fd, out_fd;
 	} serial;
+	struct vmm_net nets[VMM_MAX_NETS];
+	unsigned int nnets;
 	/* Called once the kernel and initrd are in guest RAM, before any vCPU
 	 * runs: the caller may free what boot points to. May be NULL. */
 	void (*boot_copied)(void *arg);

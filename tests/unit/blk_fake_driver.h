@@ -8,7 +8,7 @@
 #ifndef LIBKRUN_TEST_BLK_FAKE_DRIVER_H
 #define LIBKRUN_TEST_BLK_FAKE_DRIVER_H
 
-#include "harness.h"
+#include "fake_transport.h"
 
 #include <endian.h>
 #include <stdbool.h>
@@ -36,12 +36,6 @@ struct bdrv {
 	int fd; /* the image, for the test's own reads */
 	uint16_t q; /* the queue blk_submit uses */
 	uint16_t avail[NQ], used_seen[NQ], next_desc[NQ];
-};
-
-struct seg {
-	uint64_t gpa;
-	uint32_t len;
-	bool w; /* device-writable */
 };
 
 static inline void bw(struct bdrv *t, uint64_t off, uint32_t v)
@@ -153,20 +147,9 @@ static inline uint32_t blk_submit(struct bdrv *t, const struct seg *s, unsigned 
 	uint16_t *avail = gmem_ptr(&t->mem, ring + 0x400, 4 + 2 * QSZ);
 	uint16_t *used = gmem_ptr(&t->mem, ring + 0x800, 4 + 8 * QSZ);
 	const struct timespec tick = { 0, 1000000L };
-	uint16_t head = t->next_desc[q];
+	uint16_t head = fake_post_chain(desc, avail, QSZ, &t->next_desc[q], &t->avail[q], s, n);
 	uint32_t elem[2];
 
-	for (unsigned int i = 0; i < n; i++) {
-		uint16_t k = (uint16_t)((head + i) % QSZ);
-		desc[k] = (struct virtq_desc_raw){
-			s[i].gpa, s[i].len,
-			(uint16_t)((s[i].w ? VIRTQ_DESC_F_WRITE : 0) |
-				   (i + 1 < n ? VIRTQ_DESC_F_NEXT : 0)),
-			(uint16_t)((k + 1) % QSZ) };
-	}
-	t->next_desc[q] = (uint16_t)((head + n) % QSZ);
-	avail[2 + t->avail[q] % QSZ] = head;
-	__atomic_store_n(&avail[1], ++t->avail[q], __ATOMIC_RELEASE);
 	t->d->ops->queue_notify(t->d, q);
 	for (int i = 0; i < 5000; i++) {
 		if (__atomic_load_n(&used[1], __ATOMIC_ACQUIRE) != t->used_seen[q])

@@ -9,12 +9,44 @@
 
 #include "harness.h"
 
+#include <stdbool.h>
+#include <stdint.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
 
 #include "virtio/mmio.h"
 #include "vmm/evloop.h"
+
+/* One descriptor of a chain a test lays out (any layout, good or hostile). */
+struct seg {
+	uint64_t gpa;
+	uint32_t len;
+	bool w; /* device-writable */
+};
+
+/* Writes s[0..n) as one chain from *next_desc on, in a descriptor table of
+ * qsz entries, and makes it available (avail: flags, idx, ring; *avail_idx
+ * the driver's copy of idx). Returns the chain's head. */
+static inline uint16_t fake_post_chain(struct virtq_desc_raw *desc, uint16_t *avail,
+				       uint16_t qsz, uint16_t *next_desc, uint16_t *avail_idx,
+				       const struct seg *s, unsigned int n)
+{
+	uint16_t head = *next_desc;
+
+	for (unsigned int i = 0; i < n; i++) {
+		uint16_t k = (uint16_t)((head + i) % qsz);
+		desc[k] = (struct virtq_desc_raw){
+			s[i].gpa, s[i].len,
+			(uint16_t)((s[i].w ? VIRTQ_DESC_F_WRITE : 0) |
+				   (i + 1 < n ? VIRTQ_DESC_F_NEXT : 0)),
+			(uint16_t)((k + 1) % qsz) };
+	}
+	*next_desc = (uint16_t)((head + n) % qsz);
+	avail[2 + *avail_idx % qsz] = head;
+	__atomic_store_n(&avail[1], ++*avail_idx, __ATOMIC_RELEASE);
+	return head;
+}
 
 struct fake_notify {
 	struct virtio_dev *d;

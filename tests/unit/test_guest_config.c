@@ -316,3 +316,24 @@ TEST(config_disk_root_names_device_fstype_and_options_and_needs_no_exec)
 	REJECTS("exec\0sh\0root\0disk:/dev/vda\0root_fstype\0\0");
 	REJECTS("root\0disk:/dev/vda\0root_fstype\0ext4\0root_fstype\0xfs\0");
 }
+
+TEST(config_net_dhcp_lists_interfaces_in_order_and_refuses_bad_names)
+{
+	struct parsed p;
+	static const char in[] = "exec\0sh\0net_dhcp\0eth0\0net_dhcp\0eth1\0";
+
+	parse(&p, in, sizeof(in) - 1);
+	CHECK_EQ(p.r, 0);
+	CHECK_EQ(p.cfg.nnet_dhcp, 2);
+	CHECK_STR_EQ(p.cfg.net_dhcp[0], "eth0");
+	CHECK_STR_EQ(p.cfg.net_dhcp[1], "eth1");
+	CHECK(p.cfg.net_dhcp[2] == NULL);
+	parsed_free(&p);
+	parse(&p, "exec\0sh\0", 8);
+	CHECK_EQ(p.r, 0);
+	CHECK_EQ(p.cfg.nnet_dhcp, 0);
+	parsed_free(&p);
+	REJECTS("exec\0a\0net_dhcp\0\0");
+	REJECTS("exec\0a\0net_dhcp\0../eth0\0");
+	REJECTS("exec\0a\0net_dhcp\0a-name-of-16-chr\0");
+}

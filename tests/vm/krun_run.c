@@ -28,6 +28,11 @@
  *     --root-options O
  *     --set-root-disk PATH       krun_set_root_disk (the old calls)
  *     --set-data-disk PATH       krun_set_data_disk
+ *     --net stream:PATH          krun_add_net_unixstream, unixgram or tap
+ *     --net gram:PATH            (repeatable, up to 4, in order: eth0...), MAC
+ *     --net tap:NAME             52:54:00:12:34:56 (+1 each)
+ *     --net-flags N              their flags (default NET_FLAG_DHCP_CLIENT)
+ *     --net-features N           their NET_FEATURE_* (default 0)
  *     --port-map HOST:GUEST      krun_set_port_map (repeatable; --empty-port-map
  *                                for an empty list)
  *     --no-exec                  do not call krun_set_exec (the root's
@@ -206,6 +211,8 @@ int main(int argc, char **argv)
 	int ntsi_unix = 0;
 	static const char *tsi_allow[80], *tsi_limit[16];
 	int ntsi_allow = 0, ntsi_limit = 0, tsi_policy = -1; /* -1: no call */
+	static const char *nets[4]; /* "stream:PATH", "gram:PATH", "tap:NAME" */
+	int nnets = 0, net_flags = NET_FLAG_DHCP_CLIENT, net_features = 0;
 	int i;
 
 	for (i = 1; i < argc; i++) {
@@ -290,6 +297,9 @@ int main(int argc, char **argv)
 		else if (!strncmp(a, "--disk", 6) && ndisks < 16 &&
 			 (disk_mode[ndisks] = name_index(disk_modes, 6, a + 6, strlen(a + 6))) >= 0)
 			disks[ndisks++] = v;
+		else if (!strcmp(a, "--net") && nnets < 4) nets[nnets++] = v;
+		else if (!strcmp(a, "--net-flags")) net_flags = atoi(v);
+		else if (!strcmp(a, "--net-features")) net_features = atoi(v);
 		else if (!strcmp(a, "--root-disk")) root_disk = v;
 		else if (!strcmp(a, "--root-fstype")) root_fstype = v;
 		else if (!strcmp(a, "--root-options")) root_options = v;
@@ -395,6 +405,25 @@ int main(int argc, char **argv)
 		else
 			check("krun_add_vsock_port",
 			      krun_add_vsock_port((uint32_t)ctx, (uint32_t)port, end + 1));
+	}
+	for (int k = 0; k < nnets; k++) {
+		/* Interfaces before the port map, as upstream's header asks. */
+		static uint8_t mac[6] = { 0x52, 0x54, 0x00, 0x12, 0x34, 0x56 };
+		const char *p = strchr(nets[k], ':') + 1;
+
+		mac[5] = (uint8_t)(0x56 + k);
+		if (!strncmp(nets[k], "stream:", 7))
+			check("krun_add_net_unixstream",
+			      krun_add_net_unixstream((uint32_t)ctx, p, -1, mac, (uint32_t)net_features,
+						      (uint32_t)net_flags));
+		else if (!strncmp(nets[k], "gram:", 5))
+			check("krun_add_net_unixgram",
+			      krun_add_net_unixgram((uint32_t)ctx, p, -1, mac, (uint32_t)net_features,
+						    (uint32_t)net_flags));
+		else
+			check("krun_add_net_tap",
+			      krun_add_net_tap((uint32_t)ctx, (char *)p, mac, (uint32_t)net_features,
+					       (uint32_t)net_flags));
 	}
 	if (port_map_set)
 		check("krun_set_port_map", krun_set_port_map((uint32_t)ctx, port_map));

@@ -98,6 +98,27 @@ tsi_net_down() {
 	ip link del "tsih$$" 2>/dev/null
 	true
 }
+# virtio-net tests on a tap: tap_net_up TAP ADDR makes network namespace
+# $TAP_NS holding tap device TAP with ADDR/24, and a busybox httpd on
+# ADDR:7080 there serving a 256 KiB file whose sha256 is in $want_sha.
+# Skips (77) without root, /dev/net/tun or namespaces; tap_net_down undoes it.
+TAP_NS=ktap-$$
+tap_net_up() {
+	local tap=$1 addr=$2
+	[ "$(id -u)" = 0 ] || { echo "SKIP: network namespaces need root"; exit 77; }
+	[ -c /dev/net/tun ] || { echo "SKIP: no /dev/net/tun"; exit 77; }
+	ip netns add "$TAP_NS" 2>/dev/null || { echo "SKIP: no network namespaces"; exit 77; }
+	ip netns exec "$TAP_NS" sh -c "ip link set lo up && ip tuntap add dev $tap mode tap &&
+		ip addr add $addr/24 dev $tap && ip link set $tap up" || fail "cannot make the tap"
+	mkdir -p "$TEST_TMP/www"
+	head -c 262144 /dev/urandom >"$TEST_TMP/www/blob"
+	want_sha=$(sha256sum <"$TEST_TMP/www/blob" | cut -d' ' -f1)
+	ip netns exec "$TAP_NS" busybox httpd -f -p "$addr:7080" -h "$TEST_TMP/www" &
+}
+tap_net_down() {
+	ip netns del "$TAP_NS" 2>/dev/null
+	true
+}
 # wait_for FILE PATTERN: until a line of FILE matches (a VM started in the
 # background prints as it goes); fails early once $vm_pid has exited.
 wait_for() {

@@ -1,0 +1,251 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* virtio-net device (virtio 1.2 §5.1): config space, features, backend events; net.h has the contract. */
+#include "devices/net/priv.h"
+
+#include <endian.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <unistd.h>
+
+#include "util/log.h"
+#include "vmm/evloop.h"
+
+/* §5.1.3: MAC, STATUS and MRG_RXBUF always; of the offloads the caller asked for
+ * (NET_FEATURE_* are the same bits), only the checksum ones (net.h says why). */
+static uint64_t net_features(struct virtio_dev *d)
+{
+	struct net *n = d->priv;
+
+	return 1ULL << VIRTIO_NET_F_MAC | 1ULL << VIRTIO_NET_F_STATUS |
+	       1ULL << VIRTIO_NET_F_MRG_RXBUF |
+	       (n->features & (1ULL << VIRTIO_NET_F_CSUM | 1ULL << VIRTIO_NET_F_GUEST_CSUM));
+}
+
+/* dev->lock held. */
+static void net_config_read(struct virtio_dev *d, uint32_t off, void *data, uint32_t len)
+{
+	struct net *n = d->priv;
+	uint8_t cfg[NET_CONFIG_SIZE] = { 0 };
+	uint16_t status;
+
+	pthread_mutex_lock(&n->lock);
+	status = htole16(n->backend_dead ? 0 : VIRTIO_NET_S_LINK_UP);
+	pthread_mutex_unlock(&n->lock);
+	memcpy(cfg + NET_CFG_MAC, n->mac, sizeof(n->mac));
+	memcpy(cfg + NET_CFG_STATUS, &status, sizeof(status));
+	memcpy(data, cfg + off, len); /* the transport bounded off + len */
+}
+
+static void net_config_write(struct virtio_dev *d, uint32_t off, const void *data, uint32_t len)
+{
+	(void)d, (void)data;
+	/* §5.1.4: the config space is the device's to write (the MAC is only
+	 * writable by a legacy driver). */
+	log_debug("virtio-net: config write of %u bytes at %u ignored", len, off);
+}
+
+/* DRIVER_OK; dev->lock held, vCPU thread. */
+static int net_activate(struct virtio_dev *d)
+{
+	struct net *n = d->priv;
+
+	pthread_mutex_lock(&n->lock);
+	n->active = true;
+	n->tx_csum = virtio_has_feature(d, VIRTIO_NET_F_CSUM);
+	n->mrg = virtio_has_feature(d, VIRTIO_NET_F_MRG_RXBUF);
+	/* Whole frames the backend's buffer already holds would wait for the
+	 * proxy's next bytes: the loop looks now. */
+	net_kick_self(n, NET_RXQ);
+	pthread_mutex_unlock(&n->lock);
+	return 0;
+}
+
+/* Status 0; dev->lock held, vCPU thread. A frame half-sent to a stream
+ * backend is finished all the same: the stream's framing must survive. */
+static void net_reset(struct virtio_dev *d)
+{
+	struct net *n = d->priv;
+
+	pthread_mutex_lock(&n->lock);
+	n->active = false;
+	n->rx_frame = NULL;
+	n->rx_waiting = false;
+	/* Buffers taken for a frame went back with the queue (§2.4). */
+	n->nheld = 0;
+	n->held_cap = 0;
+	net_update_events(n);
+	pthread_mutex_unlock(&n->lock);
+}
+
+/* Event loop thread. */
+static void net_queue_notify(struct virtio_dev *d, uint16_t qidx)
+{
+	struct net *n = d->priv;
+
+	pthread_mutex_lock(&n->lock);
+	if (n->active && qidx == NET_RXQ) {
+		/* New buffers: a frame held for want of one goes now. */
+		if (n->rx_waiting) {
+			n->rx_waiting = false;
+			net_update_events(n);
+		}
+		net_rx_run(n);
+	} else if (n->active && qidx == NET_TXQ) {
+		net_tx_run(n);
+	}
+	pthread_mutex_unlock(&n->lock);
+}
+
+/* Event loop thread: the backend's fd. */
+static void net_on_backend(void *arg, uint32_t events)
+{
+	struct net *n = arg;
+	int r;
+
+	pthread_mutex_lock(&n->lock);
+	if ((events & EPOLLOUT) && netbe_tx_pending(&n->be)) {
+		r = netbe_tx_flush(&n->be);
+		if (r == 0) {
+			net_update_events(n);
+			if (n->active)
+				net_tx_run(n);
+		} else if (r != -EAGAIN) {
+			net_backend_failed(n, r);
+		}
+	}
+	if (events & (EPOLLIN | EPOLLHUP | EPOLLERR))
+		net_rx_run(n);
+	pthread_mutex_unlock(&n->lock);
+}
+
+void net_update_events(struct net *n)
+{
+	uint32_t want = 0;
+
+	if (n->backend_dead)
+		return;
+	if (!n->rx_waiting)
+		want |= EPOLLIN;
+	if (netbe_tx_pending(&n->be))
+		want |= EPOLLOUT;
+	if (want != n->events && evloop_mod(n->loop, n->be.fd, want) == 0)
+		n->events = want;
+}
+
+void net_backend_failed(struct net *n, int err)
+{
+	if (n->backend_dead)
+		return;
+	log_error("virtio-net: the network backend %s; the link is down",
+		  err == -EPIPE ? "closed its end" : strerror(-err));
+	n->backend_dead = true;
+	/* Unwatched, not closed: a hung-up fd would wake the loop forever. */
+	evloop_del(n->loop, n->be.fd);
+	n->rx_frame = NULL;
+	if (n->active)
+		virtio_signal_config(n->dev); /* §5.1.4: STATUS changed */
+}
+
+void net_drop(struct net *n, bool rx, const char *why)
+{
+	uint64_t held;
+
+	if (rx)
+		n->rx_dropped++;
+	if (!ratelimit_pass(&n->bad_log, &held))
+		return;
+	if (held)
+		log_warn("virtio-net: %s: dropped (and %llu drops not logged)", why,
+			 (unsigned long long)held);
+	else
+		log_warn("virtio-net: %s: dropped", why);
+}
+
+void net_kick_self(struct net *n, uint16_t q)
+{
+	uint64_t one = 1;
+
+	/* The queue's notify eventfd: the loop calls queue_notify once it has
+	 * served what else is ready. A full counter already wakes it. */
+	if (n->dev->notify_fd[q] >= 0 && write(n->dev->notify_fd[q], &one, sizeof(one)) < 0)
+		log_debug("virtio-net: self-kick: %s", strerror(errno));
+}
+
+static void net_destroy(struct virtio_dev *d)
+{
+	struct net *n = d->priv;
+
+	if (!n->backend_dead)
+		evloop_del(n->loop, n->be.fd);
+	netbe_close(&n->be);
+	pthread_mutex_destroy(&n->lock);
+	free(n);
+	d->priv = NULL;
+}
+
+const struct netbe *net_backend(const struct virtio_dev *d)
+{
+	return &((const struct net *)d->priv)->be;
+}
+
+static const struct virtio_dev_ops net_ops = {
+	.name = "net",
+	.device_id = 1,
+	.num_queues = NET_NUM_QUEUES,
+	.queue_max_size = NET_QUEUE_SIZE,
+	.features = net_features,
+	.config_size = NET_CONFIG_SIZE,
+	.config_read = net_config_read,
+	.config_write = net_config_write,
+	.activate = net_activate,
+	.queue_notify = net_queue_notify,
+	.reset = net_reset,
+	.destroy = net_destroy,
+};
+
+int net_create(const struct net_config *cfg, struct evloop *loop, struct virtio_dev **out)
+{
+	struct virtio_dev *d = calloc(1, sizeof(*d));
+	struct net *n = calloc(1, sizeof(*n));
+	int r;
+
+	if (!d || !n) {
+		r = -ENOMEM;
+		close(cfg->fd);
+		goto fail;
+	}
+	r = netbe_open(&n->be, cfg->fd, cfg->kind); /* takes fd */
+	if (r < 0)
+		goto fail;
+	n->dev = d;
+	n->loop = loop;
+	memcpy(n->mac, cfg->mac, sizeof(n->mac));
+	n->bad_log = (struct ratelimit)RATELIMIT_INIT(1000, 5);
+	n->events = EPOLLIN;
+	pthread_mutex_init(&n->lock, NULL);
+	r = evloop_add(loop, n->be.fd, n->events, net_on_backend, n);
+	if (r < 0) {
+		pthread_mutex_destroy(&n->lock);
+		netbe_close(&n->be);
+		goto fail;
+	}
+	n->features = cfg->features;
+	if (cfg->features & ~(uint32_t)(1u << VIRTIO_NET_F_CSUM | 1u << VIRTIO_NET_F_GUEST_CSUM))
+		log_debug("virtio-net: segmentation offloads %#x asked for are not offered "
+			  "(devices/net/net.h)", cfg->features);
+	/* The transport part stays zeroed for the bus to set up (src/vmm/virtio_bus.c). */
+	d->ops = &net_ops;
+	d->priv = n;
+	d->irqfd = -1;
+	for (unsigned int i = 0; i < VIRTIO_MAX_QUEUES; i++)
+		d->notify_fd[i] = -1;
+	*out = d;
+	return 0;
+fail:
+	log_error("virtio-net: cannot create the device: %s", strerror(-r));
+	free(n);
+	free(d);
+	return r;
+}

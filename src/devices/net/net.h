@@ -1,0 +1,73 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * virtio-net (virtio 1.2 §5.1, device id 1) on a userspace network proxy or a
+ * tap (devices/net/backend.h): one receiveq/transmitq pair, no control queue.
+ *
+ * Offered: VIRTIO_NET_F_MAC (the caller's address), VIRTIO_NET_F_STATUS (link
+ * up until the backend ends, then down with a config interrupt),
+ * VIRTIO_NET_F_MRG_RXBUF (a frame may span several RX buffers, at most
+ * NET_MRG_MAX, held until the driver has posted enough), and of the caller's
+ * features only the checksum ones: CSUM (the device completes a frame's
+ * partial checksum before the backend gets it, since the proxies' framing
+ * carries no virtio header) and GUEST_CSUM (offered, never used: the device
+ * hands over frames as the proxy sent them, checksums complete). Not offered:
+ * the segmentation offloads (TSO, UFO), so the guest sends frames of at most
+ * its MTU (1500: no VIRTIO_NET_F_MTU). Without MRG_RXBUF a received frame
+ * larger than its one buffer is dropped.
+ *
+ * The guest is hostile: a TX chain is copied out once and checked there (a
+ * 12-byte virtio_net_hdr with GSO_NONE and no flag but NEEDS_CSUM where CSUM
+ * was negotiated, its offsets inside the frame, §5.1.6.2, then a frame of
+ * NETBE_ETH_HLEN..NETBE_FRAME_MAX bytes, no device-writable part); anything
+ * else is completed unsent. RX chains must be device-writable only. Memory is
+ * the backend's two fixed buffers: while the guest posts no RX buffer nothing
+ * more is read from the backend, and while the backend takes no more bytes no
+ * TX chain is taken, so either side's flood waits in the other's queue.
+ *
+ * Threads: everything moves on the event loop thread (queue kicks, backend fd)
+ * under the device's own lock; config, activate and reset on vCPU threads.
+ */
+#ifndef LIBKRUN_DEVICES_NET_NET_H
+#define LIBKRUN_DEVICES_NET_NET_H
+
+#include <stdint.h>
+
+#include "devices/net/backend.h"
+#include "virtio/mmio.h"
+
+/* §5.1.3 feature bits. */
+#define VIRTIO_NET_F_CSUM 0
+#define VIRTIO_NET_F_GUEST_CSUM 1
+#define VIRTIO_NET_F_MAC 5
+#define VIRTIO_NET_F_MRG_RXBUF 15
+#define VIRTIO_NET_F_STATUS 16
+#define VIRTIO_NET_S_LINK_UP 1
+
+/* §5.1.6 struct virtio_net_hdr: 12 bytes with VERSION_1 (num_buffers always there). */
+#define NET_HDR_LEN 12
+#define NET_HDR_GSO_NONE 0
+
+#define NET_RXQ 0
+#define NET_TXQ 1
+#define NET_NUM_QUEUES 2
+#define NET_QUEUE_SIZE 256
+/* Frames moved per wakeup before the loop serves others (then it kicks itself). */
+#define NET_BUDGET 64
+
+struct evloop;
+
+struct net_config {
+	int fd; /* the backend's, taken over (closed on failure too) */
+	enum netbe_kind kind;
+	uint8_t mac[6];
+	uint32_t features; /* the caller's NET_FEATURE_*: the checksum ones offered */
+};
+
+/* Creates the device and watches its backend on loop. 0 with *out (transport
+ * fields zeroed, for the bus), or -errno (logged). */
+int net_create(const struct net_config *cfg, struct evloop *loop, struct virtio_dev **out);
+
+/* The backend's state, for tests. */
+const struct netbe *net_backend(const struct virtio_dev *d);
+
+#endif
