@@ -122,8 +122,9 @@ KRUN_API int32_t krun_has_feature(uint64_t feature)
 	case KRUN_FEATURE_INTEL_TDX:
 	case KRUN_FEATURE_AWS_NITRO:
 	case KRUN_FEATURE_VIRGL_RESOURCE_MAP2:
-	/* Our init is built in, but not upstream's: krun_get_default_init and
-	 * krun_disable_implicit_init, which the feature stands for, do not work. */
+	/* Our init comes in our initramfs, not as upstream's blob for the root
+	 * share: krun_get_default_init is -ENOTSUP, krun_disable_implicit_init
+	 * has nothing to disable (src/api/overlay.c). */
 	case KRUN_FEATURE_INIT_BLOB:
 		return 0;
 	default:
