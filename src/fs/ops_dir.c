@@ -121,12 +121,18 @@ static bool fs_put_virtual(const struct fs_overlay_dirent *v, bool plus, uint8_t
 static int fs_fill_virtual(struct fuse_server *s, struct fs_file *f, uint64_t off, bool plus,
 			   uint8_t *buf, size_t size, size_t pos)
 {
-	unsigned int cursor = off > FS_OVERLAY_OFF ? (unsigned int)(off - FS_OVERLAY_OFF) : 0;
 	int parent = f->root ? -1 : f->overlay_dir;
 	struct fs_overlay_dirent v;
+	unsigned int cursor = 0;
 
 	if (!f->root && f->overlay_dir < 0)
 		return (int)pos;
+	/* The offset is the guest's: one we never gave is past the end. */
+	if (off > FS_OVERLAY_OFF) {
+		if (off - FS_OVERLAY_OFF > FS_OVERLAY_MAX)
+			return (int)pos;
+		cursor = (unsigned int)(off - FS_OVERLAY_OFF);
+	}
 	while (fs_overlay_next(s, parent, &cursor, plus, &v) == 1) {
 		if (!fs_put_virtual(&v, plus, buf, size, &pos)) {
 			if (v.entry.nodeid)

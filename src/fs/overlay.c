@@ -287,13 +287,8 @@ int fs_overlay_next(struct fuse_server *s, int parent, unsigned int *cursor, boo
 			continue;
 		*d = (struct fs_overlay_dirent){
 			.name = nd->name, .type = nd->dir ? DT_DIR : DT_REG,
-			.ino = nd->dir ? (uint64_t)k + 1 : 0, .off = FS_OVERLAY_OFF + k + 1,
+			.ino = nd->dir ? (uint64_t)k + 1 : nd->ino, .off = FS_OVERLAY_OFF + k + 1,
 		};
-		if (!nd->dir) {
-			struct stat st;
-			if (fstat(nd->fd, &st) == 0)
-				d->ino = st.st_ino;
-		}
 		/* A one-shot file is not listed with a lookup: that would spend it. */
 		if (plus && !nd->one_shot && add_entry(s, k, &d->entry) < 0)
 			d->entry = (struct fuse_entry_out){ 0 };

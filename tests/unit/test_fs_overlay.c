@@ -8,6 +8,7 @@
  * refused.
  */
 #include "fuse_req.h"
+#include "fs/fs.h"
 #include "fs/overlay.h"
 
 static const struct fs_overlay_spec specs[] = {
@@ -151,4 +152,42 @@ TEST(fs_overlay_bad_specs_are_refused)
 	CHECK_EQ(fs_overlay_check(dots, 1, &bad), -EINVAL);
 	CHECK_EQ(fs_overlay_check(empty, 2, &bad), -EINVAL);
 	CHECK_EQ(fs_overlay_check(specs, 4, &bad), 0);
+}
+
+/* READDIR offsets are the guest's: any value, on the root and on a virtual
+ * directory, gives a well-formed reply or the end, never a wrap to the start. */
+TEST(fs_overlay_readdir_garbage_offsets_end_cleanly)
+{
+	static const uint64_t offs[] = { FS_OVERLAY_OFF, FS_OVERLAY_OFF + FS_OVERLAY_MAX,
+					 FS_OVERLAY_OFF + FS_OVERLAY_MAX + 1,
+					 FS_OVERLAY_OFF + (1ULL << 32) + 1, UINT64_MAX,
+					 INT64_MAX };
+	struct fx_ent ents[8];
+	struct fuse_entry_out d;
+	uint64_t fh[2], node[2];
+	struct fx x;
+
+	setup(&x);
+	CHECK_EQ(fx_lookup(&x, FUSE_ROOT_ID, "vdir", &d), 0);
+	node[0] = FUSE_ROOT_ID;
+	node[1] = d.nodeid;
+	for (int k = 0; k < 2; k++)
+		CHECK_EQ(fx_open(&x, FUSE_OPENDIR, node[k], O_RDONLY, &fh[k]), 0);
+	for (size_t i = 0; i < sizeof(offs) / sizeof(offs[0]); i++) {
+		for (int k = 0; k < 2; k++) {
+			int r = fx_readdir(&x, FUSE_READDIRPLUS, node[k], fh[k], offs[i], 4096);
+
+			CHECK(r == 0 || r == -EINVAL);
+			int n = r == 0 ? fx_parse_dir(&x, true, ents, 8) : 0;
+			/* Past the virtual entries: nothing; the first virtual
+			 * offset of the root lists only what follows it. */
+			if (offs[i] > FS_OVERLAY_OFF + 4)
+				CHECK_EQ(n, 0);
+			for (int e = 0; e < n; e++)
+				CHECK(strcmp(ents[e].name, ".") && strcmp(ents[e].name, ".."));
+		}
+	}
+	for (int k = 0; k < 2; k++)
+		CHECK_EQ(fx_release(&x, FUSE_RELEASEDIR, node[k], fh[k]), 0);
+	fx_teardown(&x);
 }
