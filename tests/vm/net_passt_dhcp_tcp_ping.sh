@@ -11,8 +11,9 @@
 . "$SRC/tests/vm/lib.bash"
 trap 'kill $(jobs -p) 2>/dev/null; tsi_net_down' EXIT
 PATH=$PATH:/usr/sbin:/sbin
-command -v passt >/dev/null || { echo "SKIP: passt is missing"; exit 77; }
-command -v dnsmasq >/dev/null || { echo "SKIP: dnsmasq is missing (dnsmasq-base)"; exit 77; }
+# scripts/deps.sh installs both: missing, they are a broken setup, not a skip.
+command -v passt >/dev/null || fail "passt is missing (scripts/deps.sh check)"
+command -v dnsmasq >/dev/null || fail "dnsmasq is missing (dnsmasq-base, scripts/deps.sh check)"
 tsi_net_up
 # passt takes the namespace's default route as the guest's; ICMP goes out
 # through ping sockets, which the group passt runs as must be allowed.
