@@ -20,7 +20,7 @@ run_all() {
 	local b rc=0
 	for b in "${benches[@]}"; do
 		echo "== $(basename "$b" .sh)  ($(date -u +%F), mode: $1)"
-		"$b" || { echo "bench: $(basename "$b") failed (exit $?)"; rc=1; }
+		if "$b"; then :; else echo "bench: $(basename "$b") failed (exit $?)"; rc=1; fi
 	done
 	return "$rc"
 }
@@ -37,7 +37,7 @@ out=$(mktemp -d /tmp/libkrun-c-bench.XXXXXX)
 {
 	printf 'cd %q\n' "$PWD"
 	# The benches' knobs (MIB, CONNS, LIMIT, ...) travel into the machine.
-	for v in MIB CONNS CONC LIMIT NFILES RUNS; do [ -n "${!v:-}" ] && printf 'export %s=%q\n' "$v" "${!v}"; done
+	for v in MIB CONNS CONC LIMIT NFILES RUNS SECS FORMATS; do [ -n "${!v:-}" ] && printf 'export %s=%q\n' "$v" "${!v}"; done
 	declare -p benches
 	declare -f run_all
 	echo 'run_all "emulated KVM (nested in QEMU TCG): compare ratios only" >'"$out"'/bench.log 2>&1'
