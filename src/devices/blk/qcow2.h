@@ -48,6 +48,7 @@
  * what a hostile header makes us allocate. */
 #define QCOW2_MAX_L1_BYTES (32u << 20)
 #define QCOW2_MAX_REFTABLE_BYTES (8u << 20)
+#define QCOW2_RUN_MAX 64 /* L2 entries a request looks up at once */
 
 enum qcow2_kind { QCOW2_UNALLOC, QCOW2_READS_ZERO, QCOW2_DATA, QCOW2_COMPRESSED_DATA };
 
@@ -117,6 +118,10 @@ int qcow2_open_backing(struct qcow2 *q, const char *bname, const char *fmt, unsi
 
 /* qcow2_map.c */
 int qcow2_lookup(struct qcow2 *q, uint64_t vcluster, struct qcow2_map *m);
+/* Up to max (at most QCOW2_RUN_MAX, and no further than vcluster's L2 table)
+ * mappings from vcluster on, with one read: 0 with *got >= 1 of them in m. */
+int qcow2_lookup_run(struct qcow2 *q, uint64_t vcluster, unsigned int max, struct qcow2_map *m,
+		     unsigned int *got);
 /* Reads bytes [in_off, in_off + len) of guest cluster vcluster into iov. */
 int qcow2_read_piece(struct qcow2 *q, uint64_t vcluster, const struct qcow2_map *m,
 		     uint64_t in_off, uint64_t len, const struct iovec *iov, int n, uint64_t skip);
