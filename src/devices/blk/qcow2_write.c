@@ -10,6 +10,8 @@
  *   2. the whole cluster written;
  *   3. fdatasync: the refcount (and the data) are on disk;
  *   4. the L2 entry written, pointing to it with COPIED set.
+ * Steps 3 and 4 are taken once for all the clusters of a request (up to
+ * PENDING_MAX of them), not per cluster: one fdatasync per request.
  * A missing L2 table is made the same way first: refcount, zeroed table,
  * fdatasync, then the L1 entry. So every entry on disk points to a cluster
  * whose refcount is already on disk (qemu-img check finds no corruption
@@ -24,6 +26,16 @@
 #include "devices/blk/qcow2.h"
 #include "util/log.h"
 
+#define PENDING_MAX 64
+
+/* L2 entries to write once the clusters they point to are synced. */
+struct pending {
+	unsigned int n;
+	struct {
+		uint64_t at, value;
+	} e[PENDING_MAX];
+};
+
 static int sync_fd(struct qcow2 *q)
 {
 	if (fdatasync(q->fd) == 0)
@@ -32,16 +44,12 @@ static int sync_fd(struct qcow2 *q)
 	return -errno;
 }
 
-/* A new cluster holding buf (cluster_size bytes), synced: 0 with *off. */
+/* A new cluster holding buf (cluster_size bytes), not synced: 0 with *off. */
 static int place_cluster(struct qcow2 *q, const void *buf, uint64_t *off)
 {
 	int r = qcow2_alloc_cluster(q, off);
 
-	if (r == 0)
-		r = disk_pwrite_full(q->fd, buf, q->cluster_size, *off);
-	if (r == 0)
-		r = sync_fd(q);
-	return r;
+	return r < 0 ? r : disk_pwrite_full(q->fd, buf, q->cluster_size, *off);
 }
 
 static int write_entry(struct qcow2 *q, uint64_t at, uint64_t value)
@@ -50,6 +58,38 @@ static int write_entry(struct qcow2 *q, uint64_t at, uint64_t value)
 
 	qcow2_put_be64(e, value);
 	return disk_pwrite_full(q->fd, e, 8, at);
+}
+
+/* Steps 3 and 4: one fdatasync, then the entries, neighbours in one write. */
+static int pending_commit(struct qcow2 *q, struct pending *p)
+{
+	uint8_t buf[PENDING_MAX * 8];
+	unsigned int i = 0, k;
+	int r;
+
+	if (p->n == 0)
+		return 0;
+	r = sync_fd(q);
+	while (r == 0 && i < p->n) {
+		for (k = i; k < p->n && p->e[k].at == p->e[i].at + (k - i) * 8; k++)
+			qcow2_put_be64(buf + (k - i) * 8, p->e[k].value);
+		r = disk_pwrite_full(q->fd, buf, (k - i) * 8, p->e[i].at);
+		i = k;
+	}
+	p->n = 0;
+	return r;
+}
+
+static int pending_add(struct qcow2 *q, struct pending *p, uint64_t at, uint64_t value)
+{
+	if (p->n == PENDING_MAX) {
+		int r = pending_commit(q, p);
+		if (r < 0)
+			return r;
+	}
+	p->e[p->n].at = at;
+	p->e[p->n++].value = value;
+	return 0;
 }
 
 /* The L2 table of guest cluster vc, made if missing: 0 with *l2off. */
@@ -75,6 +115,8 @@ static int l2_table(struct qcow2 *q, uint64_t vc, uint64_t *l2off)
 	r = place_cluster(q, zero, &off);
 	free(zero);
 	if (r == 0)
+		r = sync_fd(q);
+	if (r == 0)
 		r = write_entry(q, q->l1_offset + l1i * 8, off | QCOW2_COPIED);
 	if (r < 0)
 		return r;
@@ -85,8 +127,8 @@ static int l2_table(struct qcow2 *q, uint64_t vc, uint64_t *l2off)
 
 /* Bytes [in_off, in_off + len) of guest cluster vc from iov at skip, or
  * zeroes when iov is NULL. */
-static int write_piece(struct qcow2 *q, uint64_t vc, uint64_t in_off, uint64_t len,
-		       const struct iovec *iov, int n, uint64_t skip)
+static int write_piece(struct qcow2 *q, struct pending *p, uint64_t vc, uint64_t in_off,
+		       uint64_t len, const struct iovec *iov, int n, uint64_t skip)
 {
 	uint64_t cs = q->cluster_size, visible, l2off = 0, host = 0;
 	struct iovec sub[DISK_IOV_MAX];
@@ -137,13 +179,11 @@ static int write_piece(struct qcow2 *q, uint64_t vc, uint64_t in_off, uint64_t l
 		 * entry loses the zero flag. */
 		host = m.host;
 		r = disk_pwrite_full(q->fd, buf, cs, host);
-		if (r == 0)
-			r = sync_fd(q);
 	} else if (r == 0) {
 		r = place_cluster(q, buf, &host);
 	}
 	if (r == 0)
-		r = write_entry(q, l2off + (vc & ((1ULL << q->l2_bits) - 1)) * 8,
+		r = pending_add(q, p, l2off + (vc & ((1ULL << q->l2_bits) - 1)) * 8,
 				host | QCOW2_COPIED);
 out:
 	free(buf);
@@ -154,8 +194,9 @@ out:
 static int write_range(struct qcow2 *q, uint64_t off, uint64_t len, const struct iovec *iov,
 		       int n)
 {
+	struct pending p = { 0 };
 	uint64_t done = 0;
-	int r = 0;
+	int r = 0, c;
 
 	if (off > q->disk.size || len > q->disk.size - off)
 		return -EINVAL;
@@ -168,10 +209,14 @@ static int write_range(struct qcow2 *q, uint64_t off, uint64_t len, const struct
 
 		if (piece > len - done)
 			piece = len - done;
-		r = write_piece(q, pos >> q->cluster_bits, in_off, piece, iov, n, done);
+		r = write_piece(q, &p, pos >> q->cluster_bits, in_off, piece, iov, n, done);
 		done += piece;
 	}
+	/* The clusters written before a failure are mapped all the same. */
+	c = pending_commit(q, &p);
 	pthread_mutex_unlock(&q->lock);
+	if (r == 0)
+		r = c;
 	return r;
 }
 
