@@ -6,6 +6,7 @@
  *
  *   vsock_tool connect ADDR                 connect only: "connect ok" | "connect: ERRNO"
  *   vsock_tool gen BYTES [SEED]             BYTES of the data stream to stdout
+ *   vsock_tool sum [LIMIT]                  stdin to EOF (or LIMIT bytes): "recv N sum X"
  *   vsock_tool send ADDR BYTES [SEED [STEP [PAUSE]]]
  *                                           send BYTES, half-close, print the peer's
  *                                           reply; with STEP, "progress N" each STEP
@@ -630,18 +631,14 @@ static int cmd_send(const struct addr *a, uint64_t bytes, uint64_t seed, uint64_
 	return 0;
 }
 
-static int cmd_recv(const struct addr *a, uint64_t limit)
+/* Reads fd to EOF (or limit bytes): "recv N sum X in T s". */
+static int read_sum(int fd, uint64_t limit)
 {
 	static uint8_t buf[CHUNK];
 	struct sum s = { 0 };
 	double t0 = now();
-	int fd = dial(a);
 	ssize_t n;
 
-	if (fd < 0) {
-		say("connect: %s\n", errname(-fd));
-		return 2;
-	}
 	while (!limit || s.n < limit) {
 		size_t want = limit && limit - s.n < CHUNK ? (size_t)(limit - s.n) : CHUNK;
 		n = read(fd, buf, want);
@@ -657,8 +654,20 @@ static int cmd_recv(const struct addr *a, uint64_t limit)
 	}
 	say("recv %llu sum %016llx in %.3f s\n", (unsigned long long)s.n,
 	    (unsigned long long)sum_final(&s), now() - t0);
-	close(fd);
 	return 0;
+}
+
+static int cmd_recv(const struct addr *a, uint64_t limit)
+{
+	int fd = dial(a), r;
+
+	if (fd < 0) {
+		say("connect: %s\n", errname(-fd));
+		return 2;
+	}
+	r = read_sum(fd, limit);
+	close(fd);
+	return r;
 }
 
 /* One connection of echo (client) or serve (server). */
@@ -1008,6 +1017,8 @@ int main(int argc, char **argv)
 	/* A peer that went away is EPIPE for the caller to print, not a signal. */
 	signal(SIGPIPE, SIG_IGN);
 
+	if (!strcmp(cmd, "sum"))
+		return read_sum(STDIN_FILENO, argc > 2 ? strtoull(argv[2], NULL, 0) : 0);
 	if (!strcmp(cmd, "gen") && argc > 2)
 		return cmd_gen(strtoull(argv[2], NULL, 0), argc > 3 ? strtoull(argv[3], NULL, 0) : 1);
 	if (argc < 3 || parse_addr(argv[2], listening, &a) < 0) {
