@@ -26,7 +26,8 @@ check_pkgs=("${build_pkgs[@]}" qemu-system-x86 busybox-static kmod procps iprout
 	# qemu-utils: qemu-img/qemu-io make and check the qcow2 test images;
 	# passt: the user-mode network proxy of the virtio-net tests
 demo_pkgs=("${check_pkgs[@]}")
-bench_pkgs=("${check_pkgs[@]}")
+# fio: the I/O load inside both guests of bench/bench_blk.sh.
+bench_pkgs=("${check_pkgs[@]}" fio)
 
 group=${1:-build}
 case $group in
