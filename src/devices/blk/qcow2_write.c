@@ -125,6 +125,19 @@ static int l2_table(struct qcow2 *q, uint64_t vc, uint64_t *l2off)
 	return 0;
 }
 
+/* A zero cluster with a host cluster of its own, already counted: written in
+ * place, the data synced before the entry loses the zero flag. */
+static bool own_zero_cluster(const struct qcow2_map *m)
+{
+	return m->kind == QCOW2_READS_ZERO && m->host && m->copied;
+}
+
+/* Where the L2 table at l2off holds guest cluster vc's entry. */
+static uint64_t l2_entry_at(const struct qcow2 *q, uint64_t l2off, uint64_t vc)
+{
+	return l2off + (vc & ((1ULL << q->l2_bits) - 1)) * 8;
+}
+
 /* Bytes [in_off, in_off + len) of guest cluster vc from iov at skip, or
  * zeroes when iov is NULL. */
 static int write_piece(struct qcow2 *q, struct pending *p, uint64_t vc, uint64_t in_off,
@@ -154,6 +167,19 @@ static int write_piece(struct qcow2 *q, struct pending *p, uint64_t vc, uint64_t
 	/* Zeroes where the cluster already reads as zeroes: nothing to do. */
 	if (!iov && (m.kind == QCOW2_READS_ZERO || (m.kind == QCOW2_UNALLOC && !q->backing)))
 		return 0;
+	if (iov && in_off == 0 && len == cs) {
+		/* The whole cluster is new: written straight from the guest's
+		 * buffers, nothing of the old one to keep. */
+		k = disk_iov_slice(iov, n, skip, len, sub, DISK_IOV_MAX);
+		if (k < 0)
+			return k;
+		r = l2_table(q, vc, &l2off);
+		if (r == 0)
+			r = own_zero_cluster(&m) ? (host = m.host, 0) : qcow2_alloc_cluster(q, &host);
+		if (r == 0)
+			r = disk_rw_full(q->fd, sub, k, host, true);
+		return r < 0 ? r : pending_add(q, p, l2_entry_at(q, l2off, vc), host | QCOW2_COPIED);
+	}
 	buf = malloc(cs);
 	if (!buf)
 		return -ENOMEM;
@@ -174,17 +200,14 @@ static int write_piece(struct qcow2 *q, struct pending *p, uint64_t vc, uint64_t
 	else
 		memset(buf + in_off, 0, (size_t)len);
 	r = l2_table(q, vc, &l2off);
-	if (r == 0 && m.kind == QCOW2_READS_ZERO && m.host && m.copied) {
-		/* Its own cluster, already counted: data synced before the
-		 * entry loses the zero flag. */
+	if (r == 0 && own_zero_cluster(&m)) {
 		host = m.host;
 		r = disk_pwrite_full(q->fd, buf, cs, host);
 	} else if (r == 0) {
 		r = place_cluster(q, buf, &host);
 	}
 	if (r == 0)
-		r = pending_add(q, p, l2off + (vc & ((1ULL << q->l2_bits) - 1)) * 8,
-				host | QCOW2_COPIED);
+		r = pending_add(q, p, l2_entry_at(q, l2off, vc), host | QCOW2_COPIED);
 out:
 	free(buf);
 	return r;
