@@ -21,6 +21,7 @@
 #define OPT_MASK 1
 #define OPT_ROUTER 3
 #define OPT_DNS 6
+#define OPT_MTU 26 /* RFC 2132 §5.1: interface MTU, 16 bits, at least 68 */
 #define OPT_REQ_IP 50
 #define OPT_MSG_TYPE 53
 #define OPT_SERVER 54
@@ -80,7 +81,7 @@ size_t dhcp_build(uint8_t *pkt, size_t cap, int type, uint32_t xid, const uint8_
 		*o++ = OPT_SERVER, *o++ = 4;
 		memcpy(o, &server, 4), o += 4;
 	}
-	*o++ = OPT_PARAMS, *o++ = 3, *o++ = OPT_MASK, *o++ = OPT_ROUTER, *o++ = OPT_DNS;
+	*o++ = OPT_PARAMS, *o++ = 4, *o++ = OPT_MASK, *o++ = OPT_ROUTER, *o++ = OPT_DNS, *o++ = OPT_MTU;
 	*o++ = OPT_END;
 	blen = (size_t)(o - b);
 	if (blen < 300) /* BOOTP's minimum message, which some servers want */
@@ -123,6 +124,8 @@ static int parse_options(const uint8_t *o, size_t len, struct dhcp_lease *l)
 			memcpy(&l->router, v, 4);
 		else if (code == OPT_SERVER && n == 4)
 			memcpy(&l->server, v, 4);
+		else if (code == OPT_MTU && n == 2 && (v[0] << 8 | v[1]) >= DHCP_MTU_MIN)
+			l->mtu = (uint16_t)(v[0] << 8 | v[1]);
 		else if (code == OPT_DNS)
 			for (unsigned int k = 0; k + 4 <= n && l->ndns < DHCP_MAX_DNS; k += 4)
 				memcpy(&l->dns[l->ndns++], v + k, 4);

@@ -18,6 +18,7 @@
 #define DHCP_NAK 6
 
 #define DHCP_MAX_DNS 3
+#define DHCP_MTU_MIN 68 /* RFC 2132 §5.1 */
 #define DHCP_PKT_MAX 576 /* RFC 2131's minimum datagram every client must take */
 
 /* What an OFFER or ACK says; addresses in network byte order, 0 if absent. */
@@ -25,6 +26,7 @@ struct dhcp_lease {
 	uint32_t addr, mask, router, server;
 	uint32_t dns[DHCP_MAX_DNS];
 	unsigned int ndns;
+	uint16_t mtu; /* option 26, 0 if absent or below DHCP_MTU_MIN */
 };
 
 /*

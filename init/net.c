@@ -119,6 +119,13 @@ static int configure(int s, const char *ifname, const struct dhcp_lease *l)
 	struct ifreq ifr = { 0 };
 
 	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
+	/* The server's MTU (passt offers 65520: fewer, bigger frames); the
+	 * device may refuse it, and its own MTU still works. */
+	if (l->mtu) {
+		ifr.ifr_mtu = l->mtu;
+		if (ioctl(s, SIOCSIFMTU, &ifr) < 0)
+			init_log("%s: MTU %u from DHCP: %m", ifname, l->mtu);
+	}
 	set_sin(&ifr.ifr_addr, l->addr);
 	if (ioctl(s, SIOCSIFADDR, &ifr) < 0)
 		return init_log("%s: SIOCSIFADDR: %m", ifname), -1;

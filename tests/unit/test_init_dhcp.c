@@ -78,6 +78,7 @@ TEST(dhcp_offer_and_ack_are_parsed)
 	CHECK_EQ(l.router, inet_addr("10.0.2.2"));
 	CHECK_EQ(l.server, inet_addr("10.0.2.2"));
 	CHECK_EQ(l.ndns, 2);
+	CHECK_EQ(l.mtu, 0); /* no option 26 */
 	CHECK_EQ(l.dns[1], inet_addr("1.1.1.1"));
 	CHECK_EQ(dhcp_parse(p, n, 8, mac, &l), -1); /* another xid */
 	p[28 + 28] ^= 1;
@@ -111,4 +112,27 @@ TEST(dhcp_replies_that_lie_about_lengths_are_refused)
 	CHECK_EQ(dhcp_parse(buf, n, 1, mac, &l), -1);
 	for (size_t k = 0; k < 28 + 240; k++) /* every truncation before the options */
 		CHECK_EQ(dhcp_parse(buf, k, 1, mac, &l), -1);
+}
+
+/* Option 26 (RFC 2132 §5.1): asked for; taken when 2 bytes and at least 68. */
+TEST(dhcp_mtu_option_is_asked_for_and_checked)
+{
+	uint8_t p[DHCP_PKT_MAX];
+	struct dhcp_lease l;
+	size_t n = dhcp_build(p, sizeof(p), DHCP_DISCOVER, 3, mac, 0, 0);
+	const uint8_t *o = p + 28 + 240;
+
+	CHECK(n > 0);
+	CHECK(!memcmp(o, (uint8_t[]){ 53, 1, DHCP_DISCOVER, 55, 4, 1, 3, 6, 26, 255 }, 10));
+	n = reply(p, 3, (uint8_t[]){ 53, 1, DHCP_OFFER, 26, 2, 0xff, 0xf0, 255 }, 8);
+	CHECK_EQ(dhcp_parse(p, n, 3, mac, &l), DHCP_OFFER);
+	CHECK_EQ(l.mtu, 65520);
+	n = reply(p, 3, (uint8_t[]){ 53, 1, DHCP_OFFER, 26, 2, 0, 67, 255 }, 8);
+	CHECK_EQ(dhcp_parse(p, n, 3, mac, &l), DHCP_OFFER);
+	CHECK_EQ(l.mtu, 0); /* below 68 */
+	n = reply(p, 3, (uint8_t[]){ 53, 1, DHCP_OFFER, 26, 3, 5, 220, 0, 255 }, 9);
+	CHECK_EQ(dhcp_parse(p, n, 3, mac, &l), DHCP_OFFER);
+	CHECK_EQ(l.mtu, 0); /* not 2 bytes */
+	n = reply(p, 3, (uint8_t[]){ 53, 1, DHCP_OFFER, 26, 2, 5 }, 6);
+	CHECK_EQ(dhcp_parse(p, n, 3, mac, &l), -1); /* runs past the packet */
 }

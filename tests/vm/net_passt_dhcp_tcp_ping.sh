@@ -2,8 +2,8 @@
 # virtio-net through passt (krun_add_net_unixstream + NET_FLAG_DHCP_CLIENT,
 # COMPAT_NET_FEATURES = 19587: the checksum offloads are offered, TSO/UFO not):
 # passt runs in a network namespace joined by a veth to the test hosts
-# (10.77.0.1); the guest's init gets eth0's address, netmask, router and name
-# server from passt's DHCP; over eth0 alone (no TSI with an interface) the
+# (10.77.0.1); the guest's init gets eth0's address, netmask, router, name
+# server and MTU from passt's DHCP; over eth0 alone (no TSI with an interface) the
 # guest fetches a file over TCP (busybox wget, sha256 compared), resolves a
 # name at dnsmasq on the test network (the server passt announced, reached
 # through passt's UDP), and pings the test host (ICMP echo through passt).
@@ -43,6 +43,7 @@ for _ in $(seq 100); do [ -S "$sock_dir/passt.sock" ] && break; sleep 0.1; done
 
 vm_run --mem 256 --net "stream:$sock_dir/passt.sock" --net-features 19587 -- /bin/sh -c '
 	echo "features $(cut -c1-16 /sys/class/net/eth0/device/features)"
+	echo "mtu $(cat /sys/class/net/eth0/mtu)"
 	ip -4 addr show eth0; ip route; cat /etc/resolv.conf
 	echo "wget $(wget -q -O - http://10.77.0.1:7080/blob | sha256sum)"
 	nslookup web.net.test
@@ -55,10 +56,13 @@ cat "$TEST_TMP/vm.out"
 # GUEST_UFO (10), HOST_TSO4 (11), HOST_UFO (14).
 grep -q '^features 1100010000000001$' "$TEST_TMP/vm.out" || fail "offered features"
 grep -q 'inet 10\.77\.0\.2/24' "$TEST_TMP/vm.out" || fail "eth0 has no DHCP address 10.77.0.2/24"
+# passt offers its 65520-byte MTU in DHCP option 26; init applies it, and the
+# TCP, DNS and ICMP below go through with it.
+grep -q '^mtu 65520$' "$TEST_TMP/vm.out" || fail "eth0's MTU is not the 65520 passt offers"
 grep -q '^default via 10\.77\.0\.1 dev eth0' "$TEST_TMP/vm.out" || fail "no default route via DHCP's router"
 grep -q '^nameserver 10\.77\.0\.1' "$TEST_TMP/vm.out" || fail "no name server in /etc/resolv.conf"
 grep -q "^wget $want_sha" "$TEST_TMP/vm.out" || fail "TCP: the file's sha256 differs"
 grep -A3 'web\.net\.test' "$TEST_TMP/vm.out" | grep -q 'Address:* *10\.77\.0\.1$' ||
 	fail "DNS: web.net.test not resolved"
 grep -q ' 0% packet loss' "$TEST_TMP/vm.out" || fail "ICMP: no echo reply"
-echo "ok: DHCP address, route and DNS server; TCP wget sha256; DNS name; ICMP ping"
+echo "ok: DHCP address, route, DNS server and MTU; TCP wget sha256; DNS name; ICMP ping"
