@@ -17,10 +17,13 @@ done
 
 # Runs every bench; returns 1 if any failed (its figures are then not to be used).
 run_all() {
-	local b rc=0
+	local b s rc=0
 	for b in "${benches[@]}"; do
 		echo "== $(basename "$b" .sh)  ($(date -u +%F), mode: $1)"
-		if "$b"; then :; else echo "bench: $(basename "$b") failed (exit $?)"; rc=1; fi
+		"$b"
+		s=$?
+		# s first: the $(basename) below resets $?.
+		[ "$s" = 0 ] || { echo "bench: $(basename "$b") failed (exit $s)"; rc=1; }
 	done
 	return "$rc"
 }
