@@ -116,6 +116,20 @@ static inline uint8_t *img_read_file(const struct img_dir *d, const char *name, 
 	return b;
 }
 
+/* QEMU's reading of a qcow2 image (qemu-img convert to raw) equals want. */
+static inline bool img_qemu_reads(const struct img_dir *d, const char *name,
+				  const uint8_t *want, size_t size)
+{
+	uint8_t *got;
+	bool same;
+
+	CHECK_EQ(img_sh(d, "qemu-img convert -f qcow2 -O raw %s out.raw", name), 0);
+	got = img_read_file(d, "out.raw", size);
+	same = memcmp(got, want, size) == 0;
+	free(got);
+	return same;
+}
+
 static inline int img_open(const struct img_dir *d, const char *name, enum disk_format f,
 			   bool read_only, struct disk **dk)
 {

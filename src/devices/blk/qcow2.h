@@ -23,8 +23,10 @@
  * them), so a crash at any point leaves at worst leaked clusters (refcount 1,
  * unreferenced), never a reference to a free cluster. New clusters are always
  * taken at the end of the file, never reused, so nothing freed is ever
- * overwritten; clusters that a rewrite replaces (compressed ones, zero-flagged
- * preallocated ones) are leaked rather than freed, for the same reason.
+ * overwritten. DISCARD frees whole clusters the other way round: entries
+ * first, synced, then refcount 0 and a hole in the file. Clusters that a
+ * rewrite replaces (compressed ones, zero-flagged preallocated ones) are
+ * leaked rather than freed.
  */
 #ifndef LIBKRUN_DEVICES_BLK_QCOW2_H
 #define LIBKRUN_DEVICES_BLK_QCOW2_H
@@ -135,6 +137,9 @@ int qcow2_discard(struct disk *dk, uint64_t off, uint64_t len);
 /* qcow2_refcount.c: a new cluster at the end of the file with refcount 1
  * written (not yet synced): 0 with *off, or -errno. */
 int qcow2_alloc_cluster(struct qcow2 *q, uint64_t *off);
+/* A cluster no entry points to any more: refcount 0, its bytes a hole in the
+ * file (best effort). Never reused: allocation stays at the end. */
+int qcow2_free_cluster(struct qcow2 *q, uint64_t off);
 
 /* qcow2_compress.c: loads zlib (at open: workers may not, see there); 0 or
  * -ENOENT, logged. Then inflates the compressed cluster desc into q->dbuf

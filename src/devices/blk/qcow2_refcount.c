@@ -16,11 +16,14 @@
  * refcount blocks that count it and themselves are written at the end of the
  * file and synced, then one 12-byte header write (offset and cluster count,
  * bytes 48-59) switches to it, synced; only then are the old table's
- * clusters counted 0 (never reused: allocation stays at the end). A crash
+ * clusters counted 0 (never reused: allocation stays at the end; the same for
+ * clusters DISCARD frees, qcow2_free_cluster). A crash
  * before the switch leaves the new clusters leaked, after it the old ones.
  * The table stops at QCOW2_MAX_REFTABLE_BYTES (-ENOSPC, logged).
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <linux/falloc.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -221,4 +224,16 @@ int qcow2_alloc_cluster(struct qcow2 *q, uint64_t *off)
 		q->end += q->cluster_size;
 		return 0;
 	}
+}
+
+int qcow2_free_cluster(struct qcow2 *q, uint64_t off)
+{
+	int r = refcount_set(q, off >> q->cluster_bits, 0);
+
+	/* The host file system gets the space back; where it cannot punch
+	 * holes the cluster merely stays allocated, unreferenced. */
+	if (r == 0 && fallocate(q->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, (off_t)off,
+				(off_t)q->cluster_size) < 0)
+		log_debug("qcow2 %s: punching a freed cluster: %s", q->path, strerror(errno));
+	return r;
 }

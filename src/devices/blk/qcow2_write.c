@@ -254,12 +254,67 @@ int qcow2_write_zeroes(struct disk *dk, uint64_t off, uint64_t len, bool may_unm
 	return write_range((struct qcow2 *)dk, off, len, NULL, 0);
 }
 
+/*
+ * Frees the whole clusters of one L2 run at vc..end (at most PENDING_MAX):
+ * their entries become unallocated (or, over a backing file, version 3's
+ * zero flag, so the backing file's bytes do not show through), synced, and
+ * only then their refcounts drop to 0: a crash in between leaks a cluster,
+ * never leaves an entry pointing to a free one. q->lock held; *next: where
+ * to go on.
+ */
+static int discard_run(struct qcow2 *q, uint64_t vc, uint64_t end, uint64_t *next)
+{
+	uint64_t freed[PENDING_MAX], l2off;
+	struct pending p = { 0 };
+	unsigned int n = 0;
+	struct qcow2_map m;
+	int r = 0;
+
+	for (; vc < end && n < PENDING_MAX && r == 0; vc++) {
+		r = qcow2_lookup(q, vc, &m);
+		/* Only clusters counted exactly once (COPIED): a shared or
+		 * compressed one stays, leaked at worst. */
+		if (r < 0 || !m.host || !m.copied ||
+		    (m.kind != QCOW2_DATA && m.kind != QCOW2_READS_ZERO))
+			continue;
+		r = l2_table(q, vc, &l2off);
+		if (r == 0)
+			r = pending_add(q, &p, l2_entry_at(q, l2off, vc), q->backing ? QCOW2_ZERO : 0);
+		if (r == 0)
+			freed[n++] = m.host;
+	}
+	*next = vc;
+	if (r == 0)
+		r = pending_commit(q, &p);
+	if (r == 0 && n)
+		r = sync_fd(q);
+	for (unsigned int i = 0; i < n && r == 0; i++)
+		r = qcow2_free_cluster(q, freed[i]);
+	return r;
+}
+
 int qcow2_discard(struct disk *dk, uint64_t off, uint64_t len)
 {
-	/* A hint (virtio 1.2 §5.2.6.2): keeping the content is a correct answer,
-	 * and freeing clusters would need the refcount decrement ordering that
-	 * this implementation avoids. */
+	struct qcow2 *q = (struct qcow2 *)dk;
+	uint64_t cs = q->cluster_size, vc, end;
+	int r = 0;
+
 	if (off > dk->size || len > dk->size - off)
 		return -EINVAL;
-	return dk->read_only ? -EROFS : 0;
+	if (dk->read_only)
+		return -EROFS;
+	/* A hint (virtio 1.2 §5.2.6.2): parts of clusters keep their bytes, and
+	 * a version 2 image over a backing file keeps everything (it has no zero
+	 * flag, and an unallocated cluster would show the backing file). The
+	 * disk's last cluster counts as whole when the range reaches the end. */
+	if (q->backing && q->version < 3)
+		return 0;
+	vc = (off + cs - 1) >> q->cluster_bits;
+	end = off + len == dk->size ? (dk->size + cs - 1) >> q->cluster_bits
+				    : (off + len) >> q->cluster_bits;
+	pthread_mutex_lock(&q->lock);
+	while (vc < end && r == 0)
+		r = discard_run(q, vc, end, &vc);
+	pthread_mutex_unlock(&q->lock);
+	return r;
 }
