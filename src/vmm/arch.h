@@ -47,11 +47,19 @@ struct boot_spec {
 	const void *initrd; /* may be NULL */
 	size_t initrd_size;
 	const char *cmdline;
+	/* SMBIOS OEM strings (krun_set_smbios_oem_strings), already accepted by
+	 * smbios_oem_check for arch_smbios_room(); n 0: no type 11 structure. */
+	const char *const *oem_strings;
+	size_t noem_strings;
 };
 
 /* Guest-physical address where a flat KRUN_KERNEL_FORMAT_RAW file goes, which
  * is also its entry point. */
 uint64_t arch_raw_kernel_addr(void);
+
+/* Bytes of guest memory the arch sets aside for the SMBIOS entry point and
+ * tables (vmm/smbios.h), which arch_boot_setup writes there. */
+uint64_t arch_smbios_room(void);
 
 /* Splits ram_bytes of guest RAM into regions around the arch's MMIO hole.
  * *n gets the count (<= GMEM_MAX_REGIONS). -EINVAL if ram_bytes is unusable. */
@@ -76,7 +84,7 @@ unsigned int arch_max_vcpus(int kvm_fd);
 int arch_vm_setup(struct vm *vm);
 
 /* Loads the kernel and initrd into guest memory and writes every boot structure
- * (zero page, command line, e820, MP table, page tables, GDT). vm->nvcpus must
+ * (zero page, command line, e820, MP table, SMBIOS tables, page tables, GDT). vm->nvcpus must
  * already hold the VM's final vCPU count: the MP table lists every vCPU. */
 int arch_boot_setup(struct vm *vm, const struct boot_spec *b);
 

@@ -2,7 +2,7 @@
 /*
  * Reads SMBIOS tables back the way Linux's dmi_scan.c does (dmi_smbios3_present,
  * dmi_decode_table), checking each rule of DSP0134 3.x on the way, for the
- * SMBIOS unit tests (test_smbios.c, test_x86_smbios.c, test_api_smbios.c).
+ * SMBIOS unit tests (test_smbios.c, test_x86_smbios.c).
  */
 #ifndef LIBKRUN_TEST_SMBIOS_PARSE_H
 #define LIBKRUN_TEST_SMBIOS_PARSE_H

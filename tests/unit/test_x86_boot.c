@@ -256,11 +256,13 @@ TEST(x86_boot_write_fills_the_zero_page_for_elf)
 {
 	static const char cmdline[] = "console=hvc0 virtio_mmio.device=4K@0xd0000000:5";
 	static const uint8_t initrd[3000] = { 0x30, 0x37, 0x30, 0x37 };
+	static const char *const oem[] = { "oem-from-the-boot-spec" };
 	struct elf_file f;
 	struct gmem m;
 	struct boot_spec b = { .kernel = &f, .kernel_size = sizeof(f),
 			       .format = KERNEL_FORMAT_ELF, .initrd = initrd,
-			       .initrd_size = sizeof(initrd), .cmdline = cmdline };
+			       .initrd_size = sizeof(initrd), .cmdline = cmdline,
+			       .oem_strings = oem, .noem_strings = 1 };
 	uint64_t entry = 0;
 	uint16_t ebda;
 
@@ -286,6 +288,9 @@ TEST(x86_boot_write_fills_the_zero_page_for_elf)
 	CHECK_EQ(bp->sentinel, 0);
 	memcpy(&ebda, x86_test_at(&m, LAYOUT_BDA_EBDA_SEG, 2), 2);
 	CHECK_EQ((uint64_t)ebda << 4, LAYOUT_EBDA);
+	/* The SMBIOS tables (test_x86_smbios.c), with the spec's OEM string. */
+	CHECK(memcmp(x86_test_at(&m, LAYOUT_SMBIOS, 5), "_SM3_", 5) == 0);
+	CHECK(memmem(x86_test_at(&m, LAYOUT_SMBIOS, 512), 512, oem[0], strlen(oem[0]) + 1));
 	gmem_destroy(&m);
 }
 

@@ -2,7 +2,7 @@
 /*
  * Boot setup for the 64-bit boot protocol (Documentation/arch/x86/boot.rst,
  * "64-bit Boot Protocol"; zero-page.rst): kernel, initrd, command line, the zero
- * page with its e820 map, the MP table, page tables and GDT.
+ * page with its e820 map, the MP table, the SMBIOS tables, page tables and GDT.
  */
 #include <errno.h>
 #include <string.h>
@@ -159,6 +159,8 @@ int x86_boot_write(const struct gmem *m, const struct boot_spec *b, unsigned int
 		r = bda_write(m);
 	if (r == 0)
 		r = x86_mptable_write(m, nvcpus);
+	if (r == 0)
+		r = x86_smbios_write(m, b->oem_strings, b->noem_strings);
 	if (r == 0)
 		r = x86_page_tables_write(m);
 	if (r == 0)

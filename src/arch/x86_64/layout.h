@@ -11,6 +11,7 @@
  *   0x0002_0000  kernel command line             } own tables (GDT, paging)
  *   0x0009_f000  EBDA: MP floating pointer + MP configuration table
  *   0x000a_0000  legacy VGA / BIOS area: RAM in the memslot, not in e820
+ *   0x000f_0000  SMBIOS entry point and tables (in that area: not in e820)
  *   0x0010_0000  bzImage protected-mode code (boot.rst: "load at 0x100000")
  *   0x0100_0000  ELF / flat kernels (CONFIG_PHYSICAL_START, 16 MiB)
  *   ...          initrd at the top of low RAM (below 2 GiB or initrd_addr_max)
@@ -65,6 +66,13 @@
 #define LAYOUT_EBDA 0x9f000ULL
 #define LAYOUT_EBDA_SIZE 0x1000ULL
 #define LAYOUT_LOW_RAM_END LAYOUT_EBDA /* e820 RAM below 640 KiB */
+
+/* DSP0134 3.x §5.2.2: without EFI, software finds the SMBIOS entry point by
+ * its anchor on a 16-byte boundary in 0xF0000-0xFFFFF (Linux: dmi_scan_machine's
+ * non-EFI fallback). The tables follow it in the same 64 KiB, which e820 leaves
+ * out like the rest of 640 KiB..1 MiB: the kernel never takes it for RAM. */
+#define LAYOUT_SMBIOS 0xf0000ULL
+#define LAYOUT_SMBIOS_SIZE 0x10000ULL
 
 #define LAYOUT_HIMEM 0x100000ULL          /* 1 MiB: e820 RAM resumes here */
 #define LAYOUT_BZIMAGE_LOAD LAYOUT_HIMEM  /* protected-mode part of a bzImage */

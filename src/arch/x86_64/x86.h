@@ -48,8 +48,8 @@ int x86_load_kernel(const struct gmem *m, const struct boot_spec *b, struct x86_
  * starts above both limits, above the boot area). -ENOMEM if none. */
 int x86_initrd_place(const struct gmem *m, const struct x86_kernel *k, uint64_t size,
 		     uint64_t *gpa);
-/* Loads everything (kernel, initrd, command line, zero page, MP table, page
- * tables, GDT) and returns the boot vCPU's entry point. */
+/* Loads everything (kernel, initrd, command line, zero page, MP table, SMBIOS
+ * tables, page tables, GDT) and returns the boot vCPU's entry point. */
 int x86_boot_write(const struct gmem *m, const struct boot_spec *b, unsigned int nvcpus,
 		   uint64_t *entry);
 
@@ -57,6 +57,11 @@ int x86_boot_write(const struct gmem *m, const struct boot_spec *b, unsigned int
  * for ncpus processors with APIC ids 0..ncpus-1, in the EBDA. */
 #define X86_MPTABLE_MAX_CPUS 190
 int x86_mptable_write(const struct gmem *m, unsigned int ncpus);
+
+/* smbios.c: the SMBIOS entry point and tables (vmm/smbios.h) at LAYOUT_SMBIOS,
+ * with the n OEM strings. -ENOMEM without RAM there, -EINVAL or -ENOSPC for
+ * strings smbios_oem_check would refuse. */
+int x86_smbios_write(const struct gmem *m, const char *const *oem, size_t n);
 
 /* cpu.c: boot page tables and GDT in guest memory, and the register values of
  * the boot vCPU at the 64-bit entry. */
