@@ -757,7 +757,19 @@ int32_t krun_check_nested_virt(void);
  */
 int32_t krun_split_irqchip(uint32_t ctx_id, bool enable);
 
-/* SMBIOS OEM strings: not in libkrun-c (no SMBIOS table): -ENOSYS. */
+/*
+ * SMBIOS OEM strings: oem_strings is a NULL-terminated array; each string
+ * becomes one string of the SMBIOS type 11 (OEM Strings) structure the guest
+ * finds, in order (Linux: /sys/firmware/dmi/entries/11-0/raw, `dmidecode -t 11`).
+ * Before krun_start_enter; the strings are copied (the caller may free them at
+ * once); a later call replaces them, an empty array ({ NULL }) clears them.
+ * The guest always gets SMBIOS 3.0 tables (BIOS and System Information, as
+ * upstream's: "Libkrun", "libkrun Virtual Machine"); type 11 only with strings.
+ * On x86_64 they are at 0xF0000, where a kernel booted without EFI looks.
+ * -EINVAL (logged) for a NULL array, more than 255 strings, an empty string,
+ * one that is not UTF-8 (DSP0134 3.x §6.1.3), or strings whose tables would
+ * pass the 64 KiB the guest has for them; the previous strings stay then.
+ */
 int32_t krun_set_smbios_oem_strings(uint32_t ctx_id, const char *const oem_strings[]);
 
 /* A TEE's configuration file (libkrun-sev): not in libkrun-c: -ENOSYS. */

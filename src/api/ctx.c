@@ -114,6 +114,7 @@ void ctx_destroy(struct krun_ctx *ctx)
 	free(ctx->root_fstype);
 	free(ctx->root_options);
 	strv_free(&ctx->port_map);
+	strv_free(&ctx->oem_strings);
 	for (unsigned int i = 0; i < ctx->nnets; i++)
 		ctx_net_release(&ctx->nets[i]);
 	for (unsigned int i = 0; i < ctx->nvsock_ports; i++)

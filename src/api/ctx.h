@@ -114,6 +114,9 @@ struct krun_ctx {
 	 * watches it (vmm/shutdown.h), ctx_destroy closes it. */
 	int shutdown_fd;
 	bool nested_virt; /* krun_set_nested_virt */
+	/* krun_set_smbios_oem_strings: copies, checked by smbios_oem_check;
+	 * .n 0: no OEM strings (SMBIOS type 11 left out). */
+	struct strv oem_strings;
 	/* krun_add_serial_console_default: the caller's fds (-1: none), not ours */
 	bool serial;
 	int serial_in, serial_out;

@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The process and the virtual machine's platform: the ids the VMM runs as,
- * what the build offers (krun_has_feature), and the platform options
- * libkrun-c does not have (nested virtualization, split irqchip, firmware,
- * SMBIOS strings, TEEs), which check their context, say what is missing and
- * return -ENOSYS; and the orderly-shutdown eventfd.
+ * what the build offers (krun_has_feature), nested virtualization, the SMBIOS
+ * OEM strings, the platform options libkrun-c does not have (split irqchip,
+ * firmware, TEEs), which check their context, say what is missing and return
+ * -ENOSYS; and the orderly-shutdown eventfd.
  */
 #include <errno.h>
 #include <string.h>
@@ -14,6 +14,8 @@
 #include "api/export.h"
 #include "libkrun.h"
 #include "util/log.h"
+#include "vmm/arch.h"
+#include "vmm/smbios.h"
 
 /* krun_setuid, krun_setgid: recorded, taken at start (start.c, take_ids). */
 static int32_t record_id(uint32_t ctx_id, bool group, unsigned int id)
@@ -69,10 +71,32 @@ KRUN_API int32_t krun_split_irqchip(uint32_t ctx_id, bool enable)
 	return ctx_unsupported(ctx_id, __func__, "split irqchip", -ENOSYS);
 }
 
+/* As upstream: NULL is -EINVAL, an empty list clears, a later call replaces.
+ * Unlike upstream, strings the tables cannot hold (more than 255, an empty
+ * one, too many bytes for the arch's SMBIOS area) are refused here rather
+ * than at krun_start_enter; UTF-8 is checked by both. */
 KRUN_API int32_t krun_set_smbios_oem_strings(uint32_t ctx_id, const char *const oem_strings[])
 {
-	(void)oem_strings;
-	return ctx_unsupported(ctx_id, __func__, "SMBIOS table", -ENOSYS);
+	CTX_HOLD(ctx, ctx_id);
+	struct strv copy;
+	size_t n = 0;
+	int r;
+
+	if (!oem_strings) {
+		log_error("%s: oem_strings is NULL (an empty list, { NULL }, clears them)", __func__);
+		return -EINVAL;
+	}
+	/* Counting stops one past the most the tables hold: the check refuses that. */
+	while (n <= SMBIOS_OEM_MAX && oem_strings[n])
+		n++;
+	r = smbios_oem_check(__func__, oem_strings, n, arch_smbios_room());
+	if (r < 0)
+		return r;
+	r = strv_dup(oem_strings, &copy);
+	if (r < 0)
+		return r;
+	strv_move(&ctx->oem_strings, &copy);
+	return 0;
 }
 
 KRUN_API int32_t krun_set_firmware(uint32_t ctx_id, const char *firmware_path)

@@ -41,11 +41,6 @@ static int c_vhost(uint32_t c)
 {
 	return krun_add_vhost_user_device(c, KRUN_VIRTIO_DEVICE_RNG, "/run/rng.sock", NULL, 0, sizes);
 }
-static int c_smbios(uint32_t c)
-{
-	const char *const oem[] = { "a", NULL };
-	return krun_set_smbios_oem_strings(c, oem);
-}
 static int c_firmware(uint32_t c) { return krun_set_firmware(c, "/fw.bin"); }
 static int c_tee(uint32_t c) { return krun_set_tee_config_file(c, "/tee.json"); }
 static int c_irqchip_on(uint32_t c) { return krun_split_irqchip(c, true); }
@@ -56,9 +51,8 @@ static const struct call calls[] = {
 	CALL(c_dpi, -ENOTSUP, "display"),            CALL(c_size, -ENOTSUP, "display"),
 	CALL(c_refresh, -ENOTSUP, "display"),        CALL(c_backend, -ENOTSUP, "display"),
 	CALL(c_input, -ENOTSUP, "virtio-input"),     CALL(c_input_fd, -ENOTSUP, "virtio-input"),
-	CALL(c_vhost, -ENOTSUP, "vhost-user"),       CALL(c_smbios, -ENOSYS, "SMBIOS"),
-	CALL(c_firmware, -ENOSYS, "firmware"),       CALL(c_tee, -ENOSYS, "TEE"),
-	CALL(c_irqchip_on, -ENOSYS, "split irqchip"),
+	CALL(c_vhost, -ENOTSUP, "vhost-user"),       CALL(c_firmware, -ENOSYS, "firmware"),
+	CALL(c_tee, -ENOSYS, "TEE"),                 CALL(c_irqchip_on, -ENOSYS, "split irqchip"),
 };
 
 TEST(api_missing_features_check_the_context_first)
