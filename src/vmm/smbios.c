@@ -105,6 +105,7 @@ static void put_struct(struct out *o, const void *fmt, size_t len, const char *c
 /* RFC 3629 §4: no overlong forms, no surrogates, nothing past U+10FFFF. */
 static bool utf8_valid(const char *str)
 {
+	static const uint32_t min_cp[] = { 0, 0x80, 0x800, 0x10000 }; /* by length - 1 */
 	const unsigned char *s = (const unsigned char *)str;
 
 	while (*s) {
@@ -114,15 +115,11 @@ static bool utf8_valid(const char *str)
 
 		if (c < 0x80)
 			continue;
-		if ((c & 0xe0) == 0xc0) {
-			more = 1, cp = c & 0x1f, min = 0x80;
-		} else if ((c & 0xf0) == 0xe0) {
-			more = 2, cp = c & 0x0f, min = 0x800;
-		} else if ((c & 0xf8) == 0xf0) {
-			more = 3, cp = c & 0x07, min = 0x10000;
-		} else {
-			return false;
-		}
+		more = (c & 0xe0) == 0xc0 ? 1 : (c & 0xf0) == 0xe0 ? 2 : (c & 0xf8) == 0xf0 ? 3 : 0;
+		if (!more)
+			return false; /* a continuation byte, or 0xF8..0xFF */
+		cp = c & (0x3fU >> more);
+		min = min_cp[more];
 		while (more--) {
 			if ((*s & 0xc0) != 0x80) /* the NUL ends a short sequence here too */
 				return false;

@@ -113,6 +113,7 @@ TEST(smbios_refuses_empty_and_malformed_utf8_strings)
 	static const char *const bad[] = {
 		"",                  /* would end the string-set */
 		"\xff",              /* no UTF-8 lead byte */
+		"\xf9\x80\x80\x80",  /* the lead of a 5-byte form, not UTF-8 */
 		"ok\x80",            /* lone continuation byte */
 		"\xc0\x80",          /* overlong NUL */
 		"\xe0\x80\xaf",      /* overlong '/' */
