@@ -71,10 +71,11 @@ KRUN_API int32_t krun_split_irqchip(uint32_t ctx_id, bool enable)
 	return ctx_unsupported(ctx_id, __func__, "split irqchip", -ENOSYS);
 }
 
-/* As upstream: NULL is -EINVAL, an empty list clears, a later call replaces.
- * Unlike upstream, strings the tables cannot hold (more than 255, an empty
- * one, too many bytes for the arch's SMBIOS area) are refused here rather
- * than at krun_start_enter; UTF-8 is checked by both. */
+/* As upstream: NULL is -EINVAL, an empty list clears, a later call replaces,
+ * non-UTF-8 is -EINVAL. What the tables cannot hold is refused here too:
+ * more than 255 strings (upstream fails at krun_start_enter), an empty one
+ * (upstream writes a table that ends there) and more bytes than the arch's
+ * SMBIOS area. */
 KRUN_API int32_t krun_set_smbios_oem_strings(uint32_t ctx_id, const char *const oem_strings[])
 {
 	CTX_HOLD(ctx, ctx_id);
