@@ -48,6 +48,8 @@
  *     --tsi-allow ENTRY          an allow[] entry of it (repeatable)
  *     --tsi-limit NAME=MAX       krun_set_tsi_limit (repeatable); NAME: connections,
  *                                listeners, udp-sockets, inbound, inbound-per-listener
+ *     --oem-string STR           krun_set_smbios_oem_strings, each in order
+ *                                (repeatable)
  *     --nested-virt              krun_set_nested_virt(true); prints
  *                                "krun_check_nested_virt: N" to stderr
  *     --serial IN,OUT            krun_add_serial_console_default with these fd
@@ -212,6 +214,8 @@ int main(int argc, char **argv)
 	static const char *tsi_allow[80], *tsi_limit[16];
 	int ntsi_allow = 0, ntsi_limit = 0, tsi_policy = -1; /* -1: no call */
 	static const char *nets[4]; /* "stream:PATH", "gram:PATH", "tap:NAME" */
+	static const char *oem[257];
+	int noem = 0;
 	int nnets = 0, net_flags = NET_FLAG_DHCP_CLIENT, net_features = 0;
 	int i;
 
@@ -307,6 +311,7 @@ int main(int argc, char **argv)
 		else if (!strcmp(a, "--set-data-disk")) old_data_disk = v;
 		else if (!strcmp(a, "--add-vsock")) add_vsock = atoi(v);
 		else if (!strcmp(a, "--tsi-unix") && ntsi_unix < 16) tsi_unix[ntsi_unix++] = v;
+		else if (!strcmp(a, "--oem-string") && noem < 256) oem[noem++] = v;
 		else if (!strcmp(a, "--tsi-policy")) tsi_policy = (int)policy_flags(v);
 		else if (!strcmp(a, "--tsi-allow") && ntsi_allow < 79) tsi_allow[ntsi_allow++] = v;
 		else if (!strcmp(a, "--tsi-limit") && ntsi_limit < 16) tsi_limit[ntsi_limit++] = v;
@@ -514,6 +519,8 @@ int main(int argc, char **argv)
 	}
 	if (kernel_console)
 		check("krun_set_kernel_console", krun_set_kernel_console((uint32_t)ctx, kernel_console));
+	if (noem)
+		check("krun_set_smbios_oem_strings", krun_set_smbios_oem_strings((uint32_t)ctx, oem));
 	if (nested) {
 		check("krun_set_nested_virt", krun_set_nested_virt((uint32_t)ctx, true));
 		fprintf(stderr, "krun_check_nested_virt: %d\n", krun_check_nested_virt());
