@@ -86,6 +86,32 @@ TEST(net_proxy_hanging_up_takes_the_link_down_and_tx_still_completes)
 	net_teardown(&t);
 }
 
+/* A proxy that takes no more leaves TX chains in the ring, and with
+ * VIRTIO_F_EVENT_IDX the driver need not kick for them again: when the proxy
+ * hangs up they are completed (dropped) all the same, after the one kick. */
+TEST(net_tx_chains_left_behind_a_full_proxy_complete_when_it_hangs_up)
+{
+	struct ndrv t;
+	int small = 4096;
+
+	net_setup(&t);
+	CHECK_EQ(setsockopt(net_backend(t.d)->fd, SOL_SOCKET, SO_SNDBUF, &small, sizeof(small)), 0);
+	net_put_hdr(&t, 0, 0);
+	net_put_frame(&t, DATA, 60000, 1);
+	/* The first frame fills the socket and the device stops with the rest
+	 * still in the ring. */
+	for (unsigned int i = 0; i < 20; i++)
+		net_post(&t, NET_TXQ, (struct seg[]){ { TXHDR, NET_HDR_LEN, false },
+						      { DATA, 60000, false } }, 2);
+	net_kick(&t, NET_TXQ);
+	CHECK(net_wait_used(&t, NET_TXQ, 5000));
+	close(t.peer);
+	t.peer = -1;
+	for (unsigned int i = 0; i < 20; i++)
+		CHECK_EQ(net_take_used(&t, NET_TXQ, NULL), 0);
+	net_teardown(&t);
+}
+
 /* The backend alone: a frame that arrives a byte at a time, then frames that
  * arrive together in one read, are each returned whole and once. */
 TEST(net_backend_stream_frames_split_or_joined_come_out_whole)

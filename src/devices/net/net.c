@@ -144,8 +144,13 @@ void net_backend_failed(struct net *n, int err)
 	/* Unwatched, not closed: a hung-up fd would wake the loop forever. */
 	evloop_del(n->loop, n->be.fd);
 	n->rx_frame = NULL;
-	if (n->active)
+	if (n->active) {
 		virtio_signal_config(n->dev); /* §5.1.4: STATUS changed */
+		/* TX chains left in the ring, e.g. behind a frame the backend did
+		 * not take, are completed (dropped) now: with EVENT_IDX the driver
+		 * may not kick for them (net.h). */
+		net_kick_self(n, NET_TXQ);
+	}
 }
 
 void net_drop(struct net *n, bool rx, const char *why)
