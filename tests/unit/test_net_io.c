@@ -9,7 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 
-TEST(net_offers_mac_status_and_mergeable_buffers_and_shows_the_mac)
+TEST(net_offers_mac_status_mergeable_buffers_and_event_idx_and_shows_the_mac)
 {
 	struct ndrv t;
 	uint8_t mac[6];
@@ -18,7 +18,11 @@ TEST(net_offers_mac_status_and_mergeable_buffers_and_shows_the_mac)
 	net_setup(&t);
 	fake_mw(t.d, VIRTIO_MMIO_DEVICE_FEATURES_SEL, 0);
 	CHECK_EQ(fake_mr(t.d, VIRTIO_MMIO_DEVICE_FEATURES),
-		 1u << VIRTIO_NET_F_MAC | 1u << VIRTIO_NET_F_STATUS | 1u << VIRTIO_NET_F_MRG_RXBUF);
+		 1u << VIRTIO_NET_F_MAC | 1u << VIRTIO_NET_F_STATUS | 1u << VIRTIO_NET_F_MRG_RXBUF |
+			 1u << VIRTIO_F_EVENT_IDX);
+	CHECK(t.d->vq[NET_RXQ].event_idx && t.d->vq[NET_TXQ].event_idx);
+	net_rebringup(&t, 1ULL << VIRTIO_F_EVENT_IDX);
+	CHECK(!t.d->vq[NET_RXQ].event_idx && !t.d->vq[NET_TXQ].event_idx);
 	for (int i = 0; i < 6; i++)
 		virtio_mmio_read(t.d, VIRTIO_MMIO_CONFIG + (uint64_t)i, &mac[i], 1);
 	CHECK(!memcmp(mac, (uint8_t[]){ 0x52, 0x54, 0, 1, 2, 3 }, 6));
@@ -181,7 +185,7 @@ TEST(net_offers_the_checksum_offloads_asked_for_and_no_segmentation)
 	CHECK_EQ(fake_mr(t.d, VIRTIO_MMIO_DEVICE_FEATURES),
 		 1u << VIRTIO_NET_F_CSUM | 1u << VIRTIO_NET_F_GUEST_CSUM |
 			 1u << VIRTIO_NET_F_MAC | 1u << VIRTIO_NET_F_STATUS |
-			 1u << VIRTIO_NET_F_MRG_RXBUF);
+			 1u << VIRTIO_NET_F_MRG_RXBUF | 1u << VIRTIO_F_EVENT_IDX);
 	net_teardown(&t);
 }
 
