@@ -34,7 +34,7 @@ static uint8_t scratch[1 << 16];
 static uint64_t fake_features(struct virtio_dev *d)
 {
 	(void)d;
-	return 1ULL << 0 | 1ULL << 28 | 1ULL << 40;
+	return 1ULL << 0 | 1ULL << 28 | 1ULL << VIRTIO_F_EVENT_IDX | 1ULL << 40;
 }
 
 static void fake_config_read(struct virtio_dev *d, uint32_t off, void *data, uint32_t len)

@@ -206,6 +206,9 @@ static void dev_activate(struct virtio_dev *d)
 	for (unsigned int i = 0; i < nqueues(d); i++) {
 		if (!d->vq[i].ready)
 			continue;
+		/* §2.7.10: only where the device offered it and the driver took it
+		 * (FEATURES_OK was refused for anything not offered). */
+		d->vq[i].event_idx = virtio_has_feature(d, VIRTIO_F_EVENT_IDX);
 		if (vq_activate(&d->vq[i], d->mem) < 0) {
 			log_debug("virtio %s: queue %u set up wrongly", d->ops->name, i);
 			dev_fail(d);

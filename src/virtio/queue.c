@@ -6,11 +6,13 @@
 
 #include "util/log.h"
 
-/* Ring layout, virtio 1.2 §2.7: avail is flags, idx, ring[size], used_event;
- * used is flags, idx, ring[size] of {id, len}, avail_event. */
+/* Ring layout, virtio 1.2 §2.7, in 16-bit words: avail is flags, idx,
+ * ring[size], used_event (at VQ_AVAIL_RING + size); used is flags, idx,
+ * ring[size] of {id, len} (4 words each), avail_event (at VQ_USED_RING + 4 * size). */
 #define VQ_AVAIL_IDX 1
 #define VQ_AVAIL_RING 2
 #define VQ_USED_IDX 1
+#define VQ_USED_RING 2
 
 struct virtq_used_elem {
 	uint32_t id;
@@ -27,7 +29,9 @@ int vq_activate(struct vq *q, const struct gmem *mem)
 	uint64_t n = q->size;
 
 	q->active = false;
-	/* §2.7: size is a power of two; ring alignments 16, 2 and 4. */
+	/* §2.7: size is a power of two; ring alignments 16, 2 and 4. The ring sizes
+	 * (§2.7.6: 6 + 2 * size, §2.7.8: 6 + 8 * size) include used_event and
+	 * avail_event, so event_idx reads and writes them without another check. */
 	if (n == 0 || n > q->max_size || n > VQ_MAX_SIZE || (n & (n - 1)) ||
 	    !vq_ring_ok(mem, q->desc_gpa, 16 * n, 16) ||
 	    !vq_ring_ok(mem, q->avail_gpa, 6 + 2 * n, 2) ||
@@ -43,6 +47,7 @@ int vq_activate(struct vq *q, const struct gmem *mem)
 	q->used = gmem_ptr(mem, q->used_gpa, 6 + 8 * n);
 	q->last_avail = 0;
 	q->used_idx = 0;
+	q->signalled_used = 0;
 	q->broken = false;
 	q->bad_chains = 0;
 	q->active = true;
@@ -142,15 +147,32 @@ static int vq_walk(const struct vq *q, uint16_t head, struct vq_chain *c)
 	}
 }
 
+/*
+ * §2.7.10 with VIRTIO_F_EVENT_IDX: the ring looked empty. avail_event =
+ * last_avail asks the driver to kick once its avail idx passes it; a buffer
+ * made available before the driver could see that came without a kick, so
+ * avail->idx is read again after a full barrier (the driver's side is the
+ * mirror: idx store, barrier, avail_event load). Returns that idx.
+ */
+static uint16_t vq_ask_kick(struct vq *q)
+{
+	__atomic_store_n(&q->used[VQ_USED_RING + 4 * q->size], q->last_avail, __ATOMIC_RELAXED);
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	return __atomic_load_n(&q->avail[VQ_AVAIL_IDX], __ATOMIC_ACQUIRE);
+}
+
 int vq_pop(struct vq *q, struct vq_chain *c, bool *pushed)
 {
 	while (q->active && !q->broken) {
 		/* Acquire: the ring entry and descriptors are read after idx (§2.7.13). */
 		uint16_t avail = __atomic_load_n(&q->avail[VQ_AVAIL_IDX], __ATOMIC_ACQUIRE);
-		uint16_t pending = (uint16_t)(avail - q->last_avail);
-		uint16_t head;
+		uint16_t pending, head;
 		int r;
 
+		/* One second look per pass, so a guest flipping idx cannot hold us. */
+		if (avail == q->last_avail && q->event_idx)
+			avail = vq_ask_kick(q);
+		pending = (uint16_t)(avail - q->last_avail);
 		if (pending == 0)
 			return 0;
 		if (pending > q->size) {
@@ -183,7 +205,7 @@ void vq_push(struct vq *q, uint16_t head, uint32_t written)
 
 	if (!q->active)
 		return;
-	ring = (struct virtq_used_elem *)(void *)&q->used[2];
+	ring = (struct virtq_used_elem *)(void *)&q->used[VQ_USED_RING];
 	memcpy(&ring[q->used_idx & (q->size - 1)], &e, sizeof(e));
 	q->used_idx++;
 	/* Release: the element (and the data written into the buffers) is visible
@@ -191,14 +213,33 @@ void vq_push(struct vq *q, uint16_t head, uint32_t written)
 	__atomic_store_n(&q->used[VQ_USED_IDX], q->used_idx, __ATOMIC_RELEASE);
 }
 
-bool vq_needs_signal(const struct vq *q)
+/* §2.7.10: whether moving the used idx from old to new_idx passed event, i.e.
+ * wrote the entry at index event (Linux's vring_need_event; u16 arithmetic, so
+ * any event value is a plain answer). */
+static bool vq_need_event(uint16_t event, uint16_t new_idx, uint16_t old)
 {
+	return (uint16_t)(new_idx - event - 1) < (uint16_t)(new_idx - old);
+}
+
+bool vq_needs_signal(struct vq *q)
+{
+	uint16_t old;
+
 	if (!q->active)
 		return false;
-	/* Full barrier: used->idx must be visible before the flags are read, or a
-	 * driver re-enabling interrupts in between would miss this one (§2.7.13). */
+	/* Full barrier: used->idx must be visible before the flags (or used_event)
+	 * are read, or a driver re-enabling interrupts in between would miss this
+	 * one (§2.7.13). */
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
-	return !(__atomic_load_n(&q->avail[0], __ATOMIC_RELAXED) & VIRTQ_AVAIL_F_NO_INTERRUPT);
+	if (!q->event_idx)
+		return !(__atomic_load_n(&q->avail[0], __ATOMIC_RELAXED) &
+			 VIRTQ_AVAIL_F_NO_INTERRUPT);
+	/* §2.7.7.2: the flags are ignored. Everything pushed since the last call
+	 * is judged now, so nothing pushed goes unjudged (vhost's signalled_used). */
+	old = q->signalled_used;
+	q->signalled_used = q->used_idx;
+	return vq_need_event(__atomic_load_n(&q->avail[VQ_AVAIL_RING + q->size], __ATOMIC_RELAXED),
+			     q->used_idx, old);
 }
 
 /* Copies across segs[0..nsegs) as one stream starting at offset. to_guest picks

@@ -9,8 +9,9 @@
 
 #include "virtio/mmio.h"
 
-/* A fake device: 2 queues of at most 16, features bits 0 and 40, 8 config bytes. */
-#define FAKE_FEATURES (1ULL << 0 | 1ULL << 40)
+/* A fake device: 2 queues of at most 16, features bits 0, EVENT_IDX and 40, 8
+ * config bytes. */
+#define FAKE_FEATURES (1ULL << 0 | 1ULL << VIRTIO_F_EVENT_IDX | 1ULL << 40)
 
 struct fake {
 	struct virtio_dev d;
@@ -153,7 +154,7 @@ TEST(mmio_offers_device_features_plus_version_1)
 {
 	struct fake f;
 	fake_setup(&f);
-	CHECK_EQ(rd(&f, VIRTIO_MMIO_DEVICE_FEATURES), 1);
+	CHECK_EQ(rd(&f, VIRTIO_MMIO_DEVICE_FEATURES), 1U << VIRTIO_F_EVENT_IDX | 1U);
 	wr(&f, VIRTIO_MMIO_DEVICE_FEATURES_SEL, 1);
 	CHECK_EQ(rd(&f, VIRTIO_MMIO_DEVICE_FEATURES), (1U << 8) | 1U);
 	wr(&f, VIRTIO_MMIO_DEVICE_FEATURES_SEL, 2);
@@ -307,6 +308,27 @@ TEST(mmio_ignores_queue_writes_once_ready_or_after_driver_ok)
 	wr(&f, VIRTIO_MMIO_QUEUE_SEL, 1);
 	wr(&f, VIRTIO_MMIO_QUEUE_READY, 1); /* too late: stays off */
 	CHECK(!f.d.vq[1].ready && !f.d.vq[1].active);
+	fake_teardown(&f);
+}
+
+/* §2.7.10: a queue uses EVENT_IDX only when the driver took it (the device
+ * offered it, or FEATURES_OK would have been refused). */
+TEST(mmio_driver_ok_gives_queues_event_idx_only_when_negotiated)
+{
+	struct fake f;
+	fake_setup(&f);
+	negotiate(&f, V1 | 1ULL << VIRTIO_F_EVENT_IDX);
+	setup_queue(&f, 0, 0x1000, true);
+	setup_queue(&f, 1, 0x2000, true);
+	wr(&f, VIRTIO_MMIO_STATUS, OK_STATUS | VIRTIO_STATUS_DRIVER_OK);
+	CHECK(f.d.vq[0].active && f.d.vq[0].event_idx);
+	CHECK(f.d.vq[1].active && f.d.vq[1].event_idx);
+	wr(&f, VIRTIO_MMIO_STATUS, 0);
+	CHECK(!f.d.vq[0].event_idx && !f.d.vq[1].event_idx);
+	negotiate(&f, V1);
+	setup_queue(&f, 0, 0x1000, true);
+	wr(&f, VIRTIO_MMIO_STATUS, OK_STATUS | VIRTIO_STATUS_DRIVER_OK);
+	CHECK(f.d.vq[0].active && !f.d.vq[0].event_idx);
 	fake_teardown(&f);
 }
 

@@ -9,7 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 
-TEST(net_offers_mac_status_and_mergeable_buffers_and_shows_the_mac)
+TEST(net_offers_mac_status_mergeable_buffers_and_event_idx_and_shows_the_mac)
 {
 	struct ndrv t;
 	uint8_t mac[6];
@@ -18,7 +18,11 @@ TEST(net_offers_mac_status_and_mergeable_buffers_and_shows_the_mac)
 	net_setup(&t);
 	fake_mw(t.d, VIRTIO_MMIO_DEVICE_FEATURES_SEL, 0);
 	CHECK_EQ(fake_mr(t.d, VIRTIO_MMIO_DEVICE_FEATURES),
-		 1u << VIRTIO_NET_F_MAC | 1u << VIRTIO_NET_F_STATUS | 1u << VIRTIO_NET_F_MRG_RXBUF);
+		 1u << VIRTIO_NET_F_MAC | 1u << VIRTIO_NET_F_STATUS | 1u << VIRTIO_NET_F_MRG_RXBUF |
+			 1u << VIRTIO_F_EVENT_IDX);
+	CHECK(t.d->vq[NET_RXQ].event_idx && t.d->vq[NET_TXQ].event_idx);
+	net_rebringup(&t, 1ULL << VIRTIO_F_EVENT_IDX);
+	CHECK(!t.d->vq[NET_RXQ].event_idx && !t.d->vq[NET_TXQ].event_idx);
 	for (int i = 0; i < 6; i++)
 		virtio_mmio_read(t.d, VIRTIO_MMIO_CONFIG + (uint64_t)i, &mac[i], 1);
 	CHECK(!memcmp(mac, (uint8_t[]){ 0x52, 0x54, 0, 1, 2, 3 }, 6));
@@ -83,6 +87,32 @@ TEST(net_proxy_hanging_up_takes_the_link_down_and_tx_still_completes)
 	net_post(&t, NET_TXQ, (struct seg[]){ { TXHDR, NET_HDR_LEN, false }, { DATA, 100, false } }, 2);
 	net_kick(&t, NET_TXQ);
 	CHECK_EQ(net_take_used(&t, NET_TXQ, NULL), 0);
+	net_teardown(&t);
+}
+
+/* A proxy that takes no more leaves TX chains in the ring, and with
+ * VIRTIO_F_EVENT_IDX the driver need not kick for them again: when the proxy
+ * hangs up they are completed (dropped) all the same, after the one kick. */
+TEST(net_tx_chains_left_behind_a_full_proxy_complete_when_it_hangs_up)
+{
+	struct ndrv t;
+	int small = 4096;
+
+	net_setup(&t);
+	CHECK_EQ(setsockopt(net_backend(t.d)->fd, SOL_SOCKET, SO_SNDBUF, &small, sizeof(small)), 0);
+	net_put_hdr(&t, 0, 0);
+	net_put_frame(&t, DATA, 60000, 1);
+	/* The first frame fills the socket and the device stops with the rest
+	 * still in the ring. */
+	for (unsigned int i = 0; i < 20; i++)
+		net_post(&t, NET_TXQ, (struct seg[]){ { TXHDR, NET_HDR_LEN, false },
+						      { DATA, 60000, false } }, 2);
+	net_kick(&t, NET_TXQ);
+	CHECK(net_wait_used(&t, NET_TXQ, 5000));
+	close(t.peer);
+	t.peer = -1;
+	for (unsigned int i = 0; i < 20; i++)
+		CHECK_EQ(net_take_used(&t, NET_TXQ, NULL), 0);
 	net_teardown(&t);
 }
 
@@ -155,7 +185,7 @@ TEST(net_offers_the_checksum_offloads_asked_for_and_no_segmentation)
 	CHECK_EQ(fake_mr(t.d, VIRTIO_MMIO_DEVICE_FEATURES),
 		 1u << VIRTIO_NET_F_CSUM | 1u << VIRTIO_NET_F_GUEST_CSUM |
 			 1u << VIRTIO_NET_F_MAC | 1u << VIRTIO_NET_F_STATUS |
-			 1u << VIRTIO_NET_F_MRG_RXBUF);
+			 1u << VIRTIO_NET_F_MRG_RXBUF | 1u << VIRTIO_F_EVENT_IDX);
 	net_teardown(&t);
 }
 

@@ -2,8 +2,10 @@
 #include "harness.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/mman.h>
 
 #include "virtio/queue.h"
 
@@ -26,7 +28,8 @@ struct ring {
 	uint16_t avail_idx;
 };
 
-static void ring_setup(struct ring *r)
+/* event_idx: as the transport sets it when VIRTIO_F_EVENT_IDX was negotiated. */
+static void ring_setup_opts(struct ring *r, bool event_idx)
 {
 	const struct gmem_region reg[] = { { 0, 0x10000 }, { HIGH, 0x10000 } };
 
@@ -38,7 +41,13 @@ static void ring_setup(struct ring *r)
 	r->q.avail_gpa = AVAIL;
 	r->q.used_gpa = USED;
 	r->q.ready = true;
+	r->q.event_idx = event_idx;
 	CHECK_EQ(vq_activate(&r->q, &r->m), 0);
+}
+
+static void ring_setup(struct ring *r)
+{
+	ring_setup_opts(r, false);
 }
 
 static void desc_at(struct ring *r, uint64_t table, uint16_t i, uint64_t addr, uint32_t len,
@@ -430,5 +439,233 @@ TEST(vq_chain_read_and_write_cross_segment_boundaries)
 	CHECK(memcmp(r.m.region[0].host + BUF + 0x200, "\0" "012", 4) == 0);
 	CHECK(memcmp(r.m.region[1].host + 0x100, "345678", 6) == 0);
 	CHECK_EQ(vq_chain_write(&c, 10, src, 1), 0);
+	gmem_destroy(&r.m);
+}
+
+/*
+ * VIRTIO_F_EVENT_IDX (virtio 1.2 §2.7.7.2, §2.7.10): used_event is the avail
+ * ring's last word, avail_event the used ring's.
+ */
+#define USED_EVENT (AVAIL + 4 + 2 * QSIZE)
+#define AVAIL_EVENT (USED + 4 + 8 * QSIZE)
+
+static void set_u16(struct ring *r, uint64_t gpa, uint16_t v)
+{
+	CHECK_EQ(gmem_write(&r->m, gpa, &v, 2), 0);
+}
+
+static uint16_t get_u16(struct ring *r, uint64_t gpa)
+{
+	uint16_t v;
+	CHECK_EQ(gmem_read(&r->m, gpa, &v, 2), 0);
+	return v;
+}
+
+/* The device completes n chains (any head will do for the used ring). */
+static void push_n(struct ring *r, unsigned int n)
+{
+	while (n--)
+		vq_push(&r->q, 0, 0);
+}
+
+TEST(vq_needs_signal_with_event_idx_signals_only_when_used_idx_passes_used_event)
+{
+	struct ring r;
+
+	ring_setup_opts(&r, true);
+	/* §2.7.7.2: with EVENT_IDX the device ignores the flag. */
+	set_u16(&r, AVAIL, VIRTQ_AVAIL_F_NO_INTERRUPT);
+	set_u16(&r, USED_EVENT, 0);
+	push_n(&r, 1); /* entry 0 is used_event */
+	CHECK(vq_needs_signal(&r.q));
+	CHECK(!vq_needs_signal(&r.q)); /* nothing pushed since */
+	set_u16(&r, USED_EVENT, 3);
+	push_n(&r, 1);
+	CHECK(!vq_needs_signal(&r.q));
+	push_n(&r, 1);
+	CHECK(!vq_needs_signal(&r.q));
+	push_n(&r, 1); /* entry 3 */
+	CHECK(vq_needs_signal(&r.q));
+	push_n(&r, 1);
+	CHECK(!vq_needs_signal(&r.q));
+	/* Several pushed, asked once: entry 6 among them still signals. */
+	set_u16(&r, USED_EVENT, 6);
+	push_n(&r, 3);
+	CHECK(vq_needs_signal(&r.q));
+	/* Entries 8..9 were not judged yet when used_event moved onto them. */
+	push_n(&r, 2);
+	set_u16(&r, USED_EVENT, 9);
+	CHECK(vq_needs_signal(&r.q));
+	/* A used_event already behind: the driver looks at used->idx itself. */
+	set_u16(&r, USED_EVENT, 5);
+	set_u16(&r, AVAIL, 0);
+	CHECK(!vq_needs_signal(&r.q));
+	push_n(&r, 1);
+	CHECK(!vq_needs_signal(&r.q));
+	CHECK_EQ(used_idx(&r), 11);
+	gmem_destroy(&r.m);
+}
+
+TEST(vq_needs_signal_with_event_idx_wraps_around_the_16_bit_index)
+{
+	struct ring r;
+
+	ring_setup_opts(&r, true);
+	r.q.used_idx = r.q.signalled_used = 0xfffc;
+	set_u16(&r, USED_EVENT, 0xffff);
+	push_n(&r, 2);
+	CHECK(!vq_needs_signal(&r.q));
+	push_n(&r, 2); /* entries 0xfffe, 0xffff */
+	CHECK(vq_needs_signal(&r.q));
+	CHECK_EQ(used_idx(&r), 0);
+	set_u16(&r, USED_EVENT, 1);
+	push_n(&r, 1);
+	CHECK(!vq_needs_signal(&r.q));
+	push_n(&r, 1);
+	CHECK(vq_needs_signal(&r.q));
+	/* One batch across the wrap, used_event at 0. */
+	r.q.used_idx = r.q.signalled_used = 0xfffe;
+	set_u16(&r, USED_EVENT, 0);
+	push_n(&r, 3);
+	CHECK(vq_needs_signal(&r.q));
+	set_u16(&r, USED_EVENT, 0xfffe); /* just behind, after the wrap */
+	push_n(&r, 1);
+	CHECK(!vq_needs_signal(&r.q));
+	gmem_destroy(&r.m);
+}
+
+/* Any used_event, from any start, any batch: an interrupt exactly when the
+ * batch wrote entry used_event; nothing in either ring is written. */
+TEST(vq_needs_signal_with_event_idx_takes_any_used_event_value)
+{
+	static const uint16_t starts[] = { 0, 1, 0x7fff, 0xfff0, 0xffff };
+	static const uint16_t batches[] = { 1, 2, QSIZE, 0x8000, 0xffff };
+	static uint8_t before[0x2000];
+	struct ring r;
+
+	ring_setup_opts(&r, true);
+	memcpy(before, r.m.region[0].host + AVAIL, sizeof(before));
+	for (unsigned int s = 0; s < sizeof(starts) / sizeof(starts[0]); s++)
+		for (unsigned int b = 0; b < sizeof(batches) / sizeof(batches[0]); b++)
+			for (uint32_t ev = 0; ev <= 0xffff; ev++) {
+				uint16_t from = starts[s], n = batches[b];
+				bool want = (uint16_t)(ev - from) < n;
+
+				r.q.signalled_used = from;
+				r.q.used_idx = (uint16_t)(from + n);
+				set_u16(&r, USED_EVENT, (uint16_t)ev);
+				if (vq_needs_signal(&r.q) != want)
+					CHECK_EQ(ev, -1); /* names the failing value */
+				CHECK_EQ(r.q.signalled_used, r.q.used_idx);
+			}
+	set_u16(&r, USED_EVENT, 0);
+	CHECK(!memcmp(before, r.m.region[0].host + AVAIL, sizeof(before)));
+	gmem_destroy(&r.m);
+}
+
+TEST(vq_pop_with_event_idx_sets_avail_event_to_last_avail_when_empty)
+{
+	struct ring r;
+	struct vq_chain c;
+	uint16_t heads[3] = { 0, 1, 2 };
+
+	ring_setup_opts(&r, true);
+	for (uint16_t i = 0; i < QSIZE; i++)
+		desc(&r, i, BUF + 16 * i, 16, 0, 0);
+	set_u16(&r, AVAIL_EVENT, 0xbeef);
+	offer(&r, heads, 3);
+	for (int i = 0; i < 3; i++)
+		CHECK_EQ(vq_pop(&r.q, &c, NULL), 1);
+	CHECK_EQ(get_u16(&r, AVAIL_EVENT), 0xbeef); /* written only when empty */
+	CHECK_EQ(vq_pop(&r.q, &c, NULL), 0);
+	CHECK_EQ(get_u16(&r, AVAIL_EVENT), 3);
+	offer(&r, heads, 2);
+	CHECK_EQ(vq_pop(&r.q, &c, NULL), 1);
+	CHECK_EQ(vq_pop(&r.q, &c, NULL), 1);
+	CHECK_EQ(vq_pop(&r.q, &c, NULL), 0);
+	CHECK_EQ(get_u16(&r, AVAIL_EVENT), 5);
+	/* Across the wrap of the avail index. */
+	r.q.last_avail = r.avail_idx = 0xfffe;
+	set_u16(&r, AVAIL + 2, r.avail_idx);
+	offer(&r, heads, 3);
+	for (int i = 0; i < 3; i++)
+		CHECK_EQ(vq_pop(&r.q, &c, NULL), 1);
+	CHECK_EQ(vq_pop(&r.q, &c, NULL), 0);
+	CHECK_EQ(get_u16(&r, AVAIL_EVENT), 1);
+	CHECK_EQ(r.q.last_avail, 1);
+	/* The rest of the used ring is the device's pushes only: none here. */
+	CHECK_EQ(used_idx(&r), 0);
+	gmem_destroy(&r.m);
+}
+
+/*
+ * The race §2.7.10 leaves to the device: the driver makes a buffer available
+ * after the device saw the ring empty but before the driver can see the new
+ * avail_event, so it does not kick. Made deterministic: the used ring's page
+ * is read-only, so the device's avail_event store faults, and the handler
+ * plays the driver (one chain offered) before letting the store through.
+ */
+static struct ring *race_ring;
+static volatile sig_atomic_t race_faults;
+
+static void race_on_segv(int sig, siginfo_t *si, void *ctx)
+{
+	struct ring *r = race_ring;
+	uint8_t *page = r->m.region[0].host + USED;
+	uint16_t *avail = (uint16_t *)(void *)(r->m.region[0].host + AVAIL);
+
+	(void)ctx;
+	if ((uint8_t *)si->si_addr != r->m.region[0].host + AVAIL_EVENT) {
+		signal(sig, SIG_DFL); /* not the store we wait for: crash as usual */
+		return;
+	}
+	race_faults++;
+	mprotect(page, 4096, PROT_READ | PROT_WRITE);
+	avail[2 + r->avail_idx % QSIZE] = 6;
+	r->avail_idx++;
+	__atomic_store_n(&avail[1], r->avail_idx, __ATOMIC_RELEASE);
+}
+
+TEST(vq_pop_with_event_idx_takes_a_buffer_made_available_while_it_sets_avail_event)
+{
+	struct ring r;
+	struct vq_chain c;
+	struct sigaction sa = { .sa_sigaction = race_on_segv, .sa_flags = SA_SIGINFO }, old;
+
+	ring_setup_opts(&r, true);
+	desc(&r, 6, BUF, 16, 0, 0);
+	race_ring = &r;
+	race_faults = 0;
+	CHECK_EQ(sigaction(SIGSEGV, &sa, &old), 0);
+	CHECK_EQ(mprotect(r.m.region[0].host + USED, 4096, PROT_READ), 0);
+	CHECK_EQ(vq_pop(&r.q, &c, NULL), 1);
+	CHECK_EQ(sigaction(SIGSEGV, &old, NULL), 0);
+	CHECK_EQ(race_faults, 1);
+	CHECK_EQ(c.head, 6);
+	CHECK_EQ(get_u16(&r, AVAIL_EVENT), 0); /* the store went through */
+	CHECK_EQ(vq_pop(&r.q, &c, NULL), 0);
+	CHECK_EQ(get_u16(&r, AVAIL_EVENT), 1);
+	gmem_destroy(&r.m);
+}
+
+TEST(vq_without_event_idx_ignores_used_event_and_never_writes_avail_event)
+{
+	struct ring r;
+	struct vq_chain c;
+
+	ring_setup(&r);
+	set_u16(&r, USED_EVENT, 100);
+	set_u16(&r, AVAIL_EVENT, 0xbeef);
+	desc(&r, 0, BUF, 16, 0, 0);
+	offer1(&r, 0);
+	CHECK_EQ(vq_pop(&r.q, &c, NULL), 1);
+	CHECK_EQ(vq_pop(&r.q, &c, NULL), 0);
+	CHECK_EQ(get_u16(&r, AVAIL_EVENT), 0xbeef);
+	push_n(&r, 1);
+	CHECK(vq_needs_signal(&r.q));
+	CHECK(vq_needs_signal(&r.q)); /* the flag alone decides, every time */
+	set_u16(&r, AVAIL, VIRTQ_AVAIL_F_NO_INTERRUPT);
+	set_u16(&r, USED_EVENT, 0);
+	CHECK(!vq_needs_signal(&r.q));
 	gmem_destroy(&r.m);
 }

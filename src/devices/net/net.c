@@ -12,14 +12,15 @@
 #include "util/log.h"
 #include "vmm/evloop.h"
 
-/* §5.1.3: MAC, STATUS and MRG_RXBUF always; of the offloads the caller asked for
- * (NET_FEATURE_* are the same bits), only the checksum ones (net.h says why). */
+/* §5.1.3: MAC, STATUS and MRG_RXBUF always, and §6 EVENT_IDX; of the offloads
+ * the caller asked for (NET_FEATURE_* are the same bits), only the checksum
+ * ones (net.h says why). */
 static uint64_t net_features(struct virtio_dev *d)
 {
 	struct net *n = d->priv;
 
 	return 1ULL << VIRTIO_NET_F_MAC | 1ULL << VIRTIO_NET_F_STATUS |
-	       1ULL << VIRTIO_NET_F_MRG_RXBUF |
+	       1ULL << VIRTIO_NET_F_MRG_RXBUF | 1ULL << VIRTIO_F_EVENT_IDX |
 	       (n->features & (1ULL << VIRTIO_NET_F_CSUM | 1ULL << VIRTIO_NET_F_GUEST_CSUM));
 }
 
@@ -144,8 +145,13 @@ void net_backend_failed(struct net *n, int err)
 	/* Unwatched, not closed: a hung-up fd would wake the loop forever. */
 	evloop_del(n->loop, n->be.fd);
 	n->rx_frame = NULL;
-	if (n->active)
+	if (n->active) {
 		virtio_signal_config(n->dev); /* §5.1.4: STATUS changed */
+		/* TX chains left in the ring, e.g. behind a frame the backend did
+		 * not take, are completed (dropped) now: with EVENT_IDX the driver
+		 * may not kick for them (net.h). */
+		net_kick_self(n, NET_TXQ);
+	}
 }
 
 void net_drop(struct net *n, bool rx, const char *why)

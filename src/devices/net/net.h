@@ -13,7 +13,11 @@
  * hands over frames as the proxy sent them, checksums complete). Not offered:
  * the segmentation offloads (TSO, UFO), so the guest sends frames of at most
  * its MTU (1500: no VIRTIO_NET_F_MTU). Without MRG_RXBUF a received frame
- * larger than its one buffer is dropped.
+ * larger than its one buffer is dropped. Also offered: VIRTIO_F_EVENT_IDX
+ * (§2.7.10, virtio/queue.h), so the driver asks for fewer interrupts and
+ * kicks; the device therefore takes TX chains until the ring is empty (or
+ * comes back by itself: budget, backend writable again, backend failed) and
+ * waits for an RX kick only after vq_pop found no RX buffer.
  *
  * The guest is hostile: a TX chain is copied out once and checked there (a
  * 12-byte virtio_net_hdr with GSO_NONE and no flag but NEEDS_CSUM where CSUM

@@ -87,6 +87,13 @@ static size_t tx_take(struct net *n, const struct vq_chain *c)
 	return len;
 }
 
+/* Whether a chain can be taken now: the backend has room for a frame, or is
+ * dead (its half-sent frame never leaves, and the chains are dropped). */
+static bool tx_can_take(const struct net *n)
+{
+	return n->backend_dead || !netbe_tx_pending(&n->be);
+}
+
 void net_tx_run(struct net *n)
 {
 	struct vq *q = &n->dev->vq[NET_TXQ];
@@ -94,7 +101,7 @@ void net_tx_run(struct net *n)
 	bool pushed = false;
 	int r;
 
-	for (; budget && !netbe_tx_pending(&n->be); budget--) {
+	for (; budget && tx_can_take(n); budget--) {
 		size_t len;
 
 		if (vq_pop(q, &n->chain, &pushed) != 1)
@@ -118,6 +125,6 @@ void net_tx_run(struct net *n)
 	}
 	if (pushed && vq_needs_signal(q))
 		virtio_signal_used(n->dev);
-	if (!budget && !netbe_tx_pending(&n->be))
+	if (!budget && tx_can_take(n))
 		net_kick_self(n, NET_TXQ);
 }
