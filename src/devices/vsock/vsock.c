@@ -103,12 +103,16 @@ static void vsock_rx_push(void *opaque, uint32_t len)
 	v->pushed_rx = true;
 }
 
-/* One interrupt per batch, if the driver wants one (§2.7.10). */
+/* One interrupt per batch, if the driver wants one (§2.7.10). Both queues are
+ * asked, never one skipped because the other already wants the interrupt:
+ * with VIRTIO_F_EVENT_IDX each question also records where that queue's
+ * used index stood when it was last judged. */
 static void vsock_notify(void *opaque)
 {
 	struct vsock_dev *v = opaque;
-	bool sig = (v->pushed_rx && vq_needs_signal(&v->dev->vq[VSOCK_RXQ])) ||
-		   (v->pushed_tx && vq_needs_signal(&v->dev->vq[VSOCK_TXQ]));
+	bool sig_rx = v->pushed_rx && vq_needs_signal(&v->dev->vq[VSOCK_RXQ]);
+	bool sig_tx = v->pushed_tx && vq_needs_signal(&v->dev->vq[VSOCK_TXQ]);
+	bool sig = sig_rx || sig_tx;
 
 	v->pushed_rx = v->pushed_tx = false;
 	if (sig)
@@ -128,8 +132,11 @@ static const struct vsock_guest_ops vsock_guest_ops = {
 static uint64_t vsock_features(struct virtio_dev *d)
 {
 	(void)d;
-	/* SEQPACKET carries TSI's UDP; only services that ask for it take it. */
-	return 1ull << VIRTIO_VSOCK_F_SEQPACKET;
+	/* SEQPACKET carries TSI's UDP; only services that ask for it take it.
+	 * EVENT_IDX: every path pops until the ring is empty before it waits
+	 * for a kick (the TX pause while the RST ring is full ends as RX
+	 * sends them), so a kick the driver suppresses is never one we need. */
+	return 1ull << VIRTIO_VSOCK_F_SEQPACKET | 1ull << VIRTIO_F_EVENT_IDX;
 }
 
 static void vsock_config_read(struct virtio_dev *d, uint32_t off, void *data, uint32_t len)

@@ -5,8 +5,9 @@
  * (src/vsock/mux.h), which owns connections, credit and host fds; the ports
  * of krun_add_vsock_port[2] are UNIX-socket endpoints on it (src/vsock/unix.h).
  *
- * Offered: VERSION_1 and VIRTIO_VSOCK_F_SEQPACKET (for services that ask for
- * SEQPACKET, i.e. TSI's UDP; everything else is a stream).
+ * Offered: VERSION_1, VIRTIO_VSOCK_F_SEQPACKET (for services that ask for
+ * SEQPACKET, i.e. TSI's UDP; everything else is a stream) and
+ * VIRTIO_F_EVENT_IDX (virtio 1.2 §2.7.10, src/virtio/queue.c).
  * The event queue's buffers are kept for events; none is ever sent, as the
  * guest's CID never changes (§5.10.6.7, TRANSPORT_RESET is for migration).
  *
