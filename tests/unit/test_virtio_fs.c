@@ -3,7 +3,8 @@
  * The virtio-fs device (src/devices/fs/) driven through the mmio transport as
  * Linux's virtio_fs driver drives it: config space, FUSE requests on the
  * request queue served by the worker pool, FORGET on hiprio, hostile chains,
- * many requests at once, and a reset with requests in flight.
+ * many requests at once, and a reset with requests in flight; with and without
+ * VIRTIO_F_EVENT_IDX (virtio 1.2 §2.7.10).
  */
 #include "harness.h"
 #include "fake_transport.h"
@@ -33,6 +34,8 @@ struct drv {
 	struct fake_notify n[NQ];
 	uint16_t avail[NQ], used_seen[NQ];
 	uint16_t next_desc; /* descriptors handed out of BUF space, never reused */
+	bool event_idx;     /* the driver accepts VIRTIO_F_EVENT_IDX */
+	unsigned int kicks; /* notifications the driver sent */
 	char dir[64];
 };
 
@@ -55,7 +58,10 @@ static void bringup(struct drv *t)
 	CHECK_EQ(mr(t, VIRTIO_MMIO_DEVICE_ID), 26);
 	mw(t, VIRTIO_MMIO_STATUS, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER);
 	mw(t, VIRTIO_MMIO_DEVICE_FEATURES_SEL, 0);
-	CHECK_EQ(mr(t, VIRTIO_MMIO_DEVICE_FEATURES), 0); /* nothing but VERSION_1 */
+	/* Nothing but VERSION_1 and EVENT_IDX. */
+	CHECK_EQ(mr(t, VIRTIO_MMIO_DEVICE_FEATURES), 1u << VIRTIO_F_EVENT_IDX);
+	mw(t, VIRTIO_MMIO_DRIVER_FEATURES_SEL, 0);
+	mw(t, VIRTIO_MMIO_DRIVER_FEATURES, t->event_idx ? 1u << VIRTIO_F_EVENT_IDX : 0);
 	mw(t, VIRTIO_MMIO_DRIVER_FEATURES_SEL, 1);
 	mw(t, VIRTIO_MMIO_DRIVER_FEATURES, 1);
 	mw(t, VIRTIO_MMIO_STATUS, 1 | 2 | VIRTIO_STATUS_FEATURES_OK);
@@ -73,11 +79,12 @@ static void bringup(struct drv *t)
 	CHECK_EQ(mr(t, VIRTIO_MMIO_STATUS), 15);
 }
 
-static void setup(struct drv *t, unsigned int workers)
+static void setup_features(struct drv *t, unsigned int workers, bool event_idx)
 {
 	const struct gmem_region reg[] = { { 0, RAM } };
 
 	memset(t, 0, sizeof(*t));
+	t->event_idx = event_idx;
 	snprintf(t->dir, sizeof(t->dir), "/tmp/test_virtio_fs.XXXXXX");
 	CHECK(mkdtemp(t->dir) != NULL);
 	CHECK_EQ(gmem_create(&t->mem, reg, 1), 0);
@@ -92,6 +99,11 @@ static void setup(struct drv *t, unsigned int workers)
 	bringup(t);
 }
 
+static void setup(struct drv *t, unsigned int workers)
+{
+	setup_features(t, workers, false);
+}
+
 static void teardown(struct drv *t)
 {
 	fake_unwire_notifies(t->d, t->loop, NQ);
@@ -101,6 +113,13 @@ static void teardown(struct drv *t)
 	free(t->d);
 	gmem_destroy(&t->mem);
 	rmdir(t->dir);
+}
+
+/* The device's avail_event: the u16 after the used ring's elements. */
+static uint16_t avail_event(struct drv *t, uint16_t q)
+{
+	uint16_t *ev = gmem_ptr(&t->mem, RING(q) + 0x1800 + 4 + 8 * QSZ, 2);
+	return __atomic_load_n(ev, __ATOMIC_ACQUIRE);
 }
 
 /* Puts a chain of segments on q: seg_len[i] bytes each, the first nread
@@ -128,8 +147,18 @@ static uint16_t post(struct drv *t, uint16_t q, const void *in, const uint32_t *
 	}
 	avail[2 + t->avail[q] % QSZ] = head;
 	__atomic_store_n(&avail[1], ++t->avail[q], __ATOMIC_RELEASE);
-	if (kick)
+	/* With EVENT_IDX a kick is due only when the new index passes the
+	 * device's avail_event, as Linux's virtqueue_kick_prepare decides. */
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	if (kick && t->event_idx) {
+		uint16_t old = (uint16_t)(t->avail[q] - 1);
+		kick = (uint16_t)(t->avail[q] - avail_event(t, q) - 1) <
+		       (uint16_t)(t->avail[q] - old);
+	}
+	if (kick) {
+		t->kicks++;
 		mw(t, VIRTIO_MMIO_QUEUE_NOTIFY, q);
+	}
 	return head;
 }
 
@@ -257,6 +286,47 @@ TEST(virtio_fs_serves_many_requests_at_once_and_forget_on_hiprio)
 	CHECK(wait_used(&t, HIPRIO, &id, &len, 5000));
 	CHECK_EQ(id, head);
 	CHECK_EQ(len, 0);
+	teardown(&t);
+}
+
+/* With EVENT_IDX the driver kicks only past avail_event: each request waited
+ * for one at a time still gets a kick the device acts on (the worker that
+ * served the last found the ring empty and asked for the next), and a burst
+ * posted while no worker looks needs only the kick that starts it. */
+TEST(virtio_fs_with_event_idx_serves_every_request_on_the_kicks_it_asked_for)
+{
+	struct drv t;
+	uint32_t id, len;
+	unsigned int kicks;
+
+	setup_features(&t, 3, true);
+	struct {
+		struct fuse_in_header h;
+		struct fuse_getattr_in in;
+	} g = { .h = { .len = sizeof(g), .opcode = FUSE_GETATTR, .nodeid = FUSE_ROOT_ID } };
+	const uint32_t segs[] = { sizeof(g), 256 };
+	post_init(&t, 1);
+	CHECK(wait_used(&t, REQQ, &id, &len, 5000));
+	for (unsigned int i = 0; i < 30; i++) {
+		g.h.unique = 100 + i;
+		post(&t, REQQ, &g, segs, 2, 1, true);
+		CHECK(wait_used(&t, REQQ, &id, &len, 5000));
+		CHECK_EQ(len, sizeof(struct fuse_out_header) + sizeof(struct fuse_attr_out));
+		CHECK_EQ(((const struct fuse_out_header *)reply_of(&t, (uint16_t)id))->unique,
+			 100 + i);
+		/* The worker asks for the next kick once it finds the ring empty. */
+		for (int w = 0; avail_event(&t, REQQ) != t.avail[REQQ] && w < 50000; w++)
+			usleep(100);
+		CHECK_EQ(avail_event(&t, REQQ), t.avail[REQQ]);
+	}
+	kicks = t.kicks;
+	for (unsigned int i = 0; i < 20; i++) {
+		g.h.unique = 200 + i;
+		post(&t, REQQ, &g, segs, 2, 1, true);
+	}
+	for (unsigned int i = 0; i < 20; i++)
+		CHECK(wait_used(&t, REQQ, &id, &len, 5000));
+	CHECK(t.kicks - kicks >= 1 && t.kicks - kicks <= 20);
 	teardown(&t);
 }
 

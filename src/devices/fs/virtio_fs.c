@@ -264,8 +264,19 @@ static void fs_destroy(struct virtio_dev *d)
 	d->priv = NULL;
 }
 
+/* VIRTIO_F_EVENT_IDX (virtio 1.2 §2.7.10): a worker waits for a kick only
+ * after vq_pop found both queues empty (and wrote avail_event there), and a
+ * worker that took a chain comes back to pop again, so a kick the driver
+ * leaves out is never one a worker needs. */
+static uint64_t fs_features(struct virtio_dev *d)
+{
+	(void)d;
+	return 1ull << VIRTIO_F_EVENT_IDX;
+}
+
 static const struct virtio_dev_ops fs_ops = {
 	.name = "fs",
+	.features = fs_features,
 	.device_id = 26,
 	.num_queues = FS_NUM_QUEUES,
 	.queue_max_size = VIRTIO_FS_QUEUE_SIZE,

@@ -5,8 +5,9 @@
  *
  * Queues (§5.11.2): 0 hiprio (FORGET, BATCH_FORGET, INTERRUPT), then
  * num_request_queues request queues; we announce one, which is all Linux 6.1
- * uses. No feature beyond VERSION_1 is offered: no notification queue, no DAX
- * window (a shm size given through the API is accepted and not used).
+ * uses. Offered besides VERSION_1: VIRTIO_F_EVENT_IDX only; no notification
+ * queue, no DAX window (a shm size given through the API is accepted and not
+ * used).
  *
  * Threads: the event loop only wakes the workers (queue_notify never blocks).
  * Each worker pops a chain from either queue (hiprio first) under the device's
