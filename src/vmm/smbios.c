@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <string.h>
 
+#include "util/checksum.h"
 #include "util/log.h"
 #include "vmm/smbios.h"
 
@@ -230,7 +231,6 @@ int smbios_build(uint8_t *buf, size_t cap, uint64_t gpa, const char *const *oem,
 		.revision = 1,
 	};
 	size_t bad;
-	uint8_t sum = 0;
 
 	if (oem_problem(oem, n, &bad) || gpa > UINT64_MAX - SMBIOS_TABLE_OFFSET)
 		return -EINVAL;
@@ -239,9 +239,7 @@ int smbios_build(uint8_t *buf, size_t cap, uint64_t gpa, const char *const *oem,
 		return -ENOSPC;
 	ep.table_max = htole32((uint32_t)(o.len - SMBIOS_TABLE_OFFSET));
 	ep.table_addr = htole64(gpa + SMBIOS_TABLE_OFFSET);
-	for (size_t i = 0; i < sizeof(ep); i++)
-		sum = (uint8_t)(sum + ((const uint8_t *)&ep)[i]);
-	ep.checksum = (uint8_t)-sum;
+	ep.checksum = (uint8_t)-byte_sum(&ep, sizeof(ep));
 	memcpy(buf, &ep, sizeof(ep));
 	*len = o.len;
 	return 0;

@@ -10,6 +10,7 @@
 
 #include "arch/x86_64/layout.h"
 #include "arch/x86_64/x86.h"
+#include "util/checksum.h"
 #include "util/log.h"
 
 /* MP spec 1.4 §4.1, table 4-1. */
@@ -82,15 +83,6 @@ static size_t mp_size(unsigned int ncpus)
 	return sizeof(struct mpf_intel) + sizeof(struct mpc_table) +
 	       ncpus * sizeof(struct mpc_cpu) + sizeof(struct mpc_bus) +
 	       sizeof(struct mpc_ioapic) + (LAYOUT_IOAPIC_PINS + 2) * sizeof(struct mpc_intsrc);
-}
-
-static uint8_t sum_bytes(const uint8_t *p, size_t n)
-{
-	uint8_t s = 0;
-
-	while (n--)
-		s = (uint8_t)(s + *p++);
-	return s;
 }
 
 /* Appends one entry at *pos and counts it. */
@@ -166,10 +158,10 @@ int x86_mptable_write(const struct gmem *m, unsigned int ncpus)
 	hdr.count = count;
 	memcpy(base + sizeof(mpf), &hdr, sizeof(hdr));
 	base[sizeof(mpf) + offsetof(struct mpc_table, checksum)] =
-		(uint8_t)-sum_bytes(base + sizeof(mpf), hdr.length);
+		(uint8_t)-byte_sum(base + sizeof(mpf), hdr.length);
 
 	mpf.physptr = (uint32_t)(LAYOUT_EBDA + sizeof(mpf));
-	mpf.checksum = (uint8_t)-sum_bytes((const uint8_t *)&mpf, sizeof(mpf));
+	mpf.checksum = (uint8_t)-byte_sum((const uint8_t *)&mpf, sizeof(mpf));
 	memcpy(base, &mpf, sizeof(mpf));
 	return 0;
 }
