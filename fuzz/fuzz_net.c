@@ -6,7 +6,8 @@
  * socketpair and writes any bytes into it.
  *
  * The first byte picks the backend (bit 0: datagram, else stream with length
- * prefixes) and the features asked for (bit 1: CSUM and GUEST_CSUM). Then ops:
+ * prefixes) and the features asked for (bit 1: CSUM and GUEST_CSUM; with bit
+ * 2 also every TSO and UFO offload, so TX super-frames are cut). Then ops:
  * virtio_driver.h's, then run_op's (proxy bytes then an RX kick, RX buffers,
  * a TX buffer of header and frame, the proxy reading what it was sent).
  * Checked: everything the device sends the proxy is framed, each frame 14 to
@@ -21,6 +22,13 @@
 
 #include "devices/net/net.h"
 #include "virtio_driver.h"
+
+/* CSUM, GUEST_CSUM and every TSO/UFO offload (devices/net/net.h). */
+#define NET_ALL_OFFLOADS                                                                  \
+	(1u << VIRTIO_NET_F_CSUM | 1u << VIRTIO_NET_F_GUEST_CSUM |                       \
+	 1u << VIRTIO_NET_F_GUEST_TSO4 | 1u << VIRTIO_NET_F_GUEST_TSO6 |                 \
+	 1u << VIRTIO_NET_F_GUEST_UFO | 1u << VIRTIO_NET_F_HOST_TSO4 |                   \
+	 1u << VIRTIO_NET_F_HOST_TSO6 | 1u << VIRTIO_NET_F_HOST_UFO)
 
 static struct evloop *loop;
 static int peer = -1;
@@ -121,7 +129,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	in_frame = 0;
 	prefix_have = 0;
 	cfg.kind = dgram ? NETBE_DGRAM : NETBE_STREAM;
-	cfg.features = sel & 2 ? 3 : 0;
+	cfg.features = sel & 2 ? (sel & 4 ? NET_ALL_OFFLOADS : 3) : 0;
 	FZ_CHECK(socketpair(AF_UNIX, (dgram ? SOCK_DGRAM : SOCK_STREAM) | SOCK_CLOEXEC, 0,
 			    sv) == 0);
 	peer = sv[1];

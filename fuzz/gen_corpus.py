@@ -526,6 +526,19 @@ def gen_net():
     hdr0 = bytes(12)
     partial = bytes([1, 0, 0, 0, 0, 0, 34, 0, 6, 0, 1, 0])
     framed = struct.pack(">I", 60) + eth
+    # HOST_TSO4 (11), HOST_TSO6 (12), HOST_UFO (14) with CSUM: GSO super-frames.
+    up_gso = vd_bringup((1 << 32) | (1 << 16) | (1 << 15) | (1 << 5) | 3
+                        | (1 << 11) | (1 << 12) | (1 << 14), 2, 6)
+    ether = bytes(12) + b"\x08\x00"
+    tso4 = (ether + bytes([0x45, 0, 0, 0, 0, 1, 0x40, 0, 64, 6, 0, 0, 10, 0, 2, 15, 10, 0, 2, 2])
+            + bytes(4) + struct.pack(">I", 1000) + bytes(4) + bytes([0x50, 0x19]) + bytes(6)
+            + bytes(range(250)) * 4)
+    ufo = (ether + bytes([0x45, 0, 0, 0, 0, 2, 0, 0, 64, 17, 0, 0, 10, 0, 2, 15, 10, 0, 2, 2])
+           + bytes(8) + bytes(range(200)) * 5)
+
+    def gso(gso_type, hdr_len, gso_size, start, off):
+        return struct.pack("<BBHHHHH", 1, gso_type, hdr_len, gso_size, start, off, 0)
+
     seeds = {
         "stream_both_ways": u8(0) + up + net_rx(4, 0) + net_proxy(framed * 3)
         + net_tx(hdr0, eth) + u8(13),
@@ -534,6 +547,9 @@ def gen_net():
         "dgram_csum": u8(3) + up_csum + net_rx(3, 0) + net_proxy(eth)
         + net_tx(partial, eth) + net_tx(bytes([2, 1]) + bytes(10), eth) + u8(13),
         "small_buffers": u8(0) + up + net_rx(8, 4) + net_proxy(framed * 8) + u8(13),
+        "stream_tso4_ufo": u8(6) + up_gso + net_tx(gso(1, 54, 300, 34, 16), tso4)
+        + net_tx(gso(3, 34, 296, 34, 6), ufo) + net_tx(gso(4, 74, 200, 54, 16), tso4)
+        + u8(13),
     }
     for k, v in seeds.items():
         write("net", k, v)

@@ -4,7 +4,10 @@
  * both ways intact with QEMU's stream framing, a proxy that hangs up takes
  * the link down, and the backend's framing alone (split and joined reads).
  */
+#include "inet_csum_ref.h"
 #include "net_fake_driver.h"
+
+#include <libkrun.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -175,33 +178,138 @@ TEST(net_backend_datagrams_too_long_or_short_are_refused)
 	netbe_close(&b);
 }
 
-/* Of the caller's features only the checksum ones are offered. */
-TEST(net_offers_the_checksum_offloads_asked_for_and_no_segmentation)
+#define F(x) (1u << VIRTIO_NET_F_##x)
+
+static uint32_t offered(uint32_t asked)
 {
 	struct ndrv t;
+	uint32_t r;
 
-	net_setup_opts(&t, NETBE_STREAM, 0xffffffffu);
+	net_setup_opts(&t, NETBE_STREAM, asked);
 	fake_mw(t.d, VIRTIO_MMIO_DEVICE_FEATURES_SEL, 0);
-	CHECK_EQ(fake_mr(t.d, VIRTIO_MMIO_DEVICE_FEATURES),
-		 1u << VIRTIO_NET_F_CSUM | 1u << VIRTIO_NET_F_GUEST_CSUM |
-			 1u << VIRTIO_NET_F_MAC | 1u << VIRTIO_NET_F_STATUS |
-			 1u << VIRTIO_NET_F_MRG_RXBUF | 1u << VIRTIO_F_EVENT_IDX);
+	r = fake_mr(t.d, VIRTIO_MMIO_DEVICE_FEATURES);
+	net_teardown(&t);
+	return r & ~(F(MAC) | F(STATUS) | F(MRG_RXBUF) | 1u << VIRTIO_F_EVENT_IDX);
+}
+
+/* Every offload asked for is offered, a HOST_ one only with CSUM and a
+ * GUEST_ one only with GUEST_CSUM (§5.1.3.1); nothing else whatever asked. */
+TEST(net_offers_the_offloads_asked_for_each_only_with_its_checksum_feature)
+{
+	const uint32_t all = F(CSUM) | F(GUEST_CSUM) | F(GUEST_TSO4) | F(GUEST_TSO6) |
+			     F(GUEST_UFO) | F(HOST_TSO4) | F(HOST_TSO6) | F(HOST_UFO);
+
+	CHECK_EQ(offered(0xffffffffu), all);
+	CHECK_EQ(offered(COMPAT_NET_FEATURES), (uint32_t)COMPAT_NET_FEATURES);
+	CHECK_EQ(offered(F(HOST_TSO4) | F(HOST_UFO) | F(GUEST_TSO4)), 0);
+	CHECK_EQ(offered(F(CSUM) | F(HOST_TSO6) | F(GUEST_UFO)), F(CSUM) | F(HOST_TSO6));
+	CHECK_EQ(offered(F(GUEST_CSUM) | F(GUEST_TSO6) | F(HOST_TSO4)),
+		 F(GUEST_CSUM) | F(GUEST_TSO6));
+}
+
+/* A TCP/IPv4 super-frame at gpa: Ethernet, IPv4, TCP (seq 1000), then plen
+ * payload bytes, byte i being (uint8_t)(i * 7). Returns its length. */
+static size_t put_tso4(struct ndrv *t, uint64_t gpa, size_t plen)
+{
+	uint8_t *f = gmem_ptr(&t->mem, gpa, 54 + plen);
+
+	memset(f, 0, 54);
+	f[12] = 0x08, f[14] = 0x45, f[14 + 9] = 6;
+	f[34 + 4 + 2] = 0x03, f[34 + 4 + 3] = 0xe8; /* seq 1000 */
+	f[34 + 12] = 0x50, f[34 + 13] = 0x18;       /* ACK PSH */
+	for (size_t i = 0; i < plen; i++)
+		f[54 + i] = (uint8_t)(i * 7);
+	return 54 + plen;
+}
+
+static void put_gso_hdr(struct ndrv *t, uint64_t gpa, uint8_t type, uint16_t gso_size)
+{
+	uint8_t h[NET_HDR_LEN] = { 1 /* NEEDS_CSUM */, type, 54, 0, (uint8_t)gso_size,
+				   (uint8_t)(gso_size >> 8), 34, 0, 16, 0 };
+	CHECK_EQ(gmem_write(&t->mem, gpa, h, sizeof(h)), 0);
+}
+
+/* Reads segments of an MSS-cut super-frame from the peer: their payloads
+ * must continue where the last stopped (*at), with sequence numbers to match. */
+static void take_segments(struct ndrv *t, size_t plen, size_t mss, size_t *at)
+{
+	static uint8_t buf[2048];
+
+	while (*at < plen) {
+		size_t want = plen - *at < mss ? plen - *at : mss;
+		long n = peer_frame(t, buf, sizeof(buf), 5000);
+
+		CHECK_EQ(n, (long)(54 + want));
+		CHECK_EQ((uint32_t)buf[38] << 24 | (uint32_t)buf[39] << 16 | buf[40] << 8 | buf[41],
+			 1000 + *at);
+		for (size_t i = 0; i < want; i++)
+			if (buf[54 + i] != (uint8_t)((*at + i) * 7))
+				CHECK(!"segment payload differs");
+		*at += want;
+	}
+}
+
+/* HOST_TSO4: the proxy gets frames of gso_size payload, in order, the chain
+ * back at once. Types not negotiated (TSO6, not asked for; ECN, never
+ * offered) are dropped and the queue goes on. */
+TEST(net_tx_tso_super_frame_reaches_the_proxy_as_gso_size_segments)
+{
+	struct ndrv t;
+	uint8_t buf[128];
+	size_t len, at = 0;
+
+	net_setup_opts(&t, NETBE_STREAM, F(CSUM) | F(HOST_TSO4));
+	len = put_tso4(&t, DATA, 5000);
+	put_gso_hdr(&t, TXHDR, 1 /* TCPV4 */, 1448);
+	net_post(&t, NET_TXQ, (struct seg[]){ { TXHDR, NET_HDR_LEN, false }, { DATA, (uint32_t)len, false } }, 2);
+	net_kick(&t, NET_TXQ);
+	take_segments(&t, 5000, 1448, &at);
+	CHECK_EQ(net_take_used(&t, NET_TXQ, NULL), 0);
+
+	put_gso_hdr(&t, TXHDR + 16, 4 /* TCPV6 */, 1448);
+	net_post(&t, NET_TXQ, (struct seg[]){ { TXHDR + 16, NET_HDR_LEN, false }, { DATA, (uint32_t)len, false } }, 2);
+	put_gso_hdr(&t, TXHDR + 32, 0x81 /* TCPV4 | ECN */, 1448);
+	net_post(&t, NET_TXQ, (struct seg[]){ { TXHDR + 32, NET_HDR_LEN, false }, { DATA, (uint32_t)len, false } }, 2);
+	net_put_hdr(&t, 0, 0);
+	net_put_frame(&t, DATA + 0x10000, 60, 4);
+	net_post(&t, NET_TXQ, (struct seg[]){ { TXHDR, NET_HDR_LEN, false }, { DATA + 0x10000, 60, false } }, 2);
+	net_kick(&t, NET_TXQ);
+	CHECK_EQ(peer_frame(&t, buf, sizeof(buf), 5000), 60); /* the next frame is the plain one */
+	CHECK(frame_is(buf, 60, 4));
+	for (int i = 0; i < 3; i++)
+		CHECK_EQ(net_take_used(&t, NET_TXQ, NULL), 0);
 	net_teardown(&t);
 }
 
-/* RFC 1071 sum of n bytes, big-endian words, not folded. */
-static uint32_t sum16(const uint8_t *p, size_t n, uint32_t s)
+/* Super-frames of 900 small segments each: many wake-up budgets and a full
+ * socket (the proxy reads only after all are queued) in the middle of one;
+ * every segment arrives once, in order, then the frame behind them. */
+TEST(net_tx_tso_segments_survive_budgets_and_a_full_proxy_in_order)
 {
-	for (size_t i = 0; i < n; i += 2)
-		s += (uint32_t)p[i] << 8 | (i + 1 < n ? p[i + 1] : 0);
-	return s;
-}
+	struct ndrv t;
+	uint8_t buf[128];
+	size_t plen = 900 * 64, len, at;
 
-static uint16_t fold(uint32_t s)
-{
-	while (s >> 16)
-		s = (s & 0xffff) + (s >> 16);
-	return (uint16_t)s;
+	net_setup_opts(&t, NETBE_STREAM, F(CSUM) | F(HOST_TSO4));
+	for (int k = 0; k < 4; k++) {
+		len = put_tso4(&t, DATA + (uint64_t)k * 0x10000, plen);
+		put_gso_hdr(&t, TXHDR + 16 + (uint64_t)k * 16, 1, 64);
+		net_post(&t, NET_TXQ, (struct seg[]){ { TXHDR + 16 + (uint64_t)k * 16, NET_HDR_LEN, false },
+						      { DATA + (uint64_t)k * 0x10000, (uint32_t)len, false } }, 2);
+	}
+	net_put_hdr(&t, 0, 0);
+	net_put_frame(&t, DATA + 0x80000, 60, 9);
+	net_post(&t, NET_TXQ, (struct seg[]){ { TXHDR, NET_HDR_LEN, false }, { DATA + 0x80000, 60, false } }, 2);
+	net_kick(&t, NET_TXQ);
+	for (int k = 0; k < 4; k++) {
+		at = 0;
+		take_segments(&t, plen, 64, &at);
+	}
+	CHECK_EQ(peer_frame(&t, buf, sizeof(buf), 5000), 60);
+	CHECK(frame_is(buf, 60, 9));
+	for (int k = 0; k < 5; k++)
+		CHECK_EQ(net_take_used(&t, NET_TXQ, NULL), 0);
+	net_teardown(&t);
 }
 
 /* With CSUM the driver leaves a UDP checksum partial (the pseudo-header's

@@ -12,16 +12,36 @@
 #include "util/log.h"
 #include "vmm/evloop.h"
 
+#define NET_HOST_GSO (1u << VIRTIO_NET_F_HOST_TSO4 | 1u << VIRTIO_NET_F_HOST_TSO6 | \
+		      1u << VIRTIO_NET_F_HOST_UFO)
+#define NET_GUEST_GSO (1u << VIRTIO_NET_F_GUEST_TSO4 | 1u << VIRTIO_NET_F_GUEST_TSO6 | \
+		       1u << VIRTIO_NET_F_GUEST_UFO)
+#define NET_OFFLOADS (1u << VIRTIO_NET_F_CSUM | 1u << VIRTIO_NET_F_GUEST_CSUM | \
+		      NET_HOST_GSO | NET_GUEST_GSO)
+
+/* The offloads asked for that can be offered: §5.1.3.1 has HOST_TSO4/6 and
+ * HOST_UFO need CSUM, and the GUEST_ ones GUEST_CSUM. */
+static uint32_t net_offloads(uint32_t asked)
+{
+	uint32_t o = asked & NET_OFFLOADS;
+
+	if (!(o & 1u << VIRTIO_NET_F_CSUM))
+		o &= ~NET_HOST_GSO;
+	if (!(o & 1u << VIRTIO_NET_F_GUEST_CSUM))
+		o &= ~NET_GUEST_GSO;
+	return o;
+}
+
 /* §5.1.3: MAC, STATUS and MRG_RXBUF always, and §6 EVENT_IDX; of the offloads
- * the caller asked for (NET_FEATURE_* are the same bits), only the checksum
- * ones (net.h says why). */
+ * the caller asked for (NET_FEATURE_* are the same bits), those net_offloads
+ * keeps (net.h says how each is done). */
 static uint64_t net_features(struct virtio_dev *d)
 {
 	struct net *n = d->priv;
 
 	return 1ULL << VIRTIO_NET_F_MAC | 1ULL << VIRTIO_NET_F_STATUS |
 	       1ULL << VIRTIO_NET_F_MRG_RXBUF | 1ULL << VIRTIO_F_EVENT_IDX |
-	       (n->features & (1ULL << VIRTIO_NET_F_CSUM | 1ULL << VIRTIO_NET_F_GUEST_CSUM));
+	       net_offloads(n->features);
 }
 
 /* dev->lock held. */
@@ -55,6 +75,9 @@ static int net_activate(struct virtio_dev *d)
 	pthread_mutex_lock(&n->lock);
 	n->active = true;
 	n->tx_csum = virtio_has_feature(d, VIRTIO_NET_F_CSUM);
+	n->tx_gso_types = (uint8_t)((virtio_has_feature(d, VIRTIO_NET_F_HOST_TSO4) ? 1u << NET_GSO_TCPV4 : 0) |
+				    (virtio_has_feature(d, VIRTIO_NET_F_HOST_TSO6) ? 1u << NET_GSO_TCPV6 : 0) |
+				    (virtio_has_feature(d, VIRTIO_NET_F_HOST_UFO) ? 1u << NET_GSO_UDP : 0));
 	n->mrg = virtio_has_feature(d, VIRTIO_NET_F_MRG_RXBUF);
 	/* Whole frames the backend's buffer already holds would wait for the
 	 * proxy's next bytes: the loop looks now. */
@@ -73,6 +96,7 @@ static void net_reset(struct virtio_dev *d)
 	n->active = false;
 	n->rx_frame = NULL;
 	n->rx_waiting = false;
+	n->gso.more = false; /* its chain is already back: the rest is lost, as on a wire */
 	/* Buffers taken for a frame went back with the queue (§2.4). */
 	n->nheld = 0;
 	n->held_cap = 0;
@@ -187,6 +211,7 @@ static void net_destroy(struct virtio_dev *d)
 		evloop_del(n->loop, n->be.fd);
 	netbe_close(&n->be);
 	pthread_mutex_destroy(&n->lock);
+	free(n->gso_buf);
 	free(n);
 	d->priv = NULL;
 }
@@ -217,7 +242,7 @@ int net_create(const struct net_config *cfg, struct evloop *loop, struct virtio_
 	struct net *n = calloc(1, sizeof(*n));
 	int r;
 
-	if (!d || !n) {
+	if (!d || !n || !(n->gso_buf = malloc(NETBE_FRAME_MAX))) {
 		r = -ENOMEM;
 		close(cfg->fd);
 		goto fail;
@@ -238,9 +263,10 @@ int net_create(const struct net_config *cfg, struct evloop *loop, struct virtio_
 		goto fail;
 	}
 	n->features = cfg->features;
-	if (cfg->features & ~(uint32_t)(1u << VIRTIO_NET_F_CSUM | 1u << VIRTIO_NET_F_GUEST_CSUM))
-		log_debug("virtio-net: segmentation offloads %#x asked for are not offered "
-			  "(devices/net/net.h)", cfg->features);
+	if (net_offloads(cfg->features) != cfg->features)
+		log_debug("virtio-net: of the offloads %#x asked for, %#x are offered "
+			  "(a HOST_ one needs CSUM, a GUEST_ one GUEST_CSUM)",
+			  cfg->features, net_offloads(cfg->features));
 	/* The transport part stays zeroed for the bus to set up (src/vmm/virtio_bus.c). */
 	d->ops = &net_ops;
 	d->priv = n;
@@ -251,6 +277,8 @@ int net_create(const struct net_config *cfg, struct evloop *loop, struct virtio_
 	return 0;
 fail:
 	log_error("virtio-net: cannot create the device: %s", strerror(-r));
+	if (n)
+		free(n->gso_buf);
 	free(n);
 	free(d);
 	return r;

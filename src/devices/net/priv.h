@@ -6,6 +6,7 @@
 #include <pthread.h>
 #include <stdbool.h>
 
+#include "devices/net/gso.h"
 #include "devices/net/net.h"
 #include "util/ratelimit.h"
 
@@ -38,6 +39,7 @@ struct net {
 	pthread_mutex_t lock; /* everything below; taken after dev->lock */
 	bool active;          /* DRIVER_OK to reset */
 	bool tx_csum;         /* the driver took VIRTIO_NET_F_CSUM (set at DRIVER_OK) */
+	uint8_t tx_gso_types; /* bit NET_GSO_*: the HOST_ offloads it took (the same) */
 	bool mrg;             /* the driver took VIRTIO_NET_F_MRG_RXBUF (the same) */
 	struct net_rxbuf held[NET_MRG_MAX]; /* taken for rx_frame, not yet used */
 	unsigned int nheld;
@@ -49,8 +51,11 @@ struct net {
 	uint32_t events;      /* what the loop watches on be.fd now */
 	struct netbe be;
 	struct vq_chain chain; /* scratch for rx and tx (too big for a stack) */
+	uint8_t *gso_buf;     /* NETBE_FRAME_MAX bytes: the super-frame being cut */
+	struct net_gso gso;   /* its cutting: segments still to send while gso.more */
 	struct ratelimit bad_log; /* guest-triggered drops */
 	uint64_t rx_dropped, tx_dropped;
+	uint64_t tx_gso_frames, tx_gso_segments; /* super-frames cut, frames made of them */
 };
 
 /* All with n->lock held, on the loop thread unless said. */

@@ -23,7 +23,8 @@
  *   vsock_tool serve ADDR MODE COUNT [BYTES]
  *       listen, print LISTENING, serve COUNT connections (concurrently), exit.
  *       MODE echo: echo to EOF; sink: read to EOF, print and reply "recv N sum X";
- *       source: write BYTES and close; sink-close: read BYTES, then close.
+ *       source: write BYTES and close; sink-close: read BYTES, print
+ *       "closed after N bytes sum X" (X of what it read), then close.
  *
  *   vsock_tool udpecho ADDR COUNT    UDP: bind, print LISTENING, send COUNT
  *                                    datagrams back to their senders, exit
@@ -899,7 +900,8 @@ static bool serve_step(struct peer *c, enum mode mode, short revents)
 		c->blen = mode == ECHO ? (size_t)n : 0;
 		c->boff = 0;
 		if (mode == SINK_CLOSE && c->in.n >= c->want) {
-			say("closed after %llu bytes\n", (unsigned long long)c->in.n);
+			say("closed after %llu bytes sum %016llx\n", (unsigned long long)c->in.n,
+			    (unsigned long long)sum_final(&c->in));
 			return true;
 		}
 		return false;
