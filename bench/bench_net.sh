@@ -6,9 +6,10 @@
 # a host->guest TCP stream of MIB MiB (default 256; the host counts the bytes
 # it got, the guest checks the sum of those it got) and CONNS guest->host
 # connections (connect, 1-byte echo, close; default 500, by CONC processes at
-# once, default 1).
+# once, default 1), at MTU MTU in both passt guests (default 65520, passt's).
 #   libkrun-c virtio-net: krun_run --net stream:SOCK (COMPAT_NET_FEATURES:
-#     checksum offload, no TSO), our init takes passt's DHCP lease;
+#     checksum and TSO4 offloads, done by the VMM: a stream carries no
+#     virtio-net header), our init takes passt's DHCP lease, then the MTU is set;
 #   QEMU: -M microvm, virtio-net-device on `-netdev stream` to a second passt
 #     started the same way (QEMU offers no offload there: a stream backend has
 #     no virtio-net header), its /init sets passt's address statically;
@@ -16,12 +17,15 @@
 # passt runs in a network namespace of its own (root needed) joined by a veth
 # to this one, as in tests/vm/net_passt_dhcp_tcp_ping.sh: its guest is
 # 10.77.0.2 and reaches the host servers at 10.77.0.1, the veth's host end;
-# the TSI guest connects to the same address. MTU 65520 in both passt guests:
-# ours from passt's DHCP (option 26), the peer's set by its init to the same.
+# the TSI guest connects to the same address. With the default MTU both passt
+# guests run at 65520: ours from passt's DHCP (option 26), the peer's set by
+# its init to the same; MTU=1500 is what a guest gets from a proxy without
+# DHCP's option 26, and where TSO counts.
 # Printed side by side with the ratios to QEMU.
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
 B=$PWD/build MIB=${MIB:-256} CONNS=${CONNS:-500} CONC=${CONC:-1} LIMIT=${LIMIT:-900}
+MTU=${MTU:-65520}
 bytes=$((MIB << 20))
 H=10.77.0.1 ns=kbnet-$$ veth=bneth$$
 PATH=$PATH:/usr/sbin:/sbin
@@ -86,13 +90,15 @@ ours() {
 
 # 1. Ours, virtio-net to passt (19587: COMPAT_NET_FEATURES).
 passt_up net && servers net || exit 1
+workload_tsi=$workload
+workload="ip link set eth0 mtu $MTU; $workload"
 ours net --net "stream:$tmp/net.sock" --net-features 19587
 
 # 2. QEMU: its /init sets up eth0 as passt's DHCP would, runs the same
 # commands, then reboots (-no-reboot ends QEMU).
 mkroot "$tmp/peer"
 printf '#!/bin/sh\nexport PATH=/bin\nmount -t devtmpfs dev /dev\nmount -t proc proc /proc\n%s\n%s\n/bin/busybox reboot -f\n' \
-	"ip link set lo up; ip link set eth0 mtu 65520 up; ip addr add 10.77.0.2/24 dev eth0; ip route add default via $H" \
+	"ip link set lo up; ip link set eth0 mtu $MTU up; ip addr add 10.77.0.2/24 dev eth0; ip route add default via $H" \
 	"$workload" >"$tmp/peer/init"
 chmod +x "$tmp/peer/init"
 (cd "$tmp/peer" && find . | cpio -o -H newc --quiet) >"$tmp/peer.cpio"
@@ -110,6 +116,7 @@ wait 2>/dev/null
 
 # 3. Ours, TSI: no net device.
 servers tsi || exit 1
+workload=$workload_tsi
 ours tsi
 
 # figures NAME: "g2h_MBps h2g_MBps conns_per_s"; "-" for a figure whose
@@ -130,7 +137,7 @@ read -r pg ph pc <<<"$(figures peer)"
 read -r tg th tc <<<"$(figures tsi)"
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a + 0 > 0 && b + 0 > 0) printf "%.2f", a / b; else printf "-" }'; }
 num() { awk -v a="$1" -v f="$2" 'BEGIN { if (a + 0 > 0) printf f, a; else printf "-" }'; }
-echo "TCP via passt and TSI, $MIB MiB each way, $CONNS connections ($CONC at once), guest clock:"
+echo "TCP via passt (MTU $MTU) and TSI, $MIB MiB each way, $CONNS connections ($CONC at once), guest clock:"
 printf '  %-30s %12s %12s %10s\n' "" "g->h MB/s" "h->g MB/s" "conns/s"
 row() { printf '  %-30s %12s %12s %10s\n' "$1" "$(num "$2" %.1f)" "$(num "$3" %.1f)" "$(num "$4" %.0f)"; }
 row "libkrun-c virtio-net (passt)" "$ng" "$nh" "$nc"
