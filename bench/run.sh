@@ -40,7 +40,7 @@ out=$(mktemp -d /tmp/libkrun-c-bench.XXXXXX)
 {
 	printf 'cd %q\n' "$PWD"
 	# The benches' knobs (MIB, CONNS, LIMIT, ...) travel into the machine.
-	for v in MIB CONNS CONC LIMIT NFILES RUNS SECS FORMATS; do [ -n "${!v:-}" ] && printf 'export %s=%q\n' "$v" "${!v}"; done
+	for v in MIB CONNS CONC LIMIT MTU NFILES RUNS SECS FORMATS; do [ -n "${!v:-}" ] && printf 'export %s=%q\n' "$v" "${!v}"; done
 	declare -p benches
 	declare -f run_all
 	echo 'run_all "emulated KVM (nested in QEMU TCG): compare ratios only" >'"$out"'/bench.log 2>&1'

@@ -752,8 +752,10 @@ int32_t krun_set_nested_virt(uint32_t ctx_id, bool enabled);
 int32_t krun_check_nested_virt(void);
 
 /*
- * A split irqchip (the IOAPIC in the VMM): not in libkrun-c, whose VM has
- * KVM's whole in-kernel irqchip. enable false is 0, true -ENOSYS.
+ * A split irqchip: KVM keeps the local APICs and the VMM emulates the IOAPIC
+ * (KVM_CAP_SPLIT_IRQCHIP), with no PIC and no PIT. Off by default (KVM has
+ * the whole irqchip). Returns 0, or -ENOENT for an unknown context; a KVM
+ * without the capability fails krun_start_enter with -ENOTSUP.
  */
 int32_t krun_split_irqchip(uint32_t ctx_id, bool enable);
 

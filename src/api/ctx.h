@@ -114,6 +114,7 @@ struct krun_ctx {
 	 * watches it (vmm/shutdown.h), ctx_destroy closes it. */
 	int shutdown_fd;
 	bool nested_virt; /* krun_set_nested_virt */
+	bool split_irqchip; /* krun_split_irqchip */
 	/* krun_set_smbios_oem_strings: copies, checked by smbios_oem_check;
 	 * .n 0: no OEM strings (SMBIOS type 11 left out). */
 	struct strv oem_strings;

@@ -63,12 +63,14 @@ KRUN_API int32_t krun_check_nested_virt(void)
 	return r;
 }
 
-/* The VM always has KVM's full in-kernel irqchip. */
+/* As upstream: recorded here; a KVM without KVM_CAP_SPLIT_IRQCHIP fails
+ * krun_start_enter (-ENOTSUP, logged). Off, KVM has the whole irqchip. */
 KRUN_API int32_t krun_split_irqchip(uint32_t ctx_id, bool enable)
 {
-	if (!enable)
-		return ctx_check(ctx_id);
-	return ctx_unsupported(ctx_id, __func__, "split irqchip", -ENOSYS);
+	CTX_HOLD(ctx, ctx_id);
+
+	ctx->split_irqchip = enable;
+	return 0;
 }
 
 /* As upstream: NULL is -EINVAL, an empty list clears, a later call replaces,

@@ -466,6 +466,7 @@ static int prepare(struct krun_ctx *ctx, struct start *s, struct vmm_config *cfg
 			     ctx->shutdown_fd >= 0;
 	cfg->shutdown_fd = ctx->shutdown_fd;
 	cfg->nested_virt = ctx->nested_virt;
+	cfg->split_irqchip = ctx->split_irqchip;
 	cfg->boot.oem_strings = (const char *const *)ctx->oem_strings.v;
 	cfg->boot.noem_strings = ctx->oem_strings.n;
 	cfg->serial.present = ctx->serial;

@@ -82,6 +82,8 @@ unsigned int arch_max_vcpus(int kvm_fd);
 /* VM-wide setup before memory is used: in-kernel irqchip, PIT, TSS address.
  * Before the first KVM_CREATE_VCPU (KVM refuses the irqchip after it). */
 int arch_vm_setup(struct vm *vm);
+/* Frees what arch_vm_setup made beyond KVM's own objects. Before vm_fd closes. */
+void arch_vm_destroy(struct vm *vm);
 
 /* Loads the kernel and initrd into guest memory and writes every boot structure
  * (zero page, command line, e820, MP table, SMBIOS tables, page tables, GDT). vm->nvcpus must

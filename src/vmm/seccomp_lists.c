@@ -88,9 +88,10 @@ GROUP(main_own, main_rules);
  * thread: queue notifies without an ioeventfd (an eventfd write), device
  * activation and reset (the console reads the window size when its driver
  * comes up, vsock closes its connections, virtio-fs waits for its workers),
- * interrupts (irqfd writes), the exit report. */
+ * interrupts (irqfd writes), the exit report; with a split irqchip, the
+ * IOAPIC's route rewrites (arch/x86_64/ioapic.h). */
 static const uint32_t ioctl_vcpu[] = {
-	KVM_RUN, KVM_GET_REGS, KVM_GET_SREGS, KVM_TRANSLATE, TIOCGWINSZ,
+	KVM_RUN, KVM_GET_REGS, KVM_GET_SREGS, KVM_TRANSLATE, KVM_SET_GSI_ROUTING, TIOCGWINSZ,
 };
 
 static const struct seccomp_rule vcpu_rules[] = {

@@ -127,6 +127,7 @@ static void vm_destroy(struct vm *vm)
 		close(vm->serial_irqfd);
 	for (unsigned int i = 0; i < vm->vcpus_created; i++)
 		vcpu_destroy(&vm->vcpu[i]);
+	arch_vm_destroy(vm);
 	if (vm->vm_fd >= 0)
 		close(vm->vm_fd);
 	if (vm->kvm_fd >= 0)
@@ -235,6 +236,7 @@ int vmm_run(const struct vmm_config *cfg, int *status)
 	r = vm_map_memory(vm, cfg->ram_bytes);
 	if (r < 0)
 		goto out;
+	vm->split_irqchip = cfg->split_irqchip;
 	r = arch_vm_setup(vm);
 	if (r < 0)
 		goto out;

@@ -97,6 +97,11 @@ struct vm {
 	bool host_is_pvm;
 	struct vm_shutdown *shutdown; /* vmm/shutdown.h */
 	bool nested_virt;             /* krun_set_nested_virt; before arch_vcpu_setup */
+	/* krun_split_irqchip, before arch_vm_setup: KVM keeps the local APICs,
+	 * the arch layer emulates the rest in arch_irqchip (freed by
+	 * arch_vm_destroy). */
+	bool split_irqchip;
+	void *arch_irqchip;
 	struct uart *serial;          /* krun_add_serial_console_default, or NULL */
 	int serial_irqfd;
 	struct console_order *console_order; /* with several consoles */

@@ -67,6 +67,7 @@ struct vmm_config {
 	 * way (vmm/shutdown.h): the caller blocks it in every thread first. */
 	int shutdown_fd;
 	bool nested_virt; /* show the guest VMX/SVM where KVM offers it */
+	bool split_irqchip; /* the IOAPIC in the VMM, KVM keeping the LAPICs (vm.h) */
 	/* The serial port (devices/serial/uart.h): present, and its fds (-1: none). */
 	struct {
 		bool present;

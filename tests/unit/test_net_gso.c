@@ -239,6 +239,10 @@ TEST(gso_frames_whose_headers_do_not_fit_their_type_are_refused)
 	f[l3] = 0x4f, len = l3 + 50;              /* IHL past the frame */
 	REFUSED(NET_GSO_TCPV4, 1448);
 
+	len = mkframe(f, false, false, 6, 20, 65536 - 40, &l3, &l4);
+	CHECK_EQ(len, MAXF);                      /* fits the device's frame... */
+	REFUSED(NET_GSO_TCPV4, 1448);             /* ...but not an IPv4 length */
+
 	len = mkframe(f, true, false, 6, 20, 2000, &l3, &l4);
 	f[l3 + 6] = 0;                            /* a hop-by-hop extension header */
 	REFUSED(NET_GSO_TCPV6, 1448);

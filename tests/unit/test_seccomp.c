@@ -165,6 +165,8 @@ TEST(seccomp_each_class_gets_its_own_calls_and_not_the_others)
 	CHECK_EQ(call(&vcpu, SYS_ioctl, 5, 0xffffffff00000000ull | KVM_RUN, 0), ALLOW);
 	CHECK_EQ(call(&vcpu, SYS_ioctl, 5, KVM_GET_SREGS, 0), ALLOW);
 	CHECK_EQ(call(&vcpu, SYS_ioctl, 5, KVM_SET_SREGS, 0), TRAP);
+	CHECK_EQ(call(&vcpu, SYS_ioctl, 5, KVM_SET_GSI_ROUTING, 0), ALLOW); /* split irqchip */
+	CHECK_EQ(call(&vcpu, SYS_ioctl, 5, KVM_IRQFD, 0), TRAP);
 	CHECK_EQ(call(&vcpu, SYS_ioctl, 5, KVM_SET_USER_MEMORY_REGION, 0), TRAP);
 	CHECK_EQ(call(&vcpu, SYS_openat, 0, 0, 0), TRAP);
 	CHECK_EQ(call(&vcpu, SYS_socket, AF_INET, SOCK_STREAM, 0), TRAP);

@@ -50,6 +50,7 @@
  *                                listeners, udp-sockets, inbound, inbound-per-listener
  *     --oem-string STR           krun_set_smbios_oem_strings, each in order
  *                                (repeatable)
+ *     --split-irqchip            krun_split_irqchip(true)
  *     --nested-virt              krun_set_nested_virt(true); prints
  *                                "krun_check_nested_virt: N" to stderr
  *     --serial IN,OUT            krun_add_serial_console_default with these fd
@@ -193,7 +194,7 @@ int main(int argc, char **argv)
 	const char *kernel = NULL, *initramfs = NULL, *cmdline = NULL, *workdir = NULL;
 	const char *console_output = NULL, *args_file = NULL, *root = NULL;
 	const char *shutdown_when = NULL, *serial = NULL, *kernel_console = NULL;
-	int nested = 0, no_implicit_console = 0, nconsoles = 0;
+	int nested = 0, split_irqchip = 0, no_implicit_console = 0, nconsoles = 0;
 	static const char *consoles[32], *console_opt[32], *overlays[32], *overlay_opt[32];
 	int noverlays = 0;
 	static const char *virtiofs[64], *port_map[64], *vsock[64];
@@ -246,6 +247,10 @@ int main(int argc, char **argv)
 		}
 		if (!strcmp(a, "--no-implicit-console")) {
 			no_implicit_console = 1;
+			continue;
+		}
+		if (!strcmp(a, "--split-irqchip")) {
+			split_irqchip = 1;
 			continue;
 		}
 		if (!strcmp(a, "--nested-virt")) {
@@ -521,6 +526,8 @@ int main(int argc, char **argv)
 		check("krun_set_kernel_console", krun_set_kernel_console((uint32_t)ctx, kernel_console));
 	if (noem)
 		check("krun_set_smbios_oem_strings", krun_set_smbios_oem_strings((uint32_t)ctx, oem));
+	if (split_irqchip)
+		check("krun_split_irqchip", krun_split_irqchip((uint32_t)ctx, true));
 	if (nested) {
 		check("krun_set_nested_virt", krun_set_nested_virt((uint32_t)ctx, true));
 		fprintf(stderr, "krun_check_nested_virt: %d\n", krun_check_nested_virt());

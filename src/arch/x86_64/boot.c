@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "arch/x86_64/ioapic.h"
 #include "arch/x86_64/layout.h"
 #include "arch/x86_64/x86.h"
 #include "util/log.h"
@@ -172,5 +173,11 @@ int x86_boot_write(const struct gmem *m, const struct boot_spec *b, unsigned int
 
 int arch_boot_setup(struct vm *vm, const struct boot_spec *b)
 {
+	struct ioapic *io = vm->arch_irqchip;
+
+	/* A split irqchip's IOAPIC answers with the id the MP table gives it
+	 * (x86_mptable_write: the one after the CPUs' APIC ids). */
+	if (io)
+		io->id = (uint8_t)(vm->nvcpus & 0xf);
 	return x86_boot_write(&vm->mem, b, vm->nvcpus, &vm->boot_entry);
 }

@@ -127,6 +127,8 @@ static int tcp_parse(struct net_gso *g, bool v6, const char **why)
 			return refuse(why, "TSO4 frame that is an IP fragment");
 		g->l4 = l3 + ihl;
 	}
+	if (g->len - l3 > 0xffff)
+		return refuse(why, "TSO frame longer than an IP packet");
 	if (g->len < g->l4 + TCP_HLEN_MIN)
 		return refuse(why, "TSO frame shorter than its TCP header");
 	doff = (size_t)(f[g->l4 + TCP_DOFF] >> 4) * 4;
