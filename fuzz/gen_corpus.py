@@ -555,6 +555,30 @@ def gen_net():
         write("net", k, v)
 
 
+# --- ioapic: fuzz_ioapic.c --------------------------------------------------
+def gen_ioapic():
+    clear("ioapic")
+
+    def w(off, v):  # a 32-bit write
+        return u8(4 | 2) + u8(off) + u64(v)
+
+    def r(off):
+        return u8(2) + u8(off)
+
+    def entry(pin, lo, hi):  # Linux's order: the high word, then the low one
+        return (w(0, 0x11 + 2 * pin) + w(0x10, hi) + w(0, 0x10 + 2 * pin) + w(0x10, lo))
+
+    seeds = {
+        "linux_boot": u8(1) + w(0, 0) + r(0x10) + w(0, 1) + r(0x10)
+        + entry(5, 0x21, 0) + entry(4, 0x22, 1 << 24) + entry(9, 0x31 | 1 << 8, 0)
+        + entry(5, 0x21 | 1 << 16, 0),
+        "nmi_extint_logical": u8(2) + entry(1, 0x400, 0) + entry(2, 0x700, 0)
+        + entry(3, 0x41 | 1 << 11, 0x0F << 24) + entry(23, 0xFFFFFFFF, 0xFFFFFFFF),
+    }
+    for k, v in seeds.items():
+        write("ioapic", k, v)
+
+
 def main():
     gen_fs()
     gen_vsock()
@@ -565,6 +589,7 @@ def main():
     gen_initramfs()
     gen_blk()
     gen_net()
+    gen_ioapic()
     return 0
 
 

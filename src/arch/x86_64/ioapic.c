@@ -58,15 +58,17 @@ bool ioapic_rte_msi(uint64_t rte, struct ioapic_msi *msi)
 /* Rewrites every pin's GSI route from the entries. io->lock held. */
 static void ioapic_set_routes(struct ioapic *io)
 {
-	struct {
+	/* The table with room for an entry per pin (entries[] is flexible). */
+	union {
 		struct kvm_irq_routing hdr;
-		struct kvm_irq_routing_entry e[IOAPIC_PINS];
+		uint8_t room[sizeof(struct kvm_irq_routing) +
+			     IOAPIC_PINS * sizeof(struct kvm_irq_routing_entry)];
 	} t;
 	struct ioapic_msi msi;
 
 	memset(&t, 0, sizeof(t));
 	for (uint32_t pin = 0; pin < IOAPIC_PINS; pin++) {
-		struct kvm_irq_routing_entry *e = &t.e[t.hdr.nr];
+		struct kvm_irq_routing_entry *e = &t.hdr.entries[t.hdr.nr];
 
 		if (!ioapic_rte_msi(io->rte[pin], &msi))
 			continue;

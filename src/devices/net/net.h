@@ -28,10 +28,11 @@
  * and whose headers gso.h finds in the frame, §5.1.6.2, then a frame of
  * NETBE_ETH_HLEN..NETBE_FRAME_MAX bytes, no device-writable part); anything
  * else is completed unsent. One super-frame is cut at a time, each segment
- * counted against the wake-up's budget. RX chains must be device-writable only. Memory is
- * the backend's two fixed buffers: while the guest posts no RX buffer nothing
- * more is read from the backend, and while the backend takes no more bytes no
- * TX chain is taken, so either side's flood waits in the other's queue.
+ * counted against the wake-up's budget. RX chains must be device-writable
+ * only. Memory is the backend's two fixed buffers and the super-frame's: while
+ * the guest posts no RX buffer nothing more is read from the backend, and
+ * while the backend takes no more bytes no TX chain is taken, so either side's
+ * flood waits in the other's queue.
  *
  * Threads: everything moves on the event loop thread (queue kicks, backend fd)
  * under the device's own lock; config, activate and reset on vCPU threads.
