@@ -74,6 +74,51 @@ printf '  %-34s %8s ms   runs: %s\n' "QEMU microvm -accel kvm" "$p" "${peer_ms[*
 awk -v o="$o" -v e="$e" -v p="$p" 'BEGIN { if (o > 0 && e > 0)
 	printf "  ours / QEMU (time; below 1: we are faster): bundled %.2f, ELF %.2f\n", o / p, e / p }'
 
+# Phases, PHASE_RUNS times each (default 3), from host timestamps on each line
+# of output ($EPOCHREALTIME) and the guest's /proc/uptime read by the workload
+# (ours: `cat /proc/uptime` on the bundled path; the peer: an /init script that
+# does the same, then resets): the host time at which the guest's clock
+# started (the uptime line's time minus the uptime), the guest's uptime, and
+# the time from that line to the process's exit (teardown).
+PHASE_RUNS=${PHASE_RUNS:-3}
+mkdir -p "$tmp/pinit/bin" "$tmp/pinit/proc"
+cp /bin/busybox "$tmp/pinit/bin/busybox"
+printf '#!/bin/busybox sh\n/bin/busybox mount -t proc proc /proc\necho "uptime $(/bin/busybox cat /proc/uptime)"\n/bin/busybox reboot -f\n' \
+	>"$tmp/pinit/init"
+chmod +x "$tmp/pinit/init"
+(cd "$tmp/pinit" && find . | cpio -o -H newc --quiet) >"$tmp/pinit.cpio"
+stamp() { while IFS= read -r l; do echo "$EPOCHREALTIME $l"; done; }
+median_s() { sort -n | awk '{ a[NR] = $1 } END { if (!NR) { printf "-"; exit }
+	m = (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2; printf "%.3f", m }'; }
+# phase FILE: "clock-start uptime teardown" in seconds, from a stamped run.
+phase() {
+	awk '/ START$/ { t0 = $1 } / END$/ { t1 = $1 } / uptime [0-9.]+ / { t = $1; u = $3 }
+		END { if (u == "") print "- - -"; else printf "%.3f %.3f %.3f\n", t - u - t0, u, t1 - t }' "$1"
+}
+for i in $(seq "$PHASE_RUNS"); do
+	{ echo "$EPOCHREALTIME START"
+	  "$B/tests/vm/krun_run" --root "$tmp/share" -- /bin/sh -c 'echo "uptime $(cat /proc/uptime)"' \
+		2>&1 </dev/null | tr -d '\r' | stamp
+	  echo "$EPOCHREALTIME END"; } >"$tmp/phase.ours.$i"
+	{ echo "$EPOCHREALTIME START"
+	  qemu-system-x86_64 -M microvm,acpi=off -accel kvm -cpu host -m 128 -smp 1 \
+		-nodefaults -no-reboot -nographic -serial stdio \
+		-kernel "$B/kernel/vmlinux" -initrd "$tmp/pinit.cpio" \
+		-append "reboot=k panic=-1 no_timer_check tsc=reliable console=ttyS0 quiet reboot=t" \
+		2>&1 </dev/null | tr -d '\r' | stamp
+	  echo "$EPOCHREALTIME END"; } >"$tmp/phase.peer.$i"
+done
+echo "phases, median of $PHASE_RUNS (s): process start to the guest's clock / guest uptime at the workload / workload's output to process exit"
+for w in ours peer; do
+	for k in 1 2 3; do
+		for i in $(seq "$PHASE_RUNS"); do phase "$tmp/phase.$w.$i" | cut -d' ' -f$k; done |
+			grep -v -- - | median_s >"$tmp/m.$w.$k"
+		echo >>"$tmp/m.$w.$k"
+	done
+	printf '  %-34s %8s / %8s / %8s\n' "$([ $w = ours ] && echo "libkrun-c, bundled kernel" || echo "QEMU microvm -accel kvm")" \
+		"$(cat "$tmp/m.$w.1")" "$(cat "$tmp/m.$w.2")" "$(cat "$tmp/m.$w.3")"
+done
+
 # Private memory: run `sleep 3` with 128 MiB and read smaps after 2 s (the
 # bundled kernel: its image pages are the library file's until written).
 "$B/tests/vm/krun_run" --root "$tmp/share" --mem 128 \
