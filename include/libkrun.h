@@ -641,7 +641,7 @@ int32_t krun_add_console_port_tty(uint32_t ctx_id, uint32_t console_id, const ch
 int32_t krun_add_console_port_inout(uint32_t ctx_id, uint32_t console_id, const char *name,
 				    int input_fd, int output_fd);
 
-/* ---- Graphics, input, vhost-user: not in libkrun-c ---------------------------- */
+/* ---- Graphics and input: not in libkrun-c; vhost-user devices ------------------ */
 
 /* virglrenderer's flags, for krun_set_gpu_options[2]. */
 #define VIRGLRENDERER_USE_EGL (1 << 0)
@@ -670,9 +670,9 @@ int32_t krun_set_gpu_options2(uint32_t ctx_id, uint32_t virgl_flags, uint64_t sh
 
 /*
  * Displays, their EDID, DPI, size and refresh rate, a display backend (a
- * struct of upstream's libkrun_display.h), input devices (libkrun_input.h) and
- * vhost-user devices: not in libkrun-c. Each checks its context and returns
- * -ENOTSUP, what upstream returns when built without them.
+ * struct of upstream's libkrun_display.h) and input devices (libkrun_input.h):
+ * not in libkrun-c. Each checks its context and returns -ENOTSUP, what
+ * upstream returns when built without them.
  */
 int32_t krun_add_display(uint32_t ctx_id, uint32_t width, uint32_t height);
 int32_t krun_display_set_edid(uint32_t ctx_id, uint32_t display_id, const uint8_t *edid_blob,
@@ -718,10 +718,16 @@ int krun_add_input_device_fd(uint32_t ctx_id, int input_fd);
 #define KRUN_VHOST_USER_GPU_QUEUE_SIZES ((uint16_t[]){ 1024, 1024 })
 
 /*
- * A device served by a vhost-user backend listening at socket_path (name for
- * logs, may be NULL; num_queues 0: asked from the backend; queue_sizes NULL:
- * 256 each, else num_queues sizes, or 0-terminated when num_queues is 0).
- * -ENOTSUP in libkrun-c.
+ * A virtio device of device_type (a virtio device id, e.g. the constants
+ * above) whose queues a vhost-user backend serves, listening at socket_path;
+ * name is for logs (may be NULL). num_queues 0: asked from the backend (it
+ * needs the MQ protocol feature); queue_sizes NULL: 256 each, else num_queues
+ * sizes, or a 0-terminated list when num_queues is 0; queues past the sizes
+ * given take the last one. Sizes are powers of two up to 1024, at most 16
+ * queues, at most 8 such devices: else -EINVAL (-ENOSPC for the ninth).
+ * krun_start_enter connects, so the backend must listen by then (else it
+ * fails with the connect's error); with any such device guest RAM is a
+ * shared memfd that the backend maps.
  */
 int32_t krun_add_vhost_user_device(uint32_t ctx_id, uint32_t device_type,
 				   const char *socket_path, const char *name,

@@ -117,6 +117,8 @@ void ctx_destroy(struct krun_ctx *ctx)
 	strv_free(&ctx->oem_strings);
 	for (unsigned int i = 0; i < ctx->nnets; i++)
 		ctx_net_release(&ctx->nets[i]);
+	for (unsigned int i = 0; i < ctx->nvhost_user; i++)
+		ctx_vhost_user_release(&ctx->vhost_user[i]);
 	for (unsigned int i = 0; i < ctx->nvsock_ports; i++)
 		free(ctx->vsock_ports[i].path);
 	for (unsigned int i = 0; i < ctx->ntsi_unix_paths; i++)

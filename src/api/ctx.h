@@ -52,6 +52,15 @@ struct ctx_net {
 	bool legacy_mac; /* krun_set_passt_fd/gvproxy_path: krun_set_net_mac's, at start */
 };
 
+/* One krun_add_vhost_user_device (api/vhost_user.c): connected at start. */
+struct ctx_vhost_user {
+	uint32_t device_type;
+	char *path, *name; /* name NULL: the VMM's default */
+	uint16_t num_queues; /* 0: the backend says */
+	uint16_t sizes[VIRTIO_MAX_QUEUES];
+	unsigned int nsizes;
+};
+
 /* Which family of disk calls the context uses: libkrun.h makes them exclusive. */
 enum ctx_disk_api { CTX_DISK_API_NONE, CTX_DISK_API_OLD, CTX_DISK_API_NEW };
 
@@ -97,6 +106,9 @@ struct krun_ctx {
 	unsigned int nnets;
 	bool net_mac_set; /* krun_set_net_mac: for krun_set_passt_fd/gvproxy_path */
 	uint8_t net_mac[6];
+
+	struct ctx_vhost_user vhost_user[VMM_MAX_VHOST_USER]; /* in guest bus order */
+	unsigned int nvhost_user;
 
 	struct strv port_map; /* validated "HOST:GUEST"; .v == NULL: never set */
 
@@ -169,6 +181,7 @@ static inline void ctx_put_at_exit(struct krun_ctx **ctx)
 
 void ctx_destroy(struct krun_ctx *ctx);
 void ctx_net_release(struct ctx_net *n);
+void ctx_vhost_user_release(struct ctx_vhost_user *v);
 
 /*
  * At start (api/net.c): connects the interfaces added by path, fills

@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * Graphics and input (virtio-gpu, displays, virtio-input) and vhost-user
- * devices: not in libkrun-c. Each call checks its context first, as every call
- * does; then it follows what upstream does when built without the feature
- * (src/libkrun/src/lib.rs): the display, input and vhost-user calls return
- * -ENOTSUP, which upstream's header documents for that case.
+ * Graphics and input (virtio-gpu, displays, virtio-input): not in libkrun-c.
+ * Each call checks its context first, as every call does; then it follows
+ * what upstream does when built without the feature (src/libkrun/src/lib.rs):
+ * the display and input calls return -ENOTSUP, which upstream's header
+ * documents for that case.
  *
  * krun_set_gpu_options[2] succeed: upstream accepts the flags in every build
  * and only a "gpu" build attaches a device, and crun calls it whenever the
@@ -20,7 +20,6 @@
 
 #define NO_DISPLAY "virtio-gpu display (krun_add_display and friends)"
 #define NO_INPUT "virtio-input"
-#define NO_VHOST_USER "vhost-user device"
 
 static int gpu_ignored(uint32_t ctx_id, const char *fn, uint32_t virgl_flags)
 {
@@ -95,12 +94,4 @@ KRUN_API int krun_add_input_device_fd(uint32_t ctx_id, int input_fd)
 {
 	(void)input_fd;
 	return ctx_unsupported(ctx_id, __func__, NO_INPUT, -ENOTSUP);
-}
-
-KRUN_API int32_t krun_add_vhost_user_device(uint32_t ctx_id, uint32_t device_type,
-					    const char *socket_path, const char *name,
-					    uint16_t num_queues, const uint16_t *queue_sizes)
-{
-	(void)device_type, (void)socket_path, (void)name, (void)num_queues, (void)queue_sizes;
-	return ctx_unsupported(ctx_id, __func__, NO_VHOST_USER, -ENOTSUP);
 }

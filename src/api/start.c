@@ -467,6 +467,14 @@ static int prepare(struct krun_ctx *ctx, struct start *s, struct vmm_config *cfg
 	cfg->shutdown_fd = ctx->shutdown_fd;
 	cfg->nested_virt = ctx->nested_virt;
 	cfg->split_irqchip = ctx->split_irqchip;
+	for (unsigned int i = 0; i < ctx->nvhost_user; i++) {
+		const struct ctx_vhost_user *v = &ctx->vhost_user[i];
+		cfg->vhost_user[i] = (struct vhost_user_config){
+			.device_type = v->device_type, .socket_path = v->path, .name = v->name,
+			.num_queues = v->num_queues, .queue_sizes = v->sizes, .nsizes = v->nsizes,
+		};
+	}
+	cfg->nvhost_user = ctx->nvhost_user;
 	cfg->boot.oem_strings = (const char *const *)ctx->oem_strings.v;
 	cfg->boot.noem_strings = ctx->oem_strings.n;
 	cfg->serial.present = ctx->serial;

@@ -17,9 +17,11 @@ static unsigned int nqueues(const struct virtio_dev *d)
 	return d->ops->num_queues < VIRTIO_MAX_QUEUES ? d->ops->num_queues : VIRTIO_MAX_QUEUES;
 }
 
-static uint16_t queue_max(const struct virtio_dev *d)
+static uint16_t queue_max(const struct virtio_dev *d, uint32_t qidx)
 {
-	return d->ops->queue_max_size < VQ_MAX_SIZE ? d->ops->queue_max_size : VQ_MAX_SIZE;
+	uint16_t m = d->ops->queue_max_sizes ? d->ops->queue_max_sizes[qidx] : d->ops->queue_max_size;
+
+	return m < VQ_MAX_SIZE ? m : VQ_MAX_SIZE;
 }
 
 static uint64_t offered_features(struct virtio_dev *d)
@@ -108,7 +110,7 @@ static uint32_t reg_read(struct virtio_dev *d, uint64_t offset)
 			return 0;
 		return (uint32_t)(offered_features(d) >> (32 * d->device_features_sel));
 	case VIRTIO_MMIO_QUEUE_NUM_MAX:
-		return q ? queue_max(d) : 0;
+		return q ? queue_max(d, d->queue_sel) : 0;
 	case VIRTIO_MMIO_QUEUE_NUM:
 		return q ? q->size : 0;
 	case VIRTIO_MMIO_QUEUE_READY:
@@ -274,11 +276,11 @@ static void queue_write(struct virtio_dev *d, uint64_t offset, uint32_t v)
 	}
 	switch (offset) {
 	case VIRTIO_MMIO_QUEUE_NUM:
-		if (v == 0 || v > queue_max(d) || (v & (v - 1))) {
+		if (v == 0 || v > queue_max(d, d->queue_sel) || (v & (v - 1))) {
 			log_debug("virtio %s: bad queue size %u", d->ops->name, v);
 			return;
 		}
-		q->max_size = queue_max(d);
+		q->max_size = queue_max(d, d->queue_sel);
 		q->size = (uint16_t)v;
 		break;
 	case VIRTIO_MMIO_QUEUE_READY:

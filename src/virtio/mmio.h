@@ -74,6 +74,12 @@ struct virtio_dev_ops {
 	uint32_t device_id; /* §5: console 3, balloon 5, fs 26, vsock 19 */
 	uint16_t num_queues;
 	uint16_t queue_max_size;
+	/* Optional: QueueNumMax per queue (num_queues entries), in place of
+	 * queue_max_size; for devices whose queues differ (vhost-user's). */
+	const uint16_t *queue_max_sizes;
+	/* Queue kicks belong to another process (a vhost-user backend reads the
+	 * ioeventfds): the event loop leaves them alone and queue_notify is unused. */
+	bool external_notify;
 	/* Features offered besides VIRTIO_F_VERSION_1 (which the transport adds). */
 	uint64_t (*features)(struct virtio_dev *d);
 	/* Device config space (§4.2.2 Config): bounds already checked against

@@ -25,10 +25,11 @@ static int gmem_check_layout(const struct gmem_region *r, unsigned int n)
 	return 0;
 }
 
-int gmem_create(struct gmem *m, const struct gmem_region *regions, unsigned int n)
+static int gmem_map(struct gmem *m, const struct gmem_region *regions, unsigned int n,
+		    bool shared)
 {
 	uint64_t total = 0;
-	int r;
+	int fd = -1, r;
 
 	memset(m, 0, sizeof(*m));
 	r = gmem_check_layout(regions, n);
@@ -42,13 +43,24 @@ int gmem_create(struct gmem *m, const struct gmem_region *regions, unsigned int 
 		total += regions[i].size;
 	}
 
+	if (shared) {
+		fd = memfd_create("krun-guest-ram", MFD_CLOEXEC);
+		if (fd < 0 || ftruncate(fd, (off_t)total) < 0) {
+			r = -errno;
+			log_error("gmem: cannot make a %llu-byte memfd for guest RAM: %s",
+				  (unsigned long long)total, strerror(-r));
+			goto fail;
+		}
+	}
 	void *base = mmap(NULL, total, PROT_READ | PROT_WRITE,
-			  MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+			  shared ? MAP_SHARED | MAP_NORESERVE
+				 : MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
+			  fd, 0);
 	if (base == MAP_FAILED) {
 		r = -errno;
 		log_error("gmem: cannot map %llu bytes of guest RAM: %s",
 			  (unsigned long long)total, strerror(-r));
-		return r;
+		goto fail;
 	}
 
 	/* Footprint over TLB reach: with transparent huge pages every 4 KiB the
@@ -58,6 +70,8 @@ int gmem_create(struct gmem *m, const struct gmem_region *regions, unsigned int 
 		log_debug("gmem: MADV_NOHUGEPAGE: %s", strerror(errno));
 	m->base = base;
 	m->mapped_size = total;
+	m->shared = shared;
+	m->fd = fd;
 	m->nregions = n;
 	uint64_t off = 0;
 	for (unsigned int i = 0; i < n; i++) {
@@ -65,6 +79,27 @@ int gmem_create(struct gmem *m, const struct gmem_region *regions, unsigned int 
 		m->region[i].host = m->base + off;
 		off += regions[i].size;
 	}
+	return 0;
+fail:
+	if (fd >= 0)
+		close(fd);
+	return r;
+}
+
+int gmem_create(struct gmem *m, const struct gmem_region *regions, unsigned int n)
+{
+	return gmem_map(m, regions, n, false);
+}
+
+int gmem_create_shared(struct gmem *m, const struct gmem_region *regions, unsigned int n)
+{
+	return gmem_map(m, regions, n, true);
+}
+
+int gmem_discard(const struct gmem *m, void *host, size_t len)
+{
+	if (madvise(host, len, m->shared ? MADV_REMOVE : MADV_DONTNEED) < 0)
+		return -errno;
 	return 0;
 }
 
@@ -76,6 +111,8 @@ int gmem_map_file(const struct gmem *m, uint64_t gpa, uint64_t len, int fd, uint
 
 	if (!dst || (gpa | len | offset) & (page - 1))
 		return -EINVAL;
+	if (m->shared)
+		return -ENOTSUP;
 	/* MAP_FIXED replaces the anonymous pages in place: the KVM memory slot
 	 * keeps its host range and follows the new mapping. */
 	p = mmap(dst, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_FIXED, fd, (off_t)offset);
@@ -94,6 +131,8 @@ void gmem_destroy(struct gmem *m)
 {
 	if (m->base)
 		munmap(m->base, m->mapped_size);
+	if (m->shared)
+		close(m->fd);
 	memset(m, 0, sizeof(*m));
 }
 

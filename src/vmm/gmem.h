@@ -9,11 +9,14 @@
  *
  * RAM is mapped MAP_PRIVATE|MAP_ANONYMOUS|MAP_NORESERVE, never pre-faulted, so
  * untouched guest memory costs the host nothing, and a range released with
- * MADV_DONTNEED reads back as zero.
+ * gmem_discard reads back as zero. Shared RAM (gmem_create_shared) is a memfd
+ * mapped MAP_SHARED instead, so that another process (a vhost-user backend)
+ * can map the same pages; it is as lazy.
  */
 #ifndef LIBKRUN_VMM_GMEM_H
 #define LIBKRUN_VMM_GMEM_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -30,6 +33,8 @@ struct gmem {
 	unsigned int nregions;
 	uint8_t *base;      /* one host mapping holding every region back to back */
 	size_t mapped_size; /* its size */
+	bool shared;        /* gmem_create_shared's: fd is the memfd behind base */
+	int fd;             /* at offset 0; meaningless unless shared (a zeroed gmem is private) */
 };
 
 /*
@@ -38,6 +43,12 @@ struct gmem {
  * Returns 0 or -EINVAL / -ENOMEM. On error nothing stays mapped.
  */
 int gmem_create(struct gmem *m, const struct gmem_region *regions, unsigned int n);
+
+/*
+ * The same, on a memfd mapped shared: region i lies at file offset
+ * region[i].host - base in m->fd. Returns 0 or -errno (memfd_create, ftruncate).
+ */
+int gmem_create_shared(struct gmem *m, const struct gmem_region *regions, unsigned int n);
 
 /* Unmaps everything; safe on a zeroed or already destroyed gmem. */
 void gmem_destroy(struct gmem *m);
@@ -56,9 +67,19 @@ int gmem_write(const struct gmem *m, uint64_t gpa, const void *src, size_t len);
  * Maps len bytes of fd at offset over guest RAM at gpa, private and writable
  * (copy-on-write): the guest sees the file's bytes, and only the pages it
  * touches cost the host memory. gpa, offset and len must be page-aligned and
- * the range inside one region. 0 or -errno (the RAM is then as it was).
+ * the range inside one region. 0 or -errno (the RAM is then as it was);
+ * -ENOTSUP on shared RAM, where private pages would hide the bytes from the
+ * other process.
  */
 int gmem_map_file(const struct gmem *m, uint64_t gpa, uint64_t len, int fd, uint64_t offset);
+
+/*
+ * Gives the host back the pages of [host, host + len), a page-aligned range
+ * inside m's mapping: they read back as zero. MADV_DONTNEED for private RAM;
+ * shared RAM needs MADV_REMOVE, which frees the memfd's pages too (DONTNEED
+ * would only drop this process's mapping of them). 0 or -errno.
+ */
+int gmem_discard(const struct gmem *m, void *host, size_t len);
 
 /* Total RAM bytes over all regions. */
 uint64_t gmem_size(const struct gmem *m);

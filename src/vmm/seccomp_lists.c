@@ -89,13 +89,17 @@ GROUP(main_own, main_rules);
  * activation and reset (the console reads the window size when its driver
  * comes up, vsock closes its connections, virtio-fs waits for its workers),
  * interrupts (irqfd writes), the exit report; with a split irqchip, the
- * IOAPIC's route rewrites (arch/x86_64/ioapic.h). */
+ * IOAPIC's route rewrites (arch/x86_64/ioapic.h); a vhost-user device's
+ * messages to its backend at activation, reset and config access (sendmsg
+ * with the memfd and eventfds, recv, poll for the bounded wait:
+ * devices/vhost_user/vu_conn.h). */
 static const uint32_t ioctl_vcpu[] = {
 	KVM_RUN, KVM_GET_REGS, KVM_GET_SREGS, KVM_TRANSLATE, KVM_SET_GSI_ROUTING, TIOCGWINSZ,
 };
 
 static const struct seccomp_rule vcpu_rules[] = {
 	IN(ioctl, 1, ioctl_vcpu), ANY(close), ANY(epoll_ctl), ANY(read),
+	ANY(sendmsg), ANY(recvfrom), ANY(poll), ANY(ppoll),
 };
 GROUP(vcpu_own, vcpu_rules);
 

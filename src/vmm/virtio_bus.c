@@ -16,6 +16,7 @@
 #include "devices/blk/blk.h"
 #include "devices/fs/virtio_fs.h"
 #include "devices/net/net.h"
+#include "devices/vhost_user/vhost_user.h"
 #include "util/log.h"
 #include "vmm/arch.h"
 #include "vmm/evloop.h"
@@ -65,6 +66,8 @@ static int bind_queue_notify(struct vm *vm, struct virtio_slot *slot, uint16_t q
 	}
 	slot->notify[q].dev = d;
 	slot->notify[q].queue = q;
+	if (d->ops->external_notify)
+		return 0; /* its backend reads the eventfd (mmio.h) */
 	return evloop_add(vm->loop, fd, EPOLLIN, on_notify, &slot->notify[q]);
 }
 
@@ -196,6 +199,16 @@ int virtio_bus_add_net(struct vm *vm, const struct vmm_net *net)
 	return virtio_bus_add(vm, d);
 }
 
+int virtio_bus_add_vhost_user(struct vm *vm, const struct vhost_user_config *cfg)
+{
+	struct virtio_dev *d;
+	int r = vhost_user_create(cfg, vm->loop, &d);
+
+	if (r < 0)
+		return r;
+	return virtio_bus_add(vm, d);
+}
+
 int virtio_bus_add_vsock(struct vm *vm, const struct vsock_config *cfg, struct vsock_mux **mux)
 {
 	struct virtio_dev *d;
@@ -227,7 +240,7 @@ void virtio_bus_destroy(struct vm *vm)
 		for (unsigned int q = 0; q < VIRTIO_MAX_QUEUES; q++) {
 			if (d->notify_fd[q] < 0)
 				continue;
-			if (vm->loop)
+			if (vm->loop && !d->ops->external_notify)
 				evloop_del(vm->loop, d->notify_fd[q]);
 			close(d->notify_fd[q]);
 		}

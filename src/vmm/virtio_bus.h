@@ -31,6 +31,10 @@ int virtio_bus_add_blk(struct vm *vm, const struct vmm_disk *disk, unsigned int 
 /* A virtio-net device (devices/net/net.h) on a duplicate of net->fd. 0 or -errno. */
 int virtio_bus_add_net(struct vm *vm, const struct vmm_net *net);
 
+/* A device served by a vhost-user backend (devices/vhost_user/vhost_user.h);
+ * guest RAM must be shared. 0 or -errno (no backend there, logged). */
+int virtio_bus_add_vhost_user(struct vm *vm, const struct vhost_user_config *cfg);
+
 /* virtio-vsock with the given ports (devices/vsock/vsock.h). 0 or -errno
  * (-EEXIST: a listen path exists). */
 int virtio_bus_add_vsock(struct vm *vm, const struct vsock_config *cfg, struct vsock_mux **mux);

@@ -85,7 +85,7 @@ int vmm_max_vcpus(void)
 	return n;
 }
 
-static int vm_map_memory(struct vm *vm, uint64_t ram_bytes)
+static int vm_map_memory(struct vm *vm, uint64_t ram_bytes, bool shared)
 {
 	struct gmem_region regions[GMEM_MAX_REGIONS];
 	unsigned int n;
@@ -94,7 +94,7 @@ static int vm_map_memory(struct vm *vm, uint64_t ram_bytes)
 	r = arch_ram_layout(ram_bytes, regions, &n);
 	if (r < 0)
 		return r;
-	r = gmem_create(&vm->mem, regions, n);
+	r = shared ? gmem_create_shared(&vm->mem, regions, n) : gmem_create(&vm->mem, regions, n);
 	if (r < 0) {
 		log_error("cannot map %llu MiB of guest memory", (unsigned long long)(ram_bytes >> 20));
 		return r;
@@ -233,7 +233,8 @@ int vmm_run(const struct vmm_config *cfg, int *status)
 		log_error("KVM_CREATE_VM: %s", strerror(-r));
 		goto out;
 	}
-	r = vm_map_memory(vm, cfg->ram_bytes);
+	/* A vhost-user backend maps guest RAM itself: then it is a memfd. */
+	r = vm_map_memory(vm, cfg->ram_bytes, cfg->nvhost_user > 0);
 	if (r < 0)
 		goto out;
 	vm->split_irqchip = cfg->split_irqchip;
@@ -298,6 +299,11 @@ int vmm_run(const struct vmm_config *cfg, int *status)
 	/* In the order added: the guest names them eth0, eth1... in bus order. */
 	for (unsigned int i = 0; i < cfg->nnets; i++) {
 		r = virtio_bus_add_net(vm, &cfg->nets[i]);
+		if (r < 0)
+			goto out;
+	}
+	for (unsigned int i = 0; i < cfg->nvhost_user; i++) {
+		r = virtio_bus_add_vhost_user(vm, &cfg->vhost_user[i]);
 		if (r < 0)
 			goto out;
 	}

@@ -13,6 +13,7 @@
 #include "devices/blk/disk.h"
 #include "devices/console/console.h"
 #include "devices/net/backend.h"
+#include "devices/vhost_user/vhost_user.h"
 #include "devices/vsock/vsock.h"
 #include "vmm/arch.h"
 
@@ -21,6 +22,7 @@
 #define VMM_MAX_DISKS 8 /* virtio-blk devices per VM */
 #define VMM_MAX_CONSOLES 4 /* virtio-console devices per VM */
 #define VMM_MAX_NETS 4  /* virtio-net devices per VM */
+#define VMM_MAX_VHOST_USER 8 /* vhost-user devices per VM */
 
 /* One virtio-fs share: a host directory the guest mounts by tag. */
 struct vmm_fs_share {
@@ -75,6 +77,10 @@ struct vmm_config {
 	} serial;
 	struct vmm_net nets[VMM_MAX_NETS];
 	unsigned int nnets;
+	/* vhost-user devices, after every other device; any of them makes guest
+	 * RAM a shared memfd (vmm/gmem.h). */
+	struct vhost_user_config vhost_user[VMM_MAX_VHOST_USER];
+	unsigned int nvhost_user;
 	/* Called once the kernel and initrd are in guest RAM, before any vCPU
 	 * runs: the caller may free what boot points to. May be NULL. */
 	void (*boot_copied)(void *arg);

@@ -2,9 +2,11 @@
 #include "harness.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include "vmm/gmem.h"
@@ -160,4 +162,50 @@ TEST(gmem_map_file_shows_the_file_copy_on_write_and_checks_its_range)
 	CHECK_EQ(p[0], 'b'); /* refused calls changed nothing */
 	gmem_destroy(&m);
 	close(fd);
+}
+
+/* Shared RAM (for vhost-user backends): the memfd holds every region at its
+ * offset from base, another mapping of it sees the guest's bytes, a discarded
+ * range reads back as zero in both (the memfd's pages are freed, not just
+ * unmapped here), and file mappings are refused. */
+TEST(gmem_shared_ram_is_one_memfd_another_process_can_map)
+{
+	const uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE);
+	const struct gmem_region r[] = {
+		{ .gpa = 0, .size = 0x10000 },
+		{ .gpa = 0x20000, .size = 0x10000 },
+	};
+	struct gmem m;
+
+	CHECK_EQ(gmem_create_shared(&m, r, 2), 0);
+	CHECK(m.shared && m.fd >= 0);
+	CHECK_EQ(lseek(m.fd, 0, SEEK_END), 0x20000);
+	uint8_t *other = mmap(NULL, 0x20000, PROT_READ, MAP_SHARED, m.fd, 0);
+	CHECK(other != MAP_FAILED);
+	uint8_t *p = gmem_ptr(&m, 0x20000 + page, page);
+	CHECK(p != NULL);
+	memset(p, 0x5a, page);
+	CHECK_EQ(other[(size_t)(p - m.base)], 0x5a); /* region 1 at offset 0x10000 */
+	CHECK_EQ(p - m.base, 0x10000 + (long)page);
+	CHECK_EQ(gmem_discard(&m, p, page), 0);
+	CHECK_EQ(p[0], 0);
+	CHECK_EQ(other[(size_t)(p - m.base)], 0);
+	CHECK_EQ(gmem_map_file(&m, 0, page, m.fd, 0), -ENOTSUP);
+	munmap(other, 0x20000);
+	gmem_destroy(&m);
+	CHECK(!m.shared);
+}
+
+/* A zeroed gmem (a VM that failed before its RAM) is private and owns no fd:
+ * destroying it must not close fd 0. */
+TEST(gmem_zeroed_is_private_and_closes_nothing)
+{
+	struct gmem m;
+	int null = open("/dev/null", O_RDONLY);
+
+	CHECK(null >= 0 && dup2(null, 0) == 0); /* fd 0 surely open */
+	memset(&m, 0, sizeof(m));
+	gmem_destroy(&m);
+	CHECK(fcntl(0, F_GETFD) >= 0);
+	close(null);
 }

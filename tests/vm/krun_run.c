@@ -33,6 +33,8 @@
  *     --net tap:NAME             52:54:00:12:34:56 (+1 each)
  *     --net-flags N              their flags (default NET_FLAG_DHCP_CLIENT)
  *     --net-features N           their NET_FEATURE_* (default 0)
+ *     --vhost-user TYPE:NQ:PATH  krun_add_vhost_user_device(TYPE, PATH, NULL, NQ,
+ *                                NULL) (repeatable, up to 8)
  *     --port-map HOST:GUEST      krun_set_port_map (repeatable; --empty-port-map
  *                                for an empty list)
  *     --no-exec                  do not call krun_set_exec (the root's
@@ -215,6 +217,8 @@ int main(int argc, char **argv)
 	static const char *tsi_allow[80], *tsi_limit[16];
 	int ntsi_allow = 0, ntsi_limit = 0, tsi_policy = -1; /* -1: no call */
 	static const char *nets[4]; /* "stream:PATH", "gram:PATH", "tap:NAME" */
+	static const char *vhost_user[8]; /* "TYPE:NQ:PATH" */
+	int nvhost_user = 0;
 	static const char *oem[257];
 	int noem = 0;
 	int nnets = 0, net_flags = NET_FLAG_DHCP_CLIENT, net_features = 0;
@@ -307,6 +311,7 @@ int main(int argc, char **argv)
 			 (disk_mode[ndisks] = name_index(disk_modes, 6, a + 6, strlen(a + 6))) >= 0)
 			disks[ndisks++] = v;
 		else if (!strcmp(a, "--net") && nnets < 4) nets[nnets++] = v;
+		else if (!strcmp(a, "--vhost-user") && nvhost_user < 8) vhost_user[nvhost_user++] = v;
 		else if (!strcmp(a, "--net-flags")) net_flags = atoi(v);
 		else if (!strcmp(a, "--net-features")) net_features = atoi(v);
 		else if (!strcmp(a, "--root-disk")) root_disk = v;
@@ -434,6 +439,19 @@ int main(int argc, char **argv)
 			check("krun_add_net_tap",
 			      krun_add_net_tap((uint32_t)ctx, (char *)p, mac, (uint32_t)net_features,
 					       (uint32_t)net_flags));
+	}
+	for (int k = 0; k < nvhost_user; k++) {
+		char *end;
+		unsigned long type = strtoul(vhost_user[k], &end, 10), nq;
+
+		if (*end != ':' || (nq = strtoul(end + 1, &end, 10), *end != ':')) {
+			fprintf(stderr, "krun_run: --vhost-user TYPE:NQ:PATH, not %s\n",
+				vhost_user[k]);
+			return 99;
+		}
+		check("krun_add_vhost_user_device",
+		      krun_add_vhost_user_device((uint32_t)ctx, (uint32_t)type, end + 1, NULL,
+						 (uint16_t)nq, NULL));
 	}
 	if (port_map_set)
 		check("krun_set_port_map", krun_set_port_map((uint32_t)ctx, port_map));

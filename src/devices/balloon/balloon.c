@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "util/log.h"
+#include "vmm/gmem.h"
 
 /*
  * §5.5.2 names the queues 0 inflateq, 1 deflateq, 2 statsq, 3 free_page_vq,
@@ -114,9 +115,10 @@ static uint64_t balloon_release(struct balloon *b, const struct vq_seg *seg)
 	if (first != start || last != end)
 		log_debug("virtio balloon: reported range of %u bytes not page-aligned; trimmed",
 			  seg->len);
-	if (madvise((void *)first, last - first, MADV_DONTNEED) < 0) {
-		log_debug("virtio balloon: madvise of %lu bytes: %s",
-			  (unsigned long)(last - first), strerror(errno));
+	int r = gmem_discard(b->dev->mem, (void *)first, last - first);
+	if (r < 0) {
+		log_debug("virtio balloon: discarding %lu bytes: %s",
+			  (unsigned long)(last - first), strerror(-r));
 		return 0;
 	}
 	return last - first;

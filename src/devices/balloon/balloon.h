@@ -10,9 +10,9 @@
  *
  * Reported ranges arrive as the chain's device-writable segments (vq_pop has
  * checked each against guest RAM); each is trimmed inward to whole host pages
- * and released with madvise(MADV_DONTNEED). Guest RAM is a private anonymous
- * mapping (src/vmm/gmem.h), so a released page costs nothing until the guest
- * touches it again, and then reads back as zero.
+ * and released with gmem_discard (MADV_DONTNEED on private RAM, MADV_REMOVE on
+ * the shared RAM vhost-user needs: src/vmm/gmem.h), so a released page costs
+ * nothing until the guest touches it again, and then reads back as zero.
  *
  * Threads: queue work runs on the event-loop thread (ops->queue_notify) under
  * the device's own lock; config space, activate and reset on vCPU threads.
