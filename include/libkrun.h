@@ -18,8 +18,9 @@
  *   errno on failure: -ENOENT for an unknown context id, -EINVAL for a bad
  *   argument (the log says which), -ENOMEM, and so on. A failed call changes
  *   nothing in the context.
- * - A call for a device or feature libkrun-c does not have (GPU, displays,
- *   sound, TEEs, ...; "Not in libkrun-c" below)
+ * - A call for a device or feature libkrun-c does not have (displays, input,
+ *   firmware, TEEs; "not in libkrun-c" below; the GPU options are accepted,
+ *   as upstream accepts them, see krun_set_gpu_options)
  *   checks its context id like any other (-ENOENT), then logs which feature is
  *   missing and returns -ENOSYS, or the errno upstream's header documents for
  *   a build without that feature where it documents one (-ENOTSUP).
@@ -126,7 +127,7 @@ int32_t krun_get_max_vcpus(void);
 /*
  * 1 if this library has the feature (a KRUN_FEATURE_* number), 0 if not,
  * -EINVAL for a number it does not know (a newer one, say). libkrun-c has
- * KRUN_FEATURE_BLK (raw images only) and KRUN_FEATURE_NET (virtio-net, see
+ * KRUN_FEATURE_BLK (raw, qcow2 and flat VMDK images) and KRUN_FEATURE_NET (virtio-net, see
  * krun_add_net_unixstream) and none of the others: its own built-in init is
  * not upstream's init blob.
  */
@@ -504,7 +505,9 @@ int32_t krun_set_tsi_limit(uint32_t ctx_id, uint32_t limit, uint32_t max);
  *       5a:94:ef:e4:0c:ee).
  * c_mac: 6 bytes (-EINVAL if NULL). features: NET_FEATURE_* (others -EINVAL);
  * libkrun-c offers the guest the checksum ones asked for (CSUM, GUEST_CSUM)
- * and none of the segmentation ones (TSO, UFO): frames stay within the MTU.
+ * and the segmentation ones with them (HOST_TSO4/TSO6/UFO with CSUM: the
+ * device cuts the guest's super-frames to the MTU before the backend sees
+ * them; GUEST_* with GUEST_CSUM, offered but never used).
  * flags: NET_FLAG_* (others -EINVAL); NET_FLAG_DHCP_CLIENT makes our init
  * configure the interface by DHCP (address, netmask, router, DNS into
  * /etc/resolv.conf where writable); without it init only brings lo up.
@@ -611,7 +614,8 @@ int32_t krun_add_serial_console_default(uint32_t ctx_id, int input_fd, int outpu
  * this process's stdin, stdout and stderr (a terminal shares hvc0; pipes and
  * files get a port each, kept apart; see krun_start_enter). Any other one is
  * a plain console (hvcN): input_fd read into it, its output to output_fd;
- * err_fd is not used. The fds must be open (-EBADF) and stay the caller's.
+ * err_fd is not read or written, but must be open too. The fds must be open
+ * (-EBADF) and stay the caller's.
  * With the implicit console off and none added, the VM has no console: the
  * workload's stdio is /dev/null in the guest (a serial port with
  * krun_set_kernel_console "ttyS0" becomes the guest's /dev/console instead).

@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The process and the virtual machine's platform: the ids the VMM runs as,
- * what the build offers (krun_has_feature), nested virtualization, the SMBIOS
- * OEM strings, the platform options libkrun-c does not have (split irqchip,
- * firmware, TEEs), which check their context, say what is missing and return
+ * what the build offers (krun_has_feature), nested virtualization, the split
+ * irqchip, the SMBIOS OEM strings, the platform options libkrun-c does not have
+ * (firmware, TEEs), which check their context, say what is missing and return
  * -ENOSYS; and the orderly-shutdown eventfd.
  */
 #include <errno.h>
@@ -133,8 +133,8 @@ KRUN_API int32_t krun_get_shutdown_eventfd(uint32_t ctx_id)
 	return ctx->shutdown_fd;
 }
 
-/* Each upstream feature, as this build has it: block devices (raw images)
- * and network interfaces (virtio-net) only. Numbers upstream does not define (3, 5, past the last) are -EINVAL,
+/* Each upstream feature, as this build has it: block devices (raw, qcow2,
+ * flat VMDK) and network interfaces (virtio-net) only. Numbers upstream does not define (3, 5, past the last) are -EINVAL,
  * as there. */
 KRUN_API int32_t krun_has_feature(uint64_t feature)
 {
