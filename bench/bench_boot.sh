@@ -127,11 +127,13 @@ pid=$!
 sleep 2
 # Guest RAM is the run of adjacent mappings that add up to exactly 128 MiB
 # (one anonymous mapping, split where the kernel's file pages are mapped in).
-awk '/^[0-9a-f]+-[0-9a-f]+ / { split($1, a, "-"); n++; lo[n] = a[1]; hi[n] = a[2] }
+# Only writable mappings: two adjacent 64 MiB malloc arena reservations
+# (mostly ---p) add up to 128 MiB too.
+awk '/^[0-9a-f]+-[0-9a-f]+ / { split($1, a, "-"); n++; lo[n] = a[1]; hi[n] = a[2]; rw[n] = $2 ~ /^rw/ }
 	/^Size:/ { size[n] = $2 } /^Rss:/ { rss[n] = $2; total += $2 }
 	END { for (i = 1; i <= n && !g_set; i++) { s = 0; r = 0
 			for (j = i; j <= n && s < 131072; j++) {
-				if (j > i && lo[j] != hi[j - 1]) break
+				if (!rw[j] || (j > i && lo[j] != hi[j - 1])) break
 				s += size[j]; r += rss[j]
 			}
 			if (s == 131072) { g = r; g_set = 1 }

@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -56,4 +57,18 @@ int file_read_all(const char *path, size_t max, void **data, size_t *len)
 out:
 	close(fd);
 	return r;
+}
+
+void file_pages_drop(const void *addr, size_t len)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	uintptr_t start = (uintptr_t)addr, end = start + len;
+
+	if (!addr || page <= 0 || end < start)
+		return;
+	start = (start + (uintptr_t)page - 1) & ~((uintptr_t)page - 1);
+	end &= ~((uintptr_t)page - 1);
+	if (end > start && madvise((void *)start, end - start, MADV_DONTNEED) < 0)
+		log_debug("dropping %lu bytes of file pages: %s", (unsigned long)(end - start),
+			  strerror(errno));
 }

@@ -8,4 +8,13 @@
  * 0, or -errno (-EFBIG above max), logged with the path. */
 int file_read_all(const char *path, size_t max, void **data, size_t *len);
 
+/*
+ * Drops this process's copies of the whole pages inside [addr, addr + len) of
+ * a file mapping it only reads (a library's rodata, a bundled image): they
+ * stay in the page cache and fault back in on the next read, so they stop
+ * counting in RSS. Pages only partly inside are kept. Errors are logged at
+ * debug level: nothing depends on the drop.
+ */
+void file_pages_drop(const void *addr, size_t len);
+
 #endif

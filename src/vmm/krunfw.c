@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "util/file.h"
 #include "util/log.h"
 
 #define KRUNFW_SONAME "libkrunfw.so.5"
@@ -162,14 +163,6 @@ void krunfw_close(struct krunfw *k)
 
 void krunfw_drop_pages(const struct krunfw *k)
 {
-	long page = sysconf(_SC_PAGESIZE);
-	uintptr_t start = (uintptr_t)k->image, end = start + k->size;
-
-	if (!k->image || page <= 0)
-		return;
 	/* Whole pages inside the image only (the ABI makes it page-aligned). */
-	start = (start + (uintptr_t)page - 1) & ~((uintptr_t)page - 1);
-	end &= ~((uintptr_t)page - 1);
-	if (end > start && madvise((void *)start, end - start, MADV_DONTNEED) < 0)
-		log_debug("krunfw: madvise of the kernel image: %s", strerror(errno));
+	file_pages_drop(k->image, k->size);
 }

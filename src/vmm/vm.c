@@ -3,6 +3,7 @@
 #include "vmm/vm.h"
 
 #include <errno.h>
+#include <malloc.h>
 #include <fcntl.h>
 #include <linux/kvm.h>
 #include <stdio.h>
@@ -347,6 +348,10 @@ int vmm_run(const struct vmm_config *cfg, int *status)
 	r = seccomp_enter(VMM_SECCOMP_MAIN);
 	if (r < 0)
 		goto out_running;
+	/* The setup is over (the boot sources, the filters' programs): what it
+	 * freed in the middle of the heap goes back to the host, not just to
+	 * malloc (brk and madvise are in every thread's list). */
+	malloc_trim(0);
 
 	vm_wait_end(vm);
 	evloop_stop(vm->loop);
