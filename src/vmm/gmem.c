@@ -9,6 +9,7 @@
 #include "util/log.h"
 
 #define GMEM_PAGE 4096ULL
+#define GMEM_HUGE (2ULL << 20)
 
 static int gmem_check_layout(const struct gmem_region *r, unsigned int n)
 {
@@ -23,6 +24,37 @@ static int gmem_check_layout(const struct gmem_region *r, unsigned int n)
 			return -EINVAL;
 	}
 	return 0;
+}
+
+/*
+ * total bytes at a 2 MiB-aligned address: a guest-physical 2 MiB page can then
+ * be one host huge page and one KVM large mapping (both need the host address
+ * and the GPA to agree modulo 2 MiB; regions start 2 MiB-aligned), wherever
+ * huge pages are allowed. A PROT_NONE reservation with room to align, the
+ * mapping placed in it, the slack given back.
+ */
+static void *gmem_map_aligned(uint64_t total, bool shared, int fd)
+{
+	uint8_t *resv = mmap(NULL, total + GMEM_HUGE, PROT_NONE,
+			     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	uint8_t *base;
+
+	if (resv == MAP_FAILED)
+		return MAP_FAILED;
+	base = (uint8_t *)(((uintptr_t)resv + GMEM_HUGE - 1) & ~(uintptr_t)(GMEM_HUGE - 1));
+	if (mmap(base, total, PROT_READ | PROT_WRITE,
+		 (shared ? MAP_SHARED : MAP_PRIVATE | MAP_ANONYMOUS) | MAP_NORESERVE | MAP_FIXED,
+		 fd, 0) == MAP_FAILED) {
+		int e = errno;
+		munmap(resv, total + GMEM_HUGE);
+		errno = e;
+		return MAP_FAILED;
+	}
+	if (base > resv)
+		munmap(resv, (size_t)(base - resv));
+	if (base + total < resv + total + GMEM_HUGE)
+		munmap(base + total, (size_t)(resv + GMEM_HUGE - base));
+	return base;
 }
 
 static int gmem_map(struct gmem *m, const struct gmem_region *regions, unsigned int n,
@@ -52,10 +84,7 @@ static int gmem_map(struct gmem *m, const struct gmem_region *regions, unsigned 
 			goto fail;
 		}
 	}
-	void *base = mmap(NULL, total, PROT_READ | PROT_WRITE,
-			  shared ? MAP_SHARED | MAP_NORESERVE
-				 : MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
-			  fd, 0);
+	void *base = gmem_map_aligned(total, shared, fd);
 	if (base == MAP_FAILED) {
 		r = -errno;
 		log_error("gmem: cannot map %llu bytes of guest RAM: %s",
@@ -100,30 +129,6 @@ int gmem_discard(const struct gmem *m, void *host, size_t len)
 {
 	if (madvise(host, len, m->shared ? MADV_REMOVE : MADV_DONTNEED) < 0)
 		return -errno;
-	return 0;
-}
-
-int gmem_map_file(const struct gmem *m, uint64_t gpa, uint64_t len, int fd, uint64_t offset)
-{
-	uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE);
-	uint8_t *dst = gmem_ptr(m, gpa, len);
-	void *p;
-
-	if (!dst || (gpa | len | offset) & (page - 1))
-		return -EINVAL;
-	if (m->shared)
-		return -ENOTSUP;
-	/* MAP_FIXED replaces the anonymous pages in place: the KVM memory slot
-	 * keeps its host range and follows the new mapping. */
-	p = mmap(dst, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_FIXED, fd, (off_t)offset);
-	if (p == MAP_FAILED) {
-		int r = -errno;
-		/* The old mapping may be gone: put zeroed anonymous memory back. */
-		if (mmap(dst, len, PROT_READ | PROT_WRITE,
-			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED, -1, 0) == MAP_FAILED)
-			return -errno;
-		return r;
-	}
 	return 0;
 }
 

@@ -53,6 +53,7 @@
  *     --oem-string STR           krun_set_smbios_oem_strings, each in order
  *                                (repeatable)
  *     --split-irqchip            krun_split_irqchip(true)
+ *     --setuid N --setgid N      krun_setuid, krun_setgid
  *     --nested-virt              krun_set_nested_virt(true); prints
  *                                "krun_check_nested_virt: N" to stderr
  *     --serial IN,OUT            krun_add_serial_console_default with these fd
@@ -198,6 +199,7 @@ int main(int argc, char **argv)
 	const char *console_output = NULL, *args_file = NULL, *root = NULL;
 	const char *shutdown_when = NULL, *serial = NULL, *kernel_console = NULL;
 	int nested = 0, split_irqchip = 0, no_implicit_console = 0, nconsoles = 0;
+	long set_uid = -1, set_gid = -1;
 	static const char *consoles[32], *console_opt[32], *overlays[32], *overlay_opt[32];
 	int noverlays = 0;
 	static const char *virtiofs[64], *port_map[64], *vsock[64];
@@ -319,6 +321,8 @@ int main(int argc, char **argv)
 			disks[ndisks++] = v;
 		else if (!strcmp(a, "--net") && nnets < 4) nets[nnets++] = v;
 		else if (!strcmp(a, "--vhost-user") && nvhost_user < 8) vhost_user[nvhost_user++] = v;
+		else if (!strcmp(a, "--setuid")) set_uid = atol(v);
+		else if (!strcmp(a, "--setgid")) set_gid = atol(v);
 		else if (!strcmp(a, "--net-flags")) net_flags = atoi(v);
 		else if (!strcmp(a, "--net-features")) net_features = atoi(v);
 		else if (!strcmp(a, "--root-disk")) root_disk = v;
@@ -553,6 +557,10 @@ int main(int argc, char **argv)
 		check("krun_set_smbios_oem_strings", krun_set_smbios_oem_strings((uint32_t)ctx, oem));
 	if (split_irqchip)
 		check("krun_split_irqchip", krun_split_irqchip((uint32_t)ctx, true));
+	if (set_gid >= 0)
+		check("krun_setgid", krun_setgid((uint32_t)ctx, (gid_t)set_gid));
+	if (set_uid >= 0)
+		check("krun_setuid", krun_setuid((uint32_t)ctx, (uid_t)set_uid));
 	if (nested) {
 		check("krun_set_nested_virt", krun_set_nested_virt((uint32_t)ctx, true));
 		fprintf(stderr, "krun_check_nested_virt: %d\n", krun_check_nested_virt());
