@@ -2,8 +2,8 @@
 # Boot latency: krun_start_enter of /bin/true until the process exits, median of
 # RUNS runs, beside QEMU `-M microvm -accel kvm` booting the same kernel with an
 # initramfs whose /init runs the same /bin/true and resets (QEMU -no-reboot exits).
-# Ours twice: as users get it, the bundled kernel (libkrunfw.so.5, copied into
-# guest RAM) with the same files as its root over virtio-fs
+# Ours twice: as users get it, the bundled kernel (libkrunfw.so.5, mapped into
+# guest RAM copy-on-write) with the same files as its root over virtio-fs
 # (krun_set_root, no initramfs of the caller's), and the same kernel's ELF
 # through krun_set_kernel (copied) with the initramfs, as the peer has it.
 # The peer gets the command-line options our VMM gives (src/api/start.c), with
@@ -68,7 +68,7 @@ o=$(printf '%s\n' "${ours_ms[@]}" | median)
 e=$(printf '%s\n' "${elf_ms[@]}" | median)
 p=$(printf '%s\n' "${peer_ms[@]}" | median)
 echo "boot to exit of /bin/true, median of $RUNS (ms):"
-printf '  %-34s %8s ms   runs: %s\n' "libkrun-c, bundled kernel" "$o" "${ours_ms[*]}"
+printf '  %-34s %8s ms   runs: %s\n' "libkrun-c, bundled kernel (CoW)" "$o" "${ours_ms[*]}"
 printf '  %-34s %8s ms   runs: %s\n' "libkrun-c, krun_set_kernel ELF" "$e" "${elf_ms[*]}"
 printf '  %-34s %8s ms   runs: %s\n' "QEMU microvm -accel kvm" "$p" "${peer_ms[*]}"
 awk -v o="$o" -v e="$e" -v p="$p" 'BEGIN { if (o > 0 && e > 0)

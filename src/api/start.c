@@ -128,6 +128,9 @@ static int load_kernel(struct krun_ctx *ctx, struct start *s, struct boot_spec *
 		b->format = KERNEL_FORMAT_RAW;
 		b->load_addr = fw->load_addr;
 		b->entry = fw->entry;
+		b->kernel_mappable = krunfw_file_usable(fw);
+		b->kernel_fd = b->kernel_mappable ? fw->fd : -1;
+		b->kernel_file_offset = fw->file_offset;
 		s->krunfw = fw;
 		return 0;
 	}

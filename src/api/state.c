@@ -10,6 +10,7 @@ static struct krun_state state = {
 	.log_level = LOG_WARN, /* errors and warnings by default, as upstream */
 	.log_fd = STDERR_FILENO,
 	.term_fd = -1,
+	.krunfw = { .fd = -1 },
 };
 
 struct krun_state *krun_state(void)

@@ -38,6 +38,12 @@ struct boot_spec {
 	size_t kernel_size;
 	enum kernel_format format;
 	uint64_t load_addr, entry; /* KERNEL_FORMAT_RAW only */
+	/* KERNEL_FORMAT_RAW with kernel_mappable: the same bytes are in file
+	 * kernel_fd at a page-aligned offset, so the loader may map them into
+	 * guest RAM (copy-on-write) instead of copying them. */
+	bool kernel_mappable;
+	int kernel_fd;
+	uint64_t kernel_file_offset;
 	const void *initrd; /* may be NULL */
 	size_t initrd_size;
 	const char *cmdline;

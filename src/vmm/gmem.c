@@ -132,6 +132,30 @@ int gmem_discard(const struct gmem *m, void *host, size_t len)
 	return 0;
 }
 
+int gmem_map_file(const struct gmem *m, uint64_t gpa, uint64_t len, int fd, uint64_t offset)
+{
+	uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE);
+	uint8_t *dst = gmem_ptr(m, gpa, len);
+	void *p;
+
+	if (!dst || (gpa | len | offset) & (page - 1))
+		return -EINVAL;
+	if (m->shared)
+		return -ENOTSUP;
+	/* MAP_FIXED replaces the anonymous pages in place: the KVM memory slot
+	 * keeps its host range and follows the new mapping. */
+	p = mmap(dst, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_FIXED, fd, (off_t)offset);
+	if (p == MAP_FAILED) {
+		int r = -errno;
+		/* The old mapping may be gone: put zeroed anonymous memory back. */
+		if (mmap(dst, len, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED, -1, 0) == MAP_FAILED)
+			return -errno;
+		return r;
+	}
+	return 0;
+}
+
 void gmem_destroy(struct gmem *m)
 {
 	if (m->base)

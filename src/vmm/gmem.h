@@ -64,6 +64,16 @@ int gmem_read(const struct gmem *m, uint64_t gpa, void *dst, size_t len);
 int gmem_write(const struct gmem *m, uint64_t gpa, const void *src, size_t len);
 
 /*
+ * Maps len bytes of fd at offset over guest RAM at gpa, private and writable
+ * (copy-on-write): the guest sees the file's bytes, and only the pages it
+ * touches cost the host memory. gpa, offset and len must be page-aligned and
+ * the range inside one region. 0 or -errno (the RAM is then as it was);
+ * -ENOTSUP on shared RAM, where private pages would hide the bytes from the
+ * other process.
+ */
+int gmem_map_file(const struct gmem *m, uint64_t gpa, uint64_t len, int fd, uint64_t offset);
+
+/*
  * Gives the host back the pages of [host, host + len), a page-aligned range
  * inside m's mapping: they read back as zero. MADV_DONTNEED for private RAM;
  * shared RAM needs MADV_REMOVE, which frees the memfd's pages too (DONTNEED

@@ -3,14 +3,91 @@
 
 #include <dlfcn.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <link.h>
+#include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "util/file.h"
 #include "util/log.h"
 
 #define KRUNFW_SONAME "libkrunfw.so.5"
+
+struct segment_search {
+	uintptr_t addr;    /* the image's address */
+	const char *path;  /* the bundle's path, from dladdr */
+	uint64_t offset;   /* out: the image's offset in that file */
+	bool found;
+};
+
+/* dl_iterate_phdr callback: the PT_LOAD segment of `path` holding the image. */
+static int find_segment(struct dl_phdr_info *info, size_t size, void *arg)
+{
+	struct segment_search *s = arg;
+
+	(void)size;
+	if (!info->dlpi_name || strcmp(info->dlpi_name, s->path))
+		return 0;
+	for (int i = 0; i < info->dlpi_phnum; i++) {
+		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+		uintptr_t start = info->dlpi_addr + ph->p_vaddr;
+
+		if (ph->p_type != PT_LOAD || s->addr < start || s->addr - start >= ph->p_filesz)
+			continue;
+		s->offset = ph->p_offset + (s->addr - start);
+		s->found = true;
+		return 1;
+	}
+	return 0;
+}
+
+/* Whether the file holds the image at offset: the first, middle and last page
+ * compared (the file could have been replaced since it was loaded). */
+static bool file_matches(int fd, uint64_t offset, const struct krunfw *k, size_t page)
+{
+	const size_t at[] = { 0, (k->size / 2) & ~(page - 1), k->size - page };
+	char *buf = malloc(page);
+	bool same = buf != NULL;
+
+	for (size_t i = 0; same && i < 3; i++)
+		same = pread(fd, buf, page, (off_t)(offset + at[i])) == (ssize_t)page &&
+		       !memcmp(buf, (const char *)k->image + at[i], page);
+	free(buf);
+	return same;
+}
+
+/* Finds the bundle's file and the image's offset in it (see struct krunfw). */
+static void krunfw_find_file(struct krunfw *k, size_t page)
+{
+	struct segment_search s = { .addr = (uintptr_t)k->image };
+	Dl_info info;
+	struct stat st;
+	int fd;
+
+	k->fd = -1;
+	if (!dladdr(k->image, &info) || !info.dli_fname || k->size % page)
+		return;
+	s.path = info.dli_fname;
+	if (!dl_iterate_phdr(find_segment, &s) || !s.found || s.offset % page)
+		return;
+	fd = open(s.path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	if (fstat(fd, &st) < 0 || !file_matches(fd, s.offset, k, page)) {
+		log_debug("krunfw: %s does not hold the loaded image; it will be copied", s.path);
+		close(fd);
+		return;
+	}
+	k->fd = fd;
+	k->file_dev = st.st_dev;
+	k->file_ino = st.st_ino;
+	k->file_offset = s.offset;
+}
 
 typedef char *(*krunfw_get_kernel_fn)(size_t *load_addr, size_t *entry_addr, size_t *size);
 
@@ -22,6 +99,7 @@ int krunfw_load(struct krunfw *k, char *why, size_t why_len)
 	const char *err;
 
 	memset(k, 0, sizeof(*k));
+	k->fd = -1;
 	k->handle = dlopen(KRUNFW_SONAME, RTLD_NOW | RTLD_LOCAL);
 	if (!k->handle) {
 		err = dlerror();
@@ -45,10 +123,12 @@ int krunfw_load(struct krunfw *k, char *why, size_t why_len)
 	k->size = size;
 	k->load_addr = load;
 	k->entry = entry;
+	krunfw_find_file(k, (size_t)page);
 	return 0;
 bad:
 	dlclose(k->handle);
 	memset(k, 0, sizeof(*k));
+	k->fd = -1;
 	return -EINVAL;
 }
 
@@ -62,11 +142,23 @@ int krunfw_open(struct krunfw *k)
 	return r;
 }
 
+bool krunfw_file_usable(const struct krunfw *k)
+{
+	struct stat st;
+
+	return k->fd >= 0 && fstat(k->fd, &st) == 0 && st.st_dev == k->file_dev &&
+	       st.st_ino == k->file_ino;
+}
+
 void krunfw_close(struct krunfw *k)
 {
 	if (k->handle)
 		dlclose(k->handle);
+	/* Not a number that has come to name another file since. */
+	if (krunfw_file_usable(k))
+		close(k->fd);
 	memset(k, 0, sizeof(*k));
+	k->fd = -1;
 }
 
 void krunfw_drop_pages(const struct krunfw *k)

@@ -12,14 +12,23 @@
 #ifndef LIBKRUN_VMM_KRUNFW_H
 #define LIBKRUN_VMM_KRUNFW_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 struct krunfw {
 	void *handle;
 	const void *image;
 	size_t size;
 	uint64_t load_addr, entry;
+	/* The bundle's file and the image's page-aligned offset in it, so the VMM
+	 * can map the image into guest RAM instead of copying it; -1 when the file
+	 * could not be matched to the loaded image (the VMM then copies). */
+	int fd;
+	uint64_t file_offset;
+	dev_t file_dev; /* fd's identity when it was opened (krunfw_file_usable) */
+	ino_t file_ino;
 };
 
 /* 0, or -ENOENT (not found) / -EINVAL (bad ABI), logged. */
@@ -27,6 +36,11 @@ int krunfw_open(struct krunfw *k);
 /* krunfw_open without the log: the reason goes into why[0..why_len). */
 int krunfw_load(struct krunfw *k, char *why, size_t why_len);
 void krunfw_close(struct krunfw *k);
+
+/* Whether k->fd is still the bundle's file: a process that loaded us long ago
+ * may have closed every fd since (an OCI runtime does before it runs the
+ * container), and the number may now name another file. false: copy instead. */
+bool krunfw_file_usable(const struct krunfw *k);
 
 /* Once the image has been copied into guest RAM: drops this process's pages of
  * it (they are file-backed and read back from the file if touched again), so

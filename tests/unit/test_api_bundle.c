@@ -104,12 +104,14 @@ static void runtime_order(int out)
 		say(out, "chroot", dir);
 
 	/* This program's own (static) copy of the library opened the bundle at
-	 * start too: it is still there, its pages readable. */
+	 * start too: it is still there, its pages readable, its file open. */
 	fw = krun_bundle(&why);
 	if (!fw)
 		say(out, "no bundle after chroot", why);
 	(void)((const volatile char *)fw->image)[0];
 	(void)((const volatile char *)fw->image)[fw->size - 1];
+	if (!krunfw_file_usable(fw))
+		say(out, "the bundle's file descriptor was lost", NULL);
 
 	if (child_log_start((log_fn)dlsym(h, "krun_init_log"), logfd) < 0)
 		say(out, "no log pipe", NULL);
@@ -132,6 +134,32 @@ TEST(api_bundle_opened_with_the_library_serves_contexts_made_after_chroot)
 	if (geteuid() != 0)
 		SKIP("chroot needs root");
 	in_child(runtime_order, verdict, sizeof(verdict));
+	CHECK_STR_EQ(verdict, "ok");
+}
+
+/* A runtime may close every fd it does not know of before it runs the
+ * container: the number the bundle's file had may then name another file,
+ * which must not be mapped as the kernel. */
+static void fd_reused(int out)
+{
+	const char *why;
+	const struct krunfw *fw = krun_bundle(&why);
+	int fd;
+
+	if (!fw || !krunfw_file_usable(fw))
+		say(out, "no usable bundle to begin with", NULL);
+	close(fw->fd);
+	fd = open("/dev/null", O_RDONLY);
+	if (fd != fw->fd)
+		say(out, "the number was not reused", NULL);
+	say(out, krunfw_file_usable(fw) ? "another file taken for the bundle" : "ok", NULL);
+}
+
+TEST(api_bundle_fd_that_now_names_another_file_is_not_used)
+{
+	char verdict[256];
+
+	in_child(fd_reused, verdict, sizeof(verdict));
 	CHECK_STR_EQ(verdict, "ok");
 }
 

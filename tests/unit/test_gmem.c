@@ -126,6 +126,44 @@ TEST(gmem_destroy_twice_is_harmless)
 	CHECK(gmem_ptr(&m, 0, 1) == NULL);
 }
 
+TEST(gmem_map_file_shows_the_file_copy_on_write_and_checks_its_range)
+{
+	const uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE);
+	char path[] = "/tmp/test_gmem_XXXXXX", back[16];
+	struct gmem m;
+	uint8_t *p;
+	int fd = mkstemp(path);
+
+	CHECK(fd >= 0);
+	unlink(path);
+	for (unsigned int i = 0; i < 3; i++) {
+		memset(back, 'a' + (int)i, sizeof(back));
+		CHECK(pwrite(fd, back, sizeof(back), (off_t)(i * page)) == (ssize_t)sizeof(back));
+	}
+	CHECK(ftruncate(fd, (off_t)(3 * page)) == 0);
+	make_mem(&m);
+	p = gmem_ptr(&m, 0x4000, 2 * page);
+	CHECK(p != NULL);
+	p[0] = 'z'; /* replaced by the mapping */
+
+	CHECK_EQ(gmem_map_file(&m, 0x4000, 2 * page, fd, page), 0);
+	CHECK_EQ(p[0], 'b');        /* file page 1 at gpa 0x4000 */
+	CHECK_EQ(p[page], 'c');     /* file page 2 next */
+	CHECK_EQ(p[page - 1], 0);   /* the file's own zeroes */
+	p[1] = 'W';                 /* private: the file keeps its bytes */
+	CHECK(pread(fd, back, 2, (off_t)page) == 2);
+	CHECK_EQ(back[1], 'b');
+	CHECK_EQ(p[1], 'W');
+
+	CHECK_EQ(gmem_map_file(&m, 0x4001, page, fd, 0), -EINVAL);     /* unaligned gpa */
+	CHECK_EQ(gmem_map_file(&m, 0x4000, page, fd, 1), -EINVAL);     /* unaligned offset */
+	CHECK_EQ(gmem_map_file(&m, 0x4000, page + 1, fd, 0), -EINVAL); /* unaligned length */
+	CHECK_EQ(gmem_map_file(&m, 0xf000, 2 * page, fd, 0), -EINVAL); /* past the region */
+	CHECK_EQ(p[0], 'b'); /* refused calls changed nothing */
+	gmem_destroy(&m);
+	close(fd);
+}
+
 /* A guest 2 MiB page can be one host huge page and one KVM large mapping only
  * if host address and GPA agree modulo 2 MiB: the mapping starts 2 MiB-aligned,
  * private or shared, and nothing of the alignment slack stays mapped. */
@@ -147,7 +185,7 @@ TEST(gmem_base_is_2mib_aligned)
 /* Shared RAM (for vhost-user backends): the memfd holds every region at its
  * offset from base, another mapping of it sees the guest's bytes, a discarded
  * range reads back as zero in both (the memfd's pages are freed, not just
- * unmapped here). */
+ * unmapped here), and file mappings are refused. */
 TEST(gmem_shared_ram_is_one_memfd_another_process_can_map)
 {
 	const uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE);
@@ -170,6 +208,7 @@ TEST(gmem_shared_ram_is_one_memfd_another_process_can_map)
 	CHECK_EQ(gmem_discard(&m, p, page), 0);
 	CHECK_EQ(p[0], 0);
 	CHECK_EQ(other[(size_t)(p - m.base)], 0);
+	CHECK_EQ(gmem_map_file(&m, 0, page, m.fd, 0), -ENOTSUP);
 	munmap(other, 0x20000);
 	gmem_destroy(&m);
 	CHECK(!m.shared);

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* The VMM's side of libkrunfw (src/vmm/krunfw.c): once the image is copied
- * into guest RAM, its pages leave this process. */
+/* The VMM's side of libkrunfw (src/vmm/krunfw.c): it finds the bundle's file
+ * and the image's offset in it, so the kernel can be mapped, not copied. */
 #include "harness.h"
 
 #include <errno.h>
@@ -10,6 +10,29 @@
 #include <unistd.h>
 
 #include "vmm/krunfw.h"
+
+TEST(krunfw_open_finds_the_file_holding_the_image)
+{
+	const long page = sysconf(_SC_PAGESIZE);
+	struct krunfw k;
+	char *buf = malloc((size_t)page);
+	int fd;
+
+	CHECK(buf != NULL);
+	CHECK_EQ(krunfw_open(&k), 0);
+	CHECK(k.fd >= 0);
+	CHECK_EQ(k.file_offset % (uint64_t)page, 0);
+	/* The file at that offset is the image: first and last page. */
+	CHECK(pread(k.fd, buf, (size_t)page, (off_t)k.file_offset) == page);
+	CHECK(memcmp(buf, k.image, (size_t)page) == 0);
+	CHECK(pread(k.fd, buf, (size_t)page, (off_t)(k.file_offset + k.size - (size_t)page)) == page);
+	CHECK(memcmp(buf, (const char *)k.image + k.size - (size_t)page, (size_t)page) == 0);
+	fd = k.fd;
+	krunfw_close(&k);
+	CHECK_EQ(k.fd, -1);
+	CHECK(fcntl(fd, F_GETFD) == -1 && errno == EBADF); /* closed */
+	free(buf);
+}
 
 /* Pages of [p, p + len) this process has mapped (present in its page table),
  * from /proc/self/pagemap: bit 63 of each page's entry (the PFN is hidden

@@ -177,15 +177,17 @@ static int load_bzimage(const struct gmem *m, const uint8_t *f, size_t size,
 static int load_raw(const struct gmem *m, const struct boot_spec *b, struct x86_kernel *k)
 {
 	const uint64_t size = b->kernel_size;
+	int r = -1;
 
-	/* Copied, not mapped copy-on-write from the bundle's file: the kernel
-	 * writes most of its image while it boots (data, bss, its own text
-	 * patched), and each such first write through a file mapping is a
-	 * copy-on-write fault on top of the guest's own; copying first made
-	 * the boot ~6% faster in emulated KVM for 0.5 MiB more RSS
-	 * (docs/benchmarks.md, 2026-12-06). */
-	if (!above_boot_area(b->load_addr) ||
-	    load_segment(m, b->load_addr, b->kernel, size, size) < 0) {
+	/* Mapped, only the pages the guest touches cost the host memory, and the
+	 * host keeps one copy of the image in its page cache for every VM. */
+	if (b->kernel_mappable && above_boot_area(b->load_addr)) {
+		r = gmem_map_file(m, b->load_addr, size, b->kernel_fd, b->kernel_file_offset);
+		if (r < 0)
+			log_debug("x86: cannot map the kernel image (%s); copying it", strerror(-r));
+	}
+	if (r < 0 && (!above_boot_area(b->load_addr) ||
+		      load_segment(m, b->load_addr, b->kernel, size, size) < 0)) {
 		log_error("x86: kernel image [0x%llx, +0x%llx) is outside guest RAM",
 			  (unsigned long long)b->load_addr, (unsigned long long)size);
 		return -ENOMEM;
