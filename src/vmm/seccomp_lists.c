@@ -10,6 +10,12 @@
  * cannot serve them, rt_sigprocmask; and the fatal paths: the SIGSYS
  * handler's thread name (prctl PR_GET_NAME), the terminal restored (ioctl
  * TCSETSF), a fatal signal re-raised (rt_sigaction, tgkill), exit_group.
+ * One glibc call is answered, not allowed: the first time a thread's malloc
+ * arena shrinks, glibc reads /proc/sys/vm/overcommit_memory (malloc/arena.c,
+ * check_may_shrink_heap) by openat; EACCES leaves it at "not mode 2", which
+ * only chooses how the freed tail goes back (MADV_DONTNEED rather than a new
+ * mapping), and glibc keeps that answer. A thread whose class opens files
+ * (virtio-fs) gets openat itself: the merged rule is "any".
  *
  * Never allowed anywhere: new programs (execve, execveat), new processes
  * (fork, vfork, clone without CLONE_THREAD), tracing, module and kexec
@@ -45,6 +51,7 @@
 static const uint32_t no_exec[] = { PROT_EXEC, 0 };
 static const uint32_t ioctl_common[] = { TCSETSF };
 static const uint32_t prctl_common[] = { PR_GET_NAME };
+static const uint32_t eacces[] = { EACCES };
 
 static const struct seccomp_rule common_rules[] = {
 	ANY(futex), ANY(sched_yield), ANY(restart_syscall),
@@ -54,7 +61,7 @@ static const struct seccomp_rule common_rules[] = {
 	ANY(write), ANY(rt_sigprocmask), ANY(rt_sigreturn), ANY(rt_sigaction),
 	ANY(getpid), ANY(gettid), ANY(tgkill),
 	IN(ioctl, 1, ioctl_common), IN(prctl, 0, prctl_common),
-	ANY(exit), ANY(exit_group),
+	ANY(exit), ANY(exit_group), ERRNO(openat, eacces),
 };
 GROUP(common, common_rules);
 

@@ -13,7 +13,9 @@ root=$TEST_TMP/root
 make_root "$root"
 chmod 0755 "$TEST_TMP" "$root"
 
-root_run "$root" --setgid 65534 -- /bin/sh -c 'sleep 3; exit 5' >/dev/null 2>"$TEST_TMP/err" &
+# Started directly, not through root_run: a backgrounded shell function runs
+# in a subshell, and $! would be that subshell's pid, not the VMM's.
+"$KRUN_RUN" --root "$root" --setgid 65534 -- /bin/sh -c 'sleep 3; exit 5' >/dev/null 2>"$TEST_TMP/err" &
 vm_pid=$!
 for _ in $(seq 50); do
 	gid=$(awk '/^Gid:/ { print $2 }' "/proc/$vm_pid/status" 2>/dev/null)
