@@ -113,12 +113,13 @@ GROUP(vcpu_own, vcpu_rules);
 /* The device loop: epoll, eventfds (queue kicks, irqfds), the console's
  * input (its fds as given: poll says whether a read would block), output
  * and SIGWINCH signalfd with the window size, the balloon's madvise;
- * virtio-net's backend (read, send, write: the vsock group and common). */
+ * virtio-net's backend (read, send, write: the vsock group and common) and
+ * its TX interrupt timer (timerfd_settime; devices/net/net.c). */
 static const uint32_t ioctl_evloop[] = { TIOCGWINSZ };
 
 static const struct seccomp_rule evloop_rules[] = {
 	ANY(epoll_wait), ANY(epoll_pwait), IN(ioctl, 1, ioctl_evloop),
-	ANY(newfstatat), ANY(fstat),
+	ANY(newfstatat), ANY(fstat), ANY(timerfd_settime),
 };
 GROUP(evloop_own, evloop_rules);
 

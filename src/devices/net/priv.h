@@ -22,6 +22,12 @@
 #define NET_MRG_MAX 64
 #define NET_MRG_SEGS 4
 
+/* TX completion interrupts for chains of at most NET_TX_SMALL bytes (TCP's
+ * pure ACKs and the like) wait up to NET_TX_IRQ_DELAY_NS, or until an RX
+ * interrupt covers them (net_tx_signal_owed). */
+#define NET_TX_SMALL 256
+#define NET_TX_IRQ_DELAY_NS 5000000
+
 /* A mergeable RX buffer taken from the queue, waiting for the rest of a frame. */
 struct net_rxbuf {
 	uint16_t head;
@@ -53,6 +59,9 @@ struct net {
 	struct vq_chain chain; /* scratch for rx and tx (too big for a stack) */
 	uint8_t *gso_buf;     /* NETBE_FRAME_MAX bytes: the super-frame being cut */
 	struct net_gso gso;   /* its cutting: segments still to send while gso.more */
+	int tx_timer;         /* timerfd: an owed TX interrupt's deadline; -1: none */
+	bool tx_irq_owed;     /* TX pushed past used_event, interrupt not yet sent */
+	bool tx_timer_armed;
 	struct ratelimit bad_log; /* guest-triggered drops */
 	uint64_t rx_dropped, tx_dropped;
 	uint64_t tx_gso_frames, tx_gso_segments; /* super-frames cut, frames made of them */
@@ -71,6 +80,11 @@ void net_update_events(struct net *n);
 void net_backend_failed(struct net *n, int err);
 /* Counts and logs (rate-limited) a frame or chain dropped for the guest's fault. */
 void net_drop(struct net *n, bool rx, const char *why);
+/* After pushing TX chains past the driver's used_event: interrupts now, or
+ * (small chains only, with the timer) within NET_TX_IRQ_DELAY_NS. */
+void net_tx_signal(struct net *n, bool small_only);
+/* Interrupts for the RX queue; an owed TX interrupt is the same one. */
+void net_rx_signal(struct net *n);
 /* Gets the loop to call queue q's handler again soon (a budget ran out). */
 void net_kick_self(struct net *n, uint16_t q);
 

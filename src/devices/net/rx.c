@@ -170,7 +170,7 @@ void net_rx_run(struct net *n)
 		n->rx_frame = NULL;
 	}
 	if (pushed && vq_needs_signal(&n->dev->vq[NET_RXQ]))
-		virtio_signal_used(n->dev);
+		net_rx_signal(n);
 	/* The backend's buffer may hold whole frames that no poll would report. */
 	if (!budget && n->active)
 		net_kick_self(n, NET_RXQ);

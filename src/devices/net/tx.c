@@ -110,7 +110,7 @@ void net_tx_run(struct net *n)
 {
 	struct vq *q = &n->dev->vq[NET_TXQ];
 	unsigned int budget = NET_BUDGET;
-	bool pushed = false;
+	bool pushed = false, small_only = true;
 	int r;
 
 	/* Each frame sent counts against the budget, a super-frame's segments
@@ -129,6 +129,7 @@ void net_tx_run(struct net *n)
 			if (vq_pop(q, &n->chain, &pushed) != 1)
 				break;
 			len = n->backend_dead ? 0 : tx_take(n, &n->chain);
+			small_only &= n->chain.out_bytes <= NET_TX_SMALL;
 			/* The frame is ours now: the chain goes back at once,
 			 * §5.1.6.2 with nothing written. */
 			vq_push(q, n->chain.head, 0);
@@ -147,7 +148,7 @@ void net_tx_run(struct net *n)
 			net_backend_failed(n, r);
 	}
 	if (pushed && vq_needs_signal(q))
-		virtio_signal_used(n->dev);
+		net_tx_signal(n, small_only);
 	if (!budget && tx_can_take(n))
 		net_kick_self(n, NET_TXQ);
 }
