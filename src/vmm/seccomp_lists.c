@@ -68,7 +68,8 @@ GROUP(common, common_rules);
 /* The vsock muxer and TSI, on the event loop and, for the guest's last
  * packets (vsock_mux_drain), on the caller's thread: every socket call a
  * guest connection, listener or datagram maps to, the unix ports' sockets,
- * and the netlink route lookups of TSI's policy. */
+ * and the netlink route lookups of TSI's policy; the device's TX interrupt
+ * timer (timerfd_settime: devices/vsock/vsock.c). */
 static const uint32_t socket_domains[] = { AF_UNIX, AF_INET, AF_INET6, AF_NETLINK };
 
 static const struct seccomp_rule vsock_rules[] = {
@@ -76,7 +77,7 @@ static const struct seccomp_rule vsock_rules[] = {
 	ANY(accept), ANY(getsockopt), ANY(setsockopt), ANY(getsockname), ANY(getpeername),
 	ANY(shutdown), ANY(sendmsg), ANY(recvmsg), ANY(sendto), ANY(recvfrom),
 	ANY(read), ANY(readv), ANY(writev), ANY(close), ANY(fcntl),
-	ANY(poll), ANY(ppoll), ANY(epoll_ctl),
+	ANY(poll), ANY(ppoll), ANY(epoll_ctl), ANY(timerfd_settime),
 };
 GROUP(vsock, vsock_rules);
 

@@ -4,12 +4,21 @@
 
 #include <endian.h>
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
+#include <sys/timerfd.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "util/log.h"
+#include "vmm/evloop.h"
 #include "vsock/mux.h"
 #include "vsock/pkt.h"
+
+/* How long a TX interrupt for header-only packets may wait (vsock_notify). */
+#define VSOCK_TX_IRQ_DELAY_NS 5000000
 
 /* §5.10.4: struct virtio_vsock_config { le64 guest_cid; }. */
 #define VSOCK_CONFIG_SIZE 8
@@ -22,6 +31,10 @@ struct vsock_dev {
 	bool rx_held;
 	struct vsock_rxbuf rxbuf;
 	bool pushed_rx, pushed_tx; /* used entries not signalled yet */
+	bool tx_data;          /* a TX packet with payload among them */
+	struct evloop *loop;
+	int tx_timer;          /* timerfd: an owed TX interrupt's deadline; -1: none */
+	atomic_bool tx_irq_owed;
 };
 
 /* Segments [first, first + count) of c from byte off on, as at most
@@ -69,6 +82,7 @@ static void vsock_tx_done(void *opaque)
 	/* The device writes nothing into a TX buffer. */
 	vq_push(&v->dev->vq[VSOCK_TXQ], v->tx.head, 0);
 	v->pushed_tx = true;
+	v->tx_data |= v->tx.out_bytes > VSOCK_HDR_SIZE;
 }
 
 static int vsock_rx_peek(void *opaque, struct vsock_rxbuf **b)
@@ -103,19 +117,56 @@ static void vsock_rx_push(void *opaque, uint32_t len)
 	v->pushed_rx = true;
 }
 
-/* One interrupt per batch, if the driver wants one (§2.7.10). Both queues are
+/*
+ * One interrupt per batch, if the driver wants one (§2.7.10). Both queues are
  * asked, never one skipped because the other already wants the interrupt:
  * with VIRTIO_F_EVENT_IDX each question also records where that queue's
- * used index stood when it was last judged. */
+ * used index stood when it was last judged.
+ *
+ * A batch that completed only header-only TX packets (the credit updates a
+ * reading guest sends, requests, resets) and nothing for RX owes its
+ * interrupt instead: the next RX interrupt is the same one (one line per
+ * device, §4.2.3.4), or the timer sends it. Linux's driver asks for an
+ * interrupt at every TX completion and only frees the packet in it, so in a
+ * host->guest stream each credit update cost the guest an interrupt. A
+ * payload's completion, which the sender's socket may be waiting for, is
+ * signalled at once.
+ */
 static void vsock_notify(void *opaque)
 {
 	struct vsock_dev *v = opaque;
 	bool sig_rx = v->pushed_rx && vq_needs_signal(&v->dev->vq[VSOCK_RXQ]);
 	bool sig_tx = v->pushed_tx && vq_needs_signal(&v->dev->vq[VSOCK_TXQ]);
-	bool sig = sig_rx || sig_tx;
+	bool defer = sig_tx && !sig_rx && !v->tx_data && v->tx_timer >= 0;
 
-	v->pushed_rx = v->pushed_tx = false;
-	if (sig)
+	v->pushed_rx = v->pushed_tx = v->tx_data = false;
+	if (defer) {
+		struct itimerspec its = { .it_value = { .tv_nsec = VSOCK_TX_IRQ_DELAY_NS } };
+
+		/* Armed only by the first owed batch: the deadline does not move. */
+		if (!atomic_exchange(&v->tx_irq_owed, true) &&
+		    timerfd_settime(v->tx_timer, 0, &its, NULL) < 0) {
+			atomic_store(&v->tx_irq_owed, false);
+			virtio_signal_used(v->dev);
+		}
+		return;
+	}
+	if (sig_rx || sig_tx) {
+		atomic_store(&v->tx_irq_owed, false);
+		virtio_signal_used(v->dev);
+	}
+}
+
+/* Event loop thread: an owed TX interrupt's deadline. */
+static void vsock_on_tx_timer(void *arg, uint32_t events)
+{
+	struct vsock_dev *v = arg;
+	uint64_t expirations;
+
+	(void)events;
+	if (read(v->tx_timer, &expirations, sizeof(expirations)) < 0 && errno != EAGAIN)
+		log_debug("virtio vsock: TX interrupt timer: %s", strerror(errno));
+	if (atomic_exchange(&v->tx_irq_owed, false))
 		virtio_signal_used(v->dev);
 }
 
@@ -160,7 +211,8 @@ static int vsock_activate(struct virtio_dev *d)
 
 	/* The muxer is inactive, so nothing touches the device's fields now. */
 	v->rx_held = false;
-	v->pushed_rx = v->pushed_tx = false;
+	v->pushed_rx = v->pushed_tx = v->tx_data = false;
+	atomic_store(&v->tx_irq_owed, false);
 	vsock_mux_set_active(v->mux, true);
 	return 0;
 }
@@ -203,6 +255,10 @@ static void vsock_destroy(struct virtio_dev *d)
 
 	if (!v)
 		return;
+	if (v->tx_timer >= 0) {
+		evloop_del(v->loop, v->tx_timer);
+		close(v->tx_timer);
+	}
 	vsock_mux_destroy(v->mux);
 	free(v);
 	d->priv = NULL;
@@ -242,6 +298,8 @@ int vsock_create(const struct vsock_config *cfg, struct evloop *loop, struct vir
 	for (unsigned int i = 0; i < VIRTIO_MAX_QUEUES; i++)
 		d->notify_fd[i] = -1;
 	v->dev = d;
+	v->loop = loop;
+	v->tx_timer = -1;
 	v->mux = vsock_mux_create(loop, &vsock_guest_ops, v);
 	if (!v->mux) {
 		r = -ENOMEM;
@@ -252,6 +310,12 @@ int vsock_create(const struct vsock_config *cfg, struct evloop *loop, struct vir
 		r = tsi_service_add(v->mux, &cfg->tsi_cfg);
 	if (r < 0)
 		goto err;
+	/* Without the timer every TX completion is signalled at once. */
+	v->tx_timer = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	if (v->tx_timer >= 0 && evloop_add(loop, v->tx_timer, EPOLLIN, vsock_on_tx_timer, v) < 0) {
+		close(v->tx_timer);
+		v->tx_timer = -1;
+	}
 	*out = d;
 	return 0;
 err:
