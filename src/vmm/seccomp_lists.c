@@ -68,8 +68,8 @@ GROUP(common, common_rules);
 /* The vsock muxer and TSI, on the event loop and, for the guest's last
  * packets (vsock_mux_drain), on the caller's thread: every socket call a
  * guest connection, listener or datagram maps to, the unix ports' sockets,
- * and the netlink route lookups of TSI's policy; the device's TX interrupt
- * timer (timerfd_settime: devices/vsock/vsock.c). */
+ * and the netlink route lookups of TSI's policy; a deferred interrupt's
+ * timer (timerfd_settime: virtio/irq_defer.h, vsock and virtio-net). */
 static const uint32_t socket_domains[] = { AF_UNIX, AF_INET, AF_INET6, AF_NETLINK };
 
 static const struct seccomp_rule vsock_rules[] = {
@@ -114,13 +114,13 @@ GROUP(vcpu_own, vcpu_rules);
 /* The device loop: epoll, eventfds (queue kicks, irqfds), the console's
  * input (its fds as given: poll says whether a read would block), output
  * and SIGWINCH signalfd with the window size, the balloon's madvise;
- * virtio-net's backend (read, send, write: the vsock group and common) and
- * its TX interrupt timer (timerfd_settime; devices/net/net.c). */
+ * virtio-net's backend and its deferred TX interrupt (read, send, write,
+ * timerfd_settime: the vsock group and common). */
 static const uint32_t ioctl_evloop[] = { TIOCGWINSZ };
 
 static const struct seccomp_rule evloop_rules[] = {
 	ANY(epoll_wait), ANY(epoll_pwait), IN(ioctl, 1, ioctl_evloop),
-	ANY(newfstatat), ANY(fstat), ANY(timerfd_settime),
+	ANY(newfstatat), ANY(fstat),
 };
 GROUP(evloop_own, evloop_rules);
 

@@ -7,8 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
-#include <sys/timerfd.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "util/log.h"
@@ -88,15 +86,6 @@ static int net_activate(struct virtio_dev *d)
 	return 0;
 }
 
-static void tx_timer_set(struct net *n, long ns)
-{
-	struct itimerspec its = { .it_value = { .tv_sec = 0, .tv_nsec = ns } };
-
-	if (timerfd_settime(n->tx_timer, 0, &its, NULL) < 0)
-		log_debug("virtio-net: TX interrupt timer: %s", strerror(errno));
-	n->tx_timer_armed = ns != 0;
-}
-
 /*
  * Why small completions wait: Linux's virtio-net (start_xmit) re-arms TX
  * interrupts with virtqueue_enable_cb_delayed after freeing what completed,
@@ -106,45 +95,23 @@ static void tx_timer_set(struct net *n, long ns)
  * exit and entry (at MTU 1500: 8 964 TX interrupts for 8 MiB, against 131 for
  * the 10 258 frames received). The driver frees completed chains anyway on its
  * next transmit and in its RX poll (virtnet_poll_cleantx), so for chains too
- * small to matter to its socket accounting the interrupt can wait: for the RX
- * one, which is the same interrupt (one line per device, virtio 1.2
- * §4.2.3.4: the used-buffer bit covers every queue), or for the timer.
- * Chains carrying data are signalled at once, as before.
+ * small to matter to its socket accounting the interrupt can wait
+ * (virtio/irq_defer.h). Chains carrying data are signalled at once.
  */
 void net_tx_signal(struct net *n, bool small_only)
 {
-	if (!small_only || n->tx_timer < 0) {
-		n->tx_irq_owed = false;
-		virtio_signal_used(n->dev);
+	if (small_only) {
+		irq_defer_owe(&n->tx_irq);
 		return;
 	}
-	n->tx_irq_owed = true;
-	if (!n->tx_timer_armed)
-		tx_timer_set(n, NET_TX_IRQ_DELAY_NS);
+	irq_defer_paid(&n->tx_irq);
+	virtio_signal_used(n->dev);
 }
 
 void net_rx_signal(struct net *n)
 {
-	n->tx_irq_owed = false;
+	irq_defer_paid(&n->tx_irq);
 	virtio_signal_used(n->dev);
-}
-
-/* Event loop thread: the owed TX interrupt's deadline. */
-static void net_on_tx_timer(void *arg, uint32_t events)
-{
-	struct net *n = arg;
-	uint64_t expirations;
-
-	(void)events;
-	pthread_mutex_lock(&n->lock);
-	if (read(n->tx_timer, &expirations, sizeof(expirations)) < 0 && errno != EAGAIN)
-		log_debug("virtio-net: TX interrupt timer: %s", strerror(errno));
-	n->tx_timer_armed = false;
-	if (n->tx_irq_owed && n->active) {
-		n->tx_irq_owed = false;
-		virtio_signal_used(n->dev);
-	}
-	pthread_mutex_unlock(&n->lock);
 }
 
 /* Status 0; dev->lock held, vCPU thread. A frame half-sent to a stream
@@ -161,7 +128,7 @@ static void net_reset(struct virtio_dev *d)
 	/* Buffers taken for a frame went back with the queue (§2.4). */
 	n->nheld = 0;
 	n->held_cap = 0;
-	n->tx_irq_owed = false; /* the queue is gone: nothing to tell */
+	irq_defer_paid(&n->tx_irq); /* the queue is gone: nothing to tell */
 	net_update_events(n);
 	pthread_mutex_unlock(&n->lock);
 }
@@ -271,10 +238,7 @@ static void net_destroy(struct virtio_dev *d)
 
 	if (!n->backend_dead)
 		evloop_del(n->loop, n->be.fd);
-	if (n->tx_timer >= 0) {
-		evloop_del(n->loop, n->tx_timer);
-		close(n->tx_timer);
-	}
+	irq_defer_fini(&n->tx_irq);
 	netbe_close(&n->be);
 	pthread_mutex_destroy(&n->lock);
 	free(n->gso_buf);
@@ -328,12 +292,7 @@ int net_create(const struct net_config *cfg, struct evloop *loop, struct virtio_
 		netbe_close(&n->be);
 		goto fail;
 	}
-	/* Without the timer every TX completion is signalled at once. */
-	n->tx_timer = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
-	if (n->tx_timer >= 0 && evloop_add(loop, n->tx_timer, EPOLLIN, net_on_tx_timer, n) < 0) {
-		close(n->tx_timer);
-		n->tx_timer = -1;
-	}
+	irq_defer_init(&n->tx_irq, d, loop, NET_TX_IRQ_DELAY_NS);
 	n->features = cfg->features;
 	if (net_offloads(cfg->features) != cfg->features)
 		log_debug("virtio-net: of the offloads %#x asked for, %#x are offered "

@@ -9,6 +9,7 @@
 #include "devices/net/gso.h"
 #include "devices/net/net.h"
 #include "util/ratelimit.h"
+#include "virtio/irq_defer.h"
 
 /* §5.1.4 struct virtio_net_config: mac[6], status, then fields of features
  * not offered (max_virtqueue_pairs, mtu, speed, duplex), which read 0. */
@@ -24,7 +25,7 @@
 
 /* TX completion interrupts for chains of at most NET_TX_SMALL bytes (TCP's
  * pure ACKs and the like) wait up to NET_TX_IRQ_DELAY_NS, or until an RX
- * interrupt covers them (net_tx_signal_owed). */
+ * interrupt covers them (net_tx_signal). */
 #define NET_TX_SMALL 256
 #define NET_TX_IRQ_DELAY_NS 5000000
 
@@ -59,9 +60,7 @@ struct net {
 	struct vq_chain chain; /* scratch for rx and tx (too big for a stack) */
 	uint8_t *gso_buf;     /* NETBE_FRAME_MAX bytes: the super-frame being cut */
 	struct net_gso gso;   /* its cutting: segments still to send while gso.more */
-	int tx_timer;         /* timerfd: an owed TX interrupt's deadline; -1: none */
-	bool tx_irq_owed;     /* TX pushed past used_event, interrupt not yet sent */
-	bool tx_timer_armed;
+	struct irq_defer tx_irq; /* an owed TX interrupt (small chains only) */
 	struct ratelimit bad_log; /* guest-triggered drops */
 	uint64_t rx_dropped, tx_dropped;
 	uint64_t tx_gso_frames, tx_gso_segments; /* super-frames cut, frames made of them */

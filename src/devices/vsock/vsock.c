@@ -4,16 +4,11 @@
 
 #include <endian.h>
 #include <errno.h>
-#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/epoll.h>
-#include <sys/timerfd.h>
-#include <time.h>
-#include <unistd.h>
 
 #include "util/log.h"
-#include "vmm/evloop.h"
+#include "virtio/irq_defer.h"
 #include "vsock/mux.h"
 #include "vsock/pkt.h"
 
@@ -32,9 +27,7 @@ struct vsock_dev {
 	struct vsock_rxbuf rxbuf;
 	bool pushed_rx, pushed_tx; /* used entries not signalled yet */
 	bool tx_data;          /* a TX packet with payload among them */
-	struct evloop *loop;
-	int tx_timer;          /* timerfd: an owed TX interrupt's deadline; -1: none */
-	atomic_bool tx_irq_owed;
+	struct irq_defer tx_irq; /* an owed TX interrupt (header-only packets) */
 };
 
 /* Segments [first, first + count) of c from byte off on, as at most
@@ -125,8 +118,7 @@ static void vsock_rx_push(void *opaque, uint32_t len)
  *
  * A batch that completed only header-only TX packets (the credit updates a
  * reading guest sends, requests, resets) and nothing for RX owes its
- * interrupt instead: the next RX interrupt is the same one (one line per
- * device, §4.2.3.4), or the timer sends it. Linux's driver asks for an
+ * interrupt instead (virtio/irq_defer.h). Linux's driver asks for an
  * interrupt at every TX completion and only frees the packet in it, so in a
  * host->guest stream each credit update cost the guest an interrupt. A
  * payload's completion, which the sender's socket may be waiting for, is
@@ -137,37 +129,15 @@ static void vsock_notify(void *opaque)
 	struct vsock_dev *v = opaque;
 	bool sig_rx = v->pushed_rx && vq_needs_signal(&v->dev->vq[VSOCK_RXQ]);
 	bool sig_tx = v->pushed_tx && vq_needs_signal(&v->dev->vq[VSOCK_TXQ]);
-	bool defer = sig_tx && !sig_rx && !v->tx_data && v->tx_timer >= 0;
+	bool defer = sig_tx && !sig_rx && !v->tx_data;
 
 	v->pushed_rx = v->pushed_tx = v->tx_data = false;
 	if (defer) {
-		struct itimerspec its = { .it_value = { .tv_nsec = VSOCK_TX_IRQ_DELAY_NS } };
-
-		/* Armed only by the first owed batch: the deadline does not move. */
-		if (!atomic_exchange(&v->tx_irq_owed, true) &&
-		    timerfd_settime(v->tx_timer, 0, &its, NULL) < 0) {
-			atomic_store(&v->tx_irq_owed, false);
-			virtio_signal_used(v->dev);
-		}
-		return;
-	}
-	if (sig_rx || sig_tx) {
-		atomic_store(&v->tx_irq_owed, false);
+		irq_defer_owe(&v->tx_irq);
+	} else if (sig_rx || sig_tx) {
+		irq_defer_paid(&v->tx_irq);
 		virtio_signal_used(v->dev);
 	}
-}
-
-/* Event loop thread: an owed TX interrupt's deadline. */
-static void vsock_on_tx_timer(void *arg, uint32_t events)
-{
-	struct vsock_dev *v = arg;
-	uint64_t expirations;
-
-	(void)events;
-	if (read(v->tx_timer, &expirations, sizeof(expirations)) < 0 && errno != EAGAIN)
-		log_debug("virtio vsock: TX interrupt timer: %s", strerror(errno));
-	if (atomic_exchange(&v->tx_irq_owed, false))
-		virtio_signal_used(v->dev);
 }
 
 static const struct vsock_guest_ops vsock_guest_ops = {
@@ -212,7 +182,7 @@ static int vsock_activate(struct virtio_dev *d)
 	/* The muxer is inactive, so nothing touches the device's fields now. */
 	v->rx_held = false;
 	v->pushed_rx = v->pushed_tx = v->tx_data = false;
-	atomic_store(&v->tx_irq_owed, false);
+	irq_defer_paid(&v->tx_irq);
 	vsock_mux_set_active(v->mux, true);
 	return 0;
 }
@@ -255,10 +225,7 @@ static void vsock_destroy(struct virtio_dev *d)
 
 	if (!v)
 		return;
-	if (v->tx_timer >= 0) {
-		evloop_del(v->loop, v->tx_timer);
-		close(v->tx_timer);
-	}
+	irq_defer_fini(&v->tx_irq);
 	vsock_mux_destroy(v->mux);
 	free(v);
 	d->priv = NULL;
@@ -298,8 +265,7 @@ int vsock_create(const struct vsock_config *cfg, struct evloop *loop, struct vir
 	for (unsigned int i = 0; i < VIRTIO_MAX_QUEUES; i++)
 		d->notify_fd[i] = -1;
 	v->dev = d;
-	v->loop = loop;
-	v->tx_timer = -1;
+	v->tx_irq.timer = -1; /* irq_defer_fini is safe before init */
 	v->mux = vsock_mux_create(loop, &vsock_guest_ops, v);
 	if (!v->mux) {
 		r = -ENOMEM;
@@ -310,12 +276,7 @@ int vsock_create(const struct vsock_config *cfg, struct evloop *loop, struct vir
 		r = tsi_service_add(v->mux, &cfg->tsi_cfg);
 	if (r < 0)
 		goto err;
-	/* Without the timer every TX completion is signalled at once. */
-	v->tx_timer = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
-	if (v->tx_timer >= 0 && evloop_add(loop, v->tx_timer, EPOLLIN, vsock_on_tx_timer, v) < 0) {
-		close(v->tx_timer);
-		v->tx_timer = -1;
-	}
+	irq_defer_init(&v->tx_irq, d, loop, VSOCK_TX_IRQ_DELAY_NS);
 	*out = d;
 	return 0;
 err:
