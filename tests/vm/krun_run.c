@@ -81,7 +81,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <stdint.h>
-#include <sys/prctl.h>
+#include <sys/mman.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -192,6 +192,19 @@ static void shutdown_child(uint32_t ctx, const char *path)
 	_exit(0);
 }
 
+/* The static arrays' section, bounded by the linker's symbols. */
+extern char __bss_start[], _end[];
+
+/* MADV_NOHUGEPAGE on the pages that hold [p, p + n). */
+static void no_huge_pages(void *p, size_t n)
+{
+	const uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
+	uintptr_t a = (uintptr_t)p & ~(page - 1), e = ((uintptr_t)p + n + page - 1) & ~(page - 1);
+
+	if (madvise((void *)a, e - a, MADV_NOHUGEPAGE) < 0)
+		perror("krun_run: MADV_NOHUGEPAGE");
+}
+
 int main(int argc, char **argv)
 {
 	static const char *rlimits[64], *env[MAX_ITEMS + 1], *args[MAX_ITEMS + 1];
@@ -229,9 +242,9 @@ int main(int argc, char **argv)
 
 	/* Its 19 MiB of static arrays must not take huge pages where THP is
 	 * "always" (the emulated machine's kernel): bench_boot counts this
-	 * process's memory as the VMM's, and krun_start_enter disables THP only
-	 * from its own start. */
-	prctl(PR_SET_THP_DISABLE, 1, 0, 0, 0);
+	 * process's memory as the VMM's. Not PR_SET_THP_DISABLE: that would
+	 * keep them off guest RAM too, which asks for them. */
+	no_huge_pages(__bss_start, (size_t)(_end - __bss_start));
 
 	for (i = 1; i < argc; i++) {
 		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;

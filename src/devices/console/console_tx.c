@@ -23,6 +23,7 @@
 #include <errno.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/uio.h>
 #include <time.h>
@@ -88,7 +89,12 @@ static void *tx_thread(void *arg)
 	struct console_writer *w = &p->w;
 	uint16_t qidx = console_txq(p->id);
 	struct vq_chain ch;
+	char name[16];
 
+	/* Named like the VMM's other threads, so ps and /proc/PID/task say what
+	 * each one is (PR_SET_NAME is in every thread's seccomp list). */
+	snprintf(name, sizeof(name), "krun-con%u", p->id);
+	pthread_setname_np(pthread_self(), name);
 	pthread_mutex_lock(&c->lock);
 	while (!w->stop) {
 		struct vq *q = &c->dev->vq[qidx];
