@@ -194,7 +194,11 @@ int seccomp_build(enum vmm_seccomp_class cls, uint32_t deny, struct sock_filter 
 		r = -E2BIG;
 		goto out;
 	}
-	*prog = p.insn;
+	/* Kept for the threads still to start, so at its length: not the 32 KiB
+	 * of BPF_MAXINSNS that the builder needed room for (six classes). */
+	*prog = realloc(p.insn, p.n * sizeof(*p.insn));
+	if (!*prog)
+		*prog = p.insn;
 	*len = p.n;
 	p.insn = NULL;
 out:

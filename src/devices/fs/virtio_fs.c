@@ -297,6 +297,7 @@ static int fs_start_workers(struct virtio_fs *fs)
 
 	for (i = 0; i < fs->nworkers; i++) {
 		fs->workers[i].fs = fs;
+		fs->workers[i].filtered = false;
 		r = -pthread_create(&fs->workers[i].thread, NULL, fs_worker_main, &fs->workers[i]);
 		if (r < 0) {
 			log_error("virtio-fs: cannot start a worker thread: %s", strerror(-r));
@@ -334,7 +335,10 @@ struct virtio_dev *virtio_fs_create(const struct virtio_fs_config *cfg)
 		log_error("virtio-fs: bad tag or worker count");
 		goto fail_alloc;
 	}
-	if (!d || !fs || !(fs->workers = calloc(cfg->nworkers, sizeof(*fs->workers)))) {
+	/* malloc, not calloc: a worker's chain and iovec arrays (~24 KiB) are
+	 * written before they are read, and only as far as a request's segments
+	 * go, so most of their pages are never touched (fs_start sets the rest). */
+	if (!d || !fs || !(fs->workers = malloc(cfg->nworkers * sizeof(*fs->workers)))) {
 		log_error("virtio-fs: out of memory");
 		if (fs)
 			free(fs->workers);
