@@ -337,7 +337,8 @@ struct virtio_dev *virtio_fs_create(const struct virtio_fs_config *cfg)
 	}
 	/* malloc, not calloc: a worker's chain and iovec arrays (~24 KiB) are
 	 * written before they are read, and only as far as a request's segments
-	 * go, so most of their pages are never touched (fs_start sets the rest). */
+	 * go, so most of their pages are never touched (fs_start_workers sets the
+	 * rest). */
 	if (!d || !fs || !(fs->workers = malloc(cfg->nworkers * sizeof(*fs->workers)))) {
 		log_error("virtio-fs: out of memory");
 		if (fs)
