@@ -3,7 +3,9 @@
  * OPENDIR, READDIR, READDIRPLUS, RELEASEDIR. A directory handle is a host
  * directory fd; each READDIR seeks it to the guest's offset (the d_off cookie
  * of the last entry it got, fuse_dirent.off) and reads from there, so a reply
- * may stop at any entry and the next request resumes exactly after it. An
+ * may stop at any entry and the next request resumes exactly after it. It
+ * reads no more than it sends (fs_fill_dir), so in a sequential listing that
+ * seek is where the fd already stands. An
  * entry's type is the one the guest sees (a placeholder's device type,
  * statmap.c); a pseudo file system's mount point is listed, as the stub that a
  * lookup of it gives (realfs.c).
@@ -17,8 +19,20 @@
 #include <string.h>
 #include <unistd.h>
 
-/* Host entries read per getdents64 call: plenty for one guest page of replies. */
+/* Host entries read per getdents64 call at most. */
 #define FS_DENTS_BUF 16384
+
+/*
+ * How many times its host record a FUSE entry can be. For a name of n bytes
+ * the host's is align8(20 + n), 24 bytes at least; the FUSE entry is
+ * align8(24 + n), or align8(152 + n) with its attributes (READDIRPLUS). The
+ * ratio is largest for the shortest name, whose host record is 24 bytes.
+ */
+#define FS_DIRENT_GROWTH 2
+#define FS_DIRENTPLUS_GROWTH 7
+_Static_assert(FUSE_NAME_OFFSET + 8 <= FS_DIRENT_GROWTH * 24 &&
+		       FUSE_NAME_OFFSET_DIRENTPLUS + 8 <= FS_DIRENTPLUS_GROWTH * 24,
+	       "a FUSE entry fits in GROWTH times its host record");
 
 int fs_op_opendir(struct fs_req *r)
 {
@@ -159,8 +173,23 @@ static int fs_fill_dir(struct fuse_server *s, struct fs_file *f, uint64_t off, b
 	if (fstat(f->fd, &dir) < 0)
 		return -errno;
 	for (;;) {
-		ssize_t n = getdents64(f->fd, dents, FS_DENTS_BUF);
+		/* Only as many host entries as surely fit in the rest of the
+		 * reply: none is read and then left out, so the fd stays just
+		 * after the last entry sent, where the guest resumes, and the
+		 * next request's lseek to that offset moves nothing. Seeking
+		 * back instead breaks on tmpfs, whose offsets count entries
+		 * from the first: the ones the guest removed in between (rm -r
+		 * removes what each getdents gave it) would shift them, and
+		 * entries would be skipped. */
+		size_t want = (size - pos) / (plus ? FS_DIRENTPLUS_GROWTH : FS_DIRENT_GROWTH);
+		ssize_t n;
 
+		if (want < sizeof(struct dirent64)) {
+			if (pos)
+				return (int)pos; /* the next request goes on */
+			want = sizeof(struct dirent64); /* a reply too small for a long name */
+		}
+		n = getdents64(f->fd, dents, want < FS_DENTS_BUF ? want : FS_DENTS_BUF);
 		if (n < 0)
 			return pos ? (int)pos : -errno;
 		if (n == 0)

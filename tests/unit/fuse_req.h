@@ -159,13 +159,13 @@ static inline int fx_init(struct fx *x)
 	return fx_send(x, r);
 }
 
-/* A fresh temp tree and an initialised server on base/root, configured as cfg
- * (its root aside). */
-static inline void fx_setup_cfg(struct fx *x, struct fuse_server_config cfg)
+/* A fresh temp tree under dir and an initialised server on base/root,
+ * configured as cfg (its root aside). */
+static inline void fx_setup_in(struct fx *x, const char *dir, struct fuse_server_config cfg)
 {
 
 	memset(x, 0, sizeof(*x));
-	snprintf(x->base, sizeof(x->base), "/tmp/fs-test-XXXXXX");
+	snprintf(x->base, sizeof(x->base), "%s/fs-test-XXXXXX", dir);
 	CHECK(mkdtemp(x->base));
 	snprintf(x->root, sizeof(x->root), "%s/root", x->base);
 	CHECK_EQ(mkdir(x->root, 0755), 0);
@@ -183,6 +183,11 @@ static inline void fx_setup_cfg(struct fx *x, struct fuse_server_config cfg)
 	CHECK_EQ(fuse_server_create(&cfg, &x->s), 0);
 	CHECK_EQ(fuse_server_thread_init(x->s), 0);
 	CHECK_EQ(fx_init(x), 0);
+}
+
+static inline void fx_setup_cfg(struct fx *x, struct fuse_server_config cfg)
+{
+	fx_setup_in(x, "/tmp", cfg);
 }
 
 static inline void fx_setup_opts(struct fx *x, bool read_only)
