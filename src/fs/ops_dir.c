@@ -177,10 +177,10 @@ static int fs_fill_dir(struct fuse_server *s, struct fs_file *f, uint64_t off, b
 		 * reply: none is read and then left out, so the fd stays just
 		 * after the last entry sent, where the guest resumes, and the
 		 * next request's lseek to that offset moves nothing. Seeking
-		 * back instead breaks on tmpfs, whose offsets count entries
-		 * from the first: the ones the guest removed in between (rm -r
-		 * removes what each getdents gave it) would shift them, and
-		 * entries would be skipped. */
+		 * back instead breaks on tmpfs before Linux 6.6, whose offsets
+		 * count entries from the first: the ones the guest removed in
+		 * between (rm -r removes what each getdents gave it) would
+		 * shift them, and entries would be skipped. */
 		size_t want = (size - pos) / (plus ? FS_DIRENTPLUS_GROWTH : FS_DIRENT_GROWTH);
 		ssize_t n;
 
