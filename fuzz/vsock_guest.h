@@ -42,8 +42,10 @@ struct fg_guest {
 	unsigned int qhead, qn;
 	unsigned int rx_avail, rx_nseg;
 	size_t rx_cap;
-	bool rx_held;
-	struct vsock_rxbuf rxb;
+	/* Buffers the muxer peeked at, in line from rx_first; all share rxmem,
+	 * as only the one pushed is read back. */
+	struct vsock_rxbuf rxb[VSOCK_RX_BATCH];
+	unsigned int rx_first, rx_nheld;
 	uint32_t host_ports[8]; /* src ports of host REQUESTs, for the guest's answers */
 	unsigned int nhost_ports;
 	uint32_t rx_bytes[FG_NGPORTS]; /* RW bytes per guest port, for fwd_cnt */
@@ -102,18 +104,20 @@ static void fg_tx_done(void *opaque)
 	g.qn--;
 }
 
-static int fg_rx_peek(void *opaque, struct vsock_rxbuf **b)
+static int fg_rx_peek(void *opaque, unsigned int nth, struct vsock_rxbuf **b)
 {
 	(void)opaque;
-	if (!g.rx_held) {
+	FZ_CHECK(nth < VSOCK_RX_BATCH);
+	while (g.rx_nheld <= nth) {
+		struct vsock_rxbuf *r = &g.rxb[(g.rx_first + g.rx_nheld) % VSOCK_RX_BATCH];
 		size_t off = 0;
 
 		if (!g.rx_avail)
 			return 0;
 		g.rx_avail--;
-		g.rx_held = true;
+		g.rx_nheld++;
 		/* Header and data apart, as Linux gives them, or cut in more pieces. */
-		g.rxb.niov = 0;
+		r->niov = 0;
 		for (unsigned int i = 0; i < g.rx_nseg && off < g.rx_cap; i++) {
 			size_t n = i == 0 ? (g.rx_cap < VSOCK_HDR_SIZE ? g.rx_cap : VSOCK_HDR_SIZE)
 				   : i + 1 == g.rx_nseg ? g.rx_cap - off
@@ -121,14 +125,14 @@ static int fg_rx_peek(void *opaque, struct vsock_rxbuf **b)
 
 			if (!n)
 				continue;
-			g.rxb.iov[g.rxb.niov++] = (struct iovec){ g.rxmem + off, n };
+			r->iov[r->niov++] = (struct iovec){ g.rxmem + off, n };
 			off += n;
 		}
 		if (off < g.rx_cap)
-			g.rxb.iov[g.rxb.niov++] = (struct iovec){ g.rxmem + off, g.rx_cap - off };
-		g.rxb.cap = g.rx_cap;
+			r->iov[r->niov++] = (struct iovec){ g.rxmem + off, g.rx_cap - off };
+		r->cap = g.rx_cap;
 	}
-	*b = &g.rxb;
+	*b = &g.rxb[(g.rx_first + nth) % VSOCK_RX_BATCH];
 	return 1;
 }
 
@@ -137,7 +141,7 @@ FZ_NOCOV static void fg_rx_push(void *opaque, uint32_t len)
 	struct vsock_hdr h;
 
 	(void)opaque;
-	FZ_CHECK(g.rx_held && len >= VSOCK_HDR_SIZE && len <= g.rxb.cap);
+	FZ_CHECK(g.rx_nheld && len >= VSOCK_HDR_SIZE && len <= g.rxb[g.rx_first].cap);
 	vsock_pkt_decode(g.rxmem, &h);
 	FZ_CHECK(h.len == len - VSOCK_HDR_SIZE);
 	FZ_CHECK(h.src_cid == VSOCK_HOST_CID || h.op == VSOCK_OP_RST);
@@ -155,7 +159,8 @@ FZ_NOCOV static void fg_rx_push(void *opaque, uint32_t len)
 		if (h.op == VSOCK_OP_REQUEST && h.dst_port == fg_gports[i])
 			g.rx_bytes[i] = 0; /* a new stream: its own count */
 	}
-	g.rx_held = false;
+	g.rx_first = (g.rx_first + 1) % VSOCK_RX_BATCH;
+	g.rx_nheld--;
 }
 
 static void fg_notify(void *opaque)
@@ -334,8 +339,7 @@ static inline void fg_op(struct fz *z, unsigned int op)
 		g.rx_avail += 1 + fz_u8(z) % 16;
 		g.rx_cap = caps[fz_u8(z) % 8];
 		g.rx_nseg = 1 + fz_u8(z) % 3;
-		if (!g.rx_held)
-			vsock_mux_guest_rx(g.m);
+		vsock_mux_guest_rx(g.m);
 		break;
 	case 4: /* a host end writes */
 		fd = fg_peer(z);

@@ -53,6 +53,8 @@
 #define VSOCK_BUF_ALLOC (256u * 1024u) /* our receive window per connection */
 #define VSOCK_RST_RING 64
 #define VSOCK_MAX_IOV 256 /* segments of one packet seen; Linux uses 2 */
+#define VSOCK_RX_MAX_IOV 16 /* segments of an RX buffer used; the rest unwritten */
+#define VSOCK_RX_BATCH 16   /* RX buffers one host read may fill */
 
 struct evloop;
 struct vsock_mux;
@@ -69,7 +71,7 @@ struct vsock_txpkt {
 
 /* A buffer the guest gave for one packet to it: cap writable bytes, >= 44. */
 struct vsock_rxbuf {
-	struct iovec iov[VSOCK_MAX_IOV];
+	struct iovec iov[VSOCK_RX_MAX_IOV];
 	unsigned int niov;
 	size_t cap;
 };
@@ -80,9 +82,12 @@ struct vsock_guest_ops {
 	int (*tx_pop)(void *opaque, struct vsock_txpkt *p);
 	/* The packet from the last tx_pop is consumed: give its buffer back. */
 	void (*tx_done)(void *opaque);
-	/* The next RX buffer, kept by the guest side until rx_push: 1, or 0 if none. */
-	int (*rx_peek)(void *opaque, struct vsock_rxbuf **b);
-	/* The buffer from rx_peek now holds a packet of len bytes. */
+	/* The RX buffer nth in line (0: the next rx_push fills it; nth <
+	 * VSOCK_RX_BATCH), kept by the guest side until pushed, and *b valid
+	 * until then: 1, or 0 when the guest gave fewer. Peeking further lets
+	 * one host read fill several buffers. */
+	int (*rx_peek)(void *opaque, unsigned int nth, struct vsock_rxbuf **b);
+	/* The first buffer in line now holds a packet of len bytes. */
 	void (*rx_push)(void *opaque, uint32_t len);
 	/* End of a batch: interrupt the guest if anything was given back. */
 	void (*notify)(void *opaque);

@@ -4,8 +4,10 @@
  * first RSTs for packets of no connection, then the work list round-robin,
  * where a connection sends what it owes (RST, REQUEST, RESPONSE, SHUTDOWN,
  * CREDIT_UPDATE) or else the bytes its host fd has, read straight into the
- * guest's buffer and never more than the guest's credit. With no buffer or no
- * credit the host fd is not read, so a slow guest throttles the host writer.
+ * guest's buffers (one readv over up to VSOCK_RX_BATCH of them: a syscall per
+ * 16 KiB buffer was most of the VMM's work in a host->guest stream) and never
+ * more than the guest's credit. With no buffer or no credit the host fd is
+ * not read, so a slow guest throttles the host writer.
  */
 #include <errno.h>
 #include <string.h>
@@ -153,45 +155,55 @@ static bool rx_send_prefix(struct vsock_mux *m, struct vsock_conn *c, struct vso
 	return true;
 }
 
-/* Host bytes into b; true when a packet went out. */
-static bool rx_send_data(struct vsock_mux *m, struct vsock_conn *c, struct vsock_rxbuf *b)
+/*
+ * A stream's host bytes into the RX buffers in line from b on, at most max of
+ * them: one readv over all the buffers the credit covers, then a header on
+ * each buffer it reached (the bytes of one read fill them in line order).
+ * Returns the packets that went out.
+ */
+static unsigned int rx_send_stream(struct vsock_mux *m, struct vsock_conn *c,
+				   struct vsock_rxbuf *b, unsigned int max)
 {
-	struct iovec iov[VSOCK_MAX_IOV];
-	size_t room = conn_peer_credit(c);
+	struct iovec iov[VSOCK_RX_BATCH * VSOCK_RX_MAX_IOV];
+	struct vsock_rxbuf *bufs[VSOCK_RX_BATCH];
+	size_t want[VSOCK_RX_BATCH], room = conn_peer_credit(c), left;
+	unsigned int nbuf = 0, niov = 0, sent = 0;
 	struct vsock_hdr h;
-	unsigned int n;
 	ssize_t r;
 
-	/* A buffer with room for a header only (Linux never gives one; a
-	 * hostile driver may) takes a credit update rather than an empty RW:
-	 * it is used up, and the buffers behind it come next. */
-	if (b->cap == VSOCK_HDR_SIZE) {
-		h = conn_hdr(c, VSOCK_OP_CREDIT_UPDATE);
-		c->owe &= ~OWE_CREDIT;
-		mux_rx_send_hdr(m, b, &h);
-		return true;
-	}
-	if (c->prefix_off < c->prefix_len)
-		return rx_send_prefix(m, c, b);
-	if (c->type == VSOCK_TYPE_SEQPACKET)
-		return mux_seq_send(m, c, b);
+	if (max > VSOCK_RX_BATCH)
+		max = VSOCK_RX_BATCH;
+	while (room && nbuf < max) {
+		size_t n;
 
-	if (room > b->cap - VSOCK_HDR_SIZE)
-		room = b->cap - VSOCK_HDR_SIZE;
-	if (room > VSOCK_MAX_PAYLOAD)
-		room = VSOCK_MAX_PAYLOAD;
-	n = rx_slice(b, VSOCK_HDR_SIZE, room, iov);
-	if (n == 0)
-		return false;
-	r = readv(c->fd, iov, (int)n);
+		if (nbuf && !m->ops->rx_peek(m->opaque, nbuf, &b))
+			break;
+		n = b->cap - VSOCK_HDR_SIZE;
+		if (n > room)
+			n = room;
+		if (n > VSOCK_MAX_PAYLOAD)
+			n = VSOCK_MAX_PAYLOAD;
+		if (n == 0)
+			break; /* a header-only buffer: rx_send_data's, on its turn */
+		niov += rx_slice(b, VSOCK_HDR_SIZE, n, iov + niov);
+		bufs[nbuf] = b;
+		want[nbuf++] = n;
+		room -= n;
+	}
+	if (nbuf == 0)
+		return 0;
+	r = readv(c->fd, iov, (int)niov);
 	if (r > 0) {
-		h = conn_hdr(c, VSOCK_OP_RW);
-		h.len = (uint32_t)r;
-		c->owe &= ~OWE_CREDIT;
-		mux_rx_send_hdr(m, b, &h);
 		c->tx_cnt += (uint32_t)r;
 		m->stats.to_guest += (uint64_t)r;
-		return true;
+		for (left = (size_t)r; left; sent++) {
+			h = conn_hdr(c, VSOCK_OP_RW);
+			h.len = (uint32_t)(left < want[sent] ? left : want[sent]);
+			left -= h.len;
+			mux_rx_send_hdr(m, bufs[sent], &h);
+		}
+		c->owe &= ~OWE_CREDIT;
+		return sent;
 	}
 	if (r == 0) {
 		/* §5.10.6.6: no more data from us; with the peer gone both ways,
@@ -206,7 +218,30 @@ static bool rx_send_data(struct vsock_mux *m, struct vsock_conn *c, struct vsock
 			  strerror(errno));
 		conn_reset(c);
 	}
-	return false;
+	return 0;
+}
+
+/* Host bytes into b and, for a stream, the buffers in line after it (at most
+ * max packets); returns the packets that went out. */
+static unsigned int rx_send_data(struct vsock_mux *m, struct vsock_conn *c,
+				 struct vsock_rxbuf *b, unsigned int max)
+{
+	struct vsock_hdr h;
+
+	/* A buffer with room for a header only (Linux never gives one; a
+	 * hostile driver may) takes a credit update rather than an empty RW:
+	 * it is used up, and the buffers behind it come next. */
+	if (b->cap == VSOCK_HDR_SIZE) {
+		h = conn_hdr(c, VSOCK_OP_CREDIT_UPDATE);
+		c->owe &= ~OWE_CREDIT;
+		mux_rx_send_hdr(m, b, &h);
+		return 1;
+	}
+	if (c->prefix_off < c->prefix_len)
+		return rx_send_prefix(m, c, b);
+	if (c->type == VSOCK_TYPE_SEQPACKET)
+		return mux_seq_send(m, c, b);
+	return rx_send_stream(m, c, b, max);
 }
 
 unsigned int mux_rx_pump(struct vsock_mux *m, unsigned int budget)
@@ -216,7 +251,7 @@ unsigned int mux_rx_pump(struct vsock_mux *m, unsigned int budget)
 
 	while (m->active && sent < budget && steps++ < 4 * budget &&
 	       (m->rst_len || m->work_head)) {
-		if (!m->ops->rx_peek(m->opaque, &b))
+		if (!m->ops->rx_peek(m->opaque, 0, &b))
 			break; /* the guest's next RX kick resumes */
 		if (m->rst_len) {
 			mux_rx_send_hdr(m, b, &m->rst[m->rst_head]);
@@ -233,8 +268,8 @@ unsigned int mux_rx_pump(struct vsock_mux *m, unsigned int budget)
 			sent++;
 			if (last)
 				continue; /* freed */
-		} else if (rx_send_data(m, c, b)) {
-			sent++;
+		} else {
+			sent += rx_send_data(m, c, b, budget - sent);
 		}
 		/* To the back of the list if it still has work: round-robin. */
 		conn_requeue(m, c);

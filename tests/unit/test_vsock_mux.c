@@ -133,6 +133,74 @@ TEST(mux_stream_both_ways_within_credit)
 	fake_free(f);
 }
 
+/* The RW packets from index from on, in order, as one byte stream into out;
+ * returns how many bytes, and each packet's length checked against cap. */
+static size_t rw_bytes(const struct fake *f, unsigned int from, uint8_t *out, size_t cap)
+{
+	size_t n = 0;
+
+	for (unsigned int i = from; i < f->ngot; i++) {
+		const struct got *g = &f->got[i % MAX_GOT];
+
+		if (g->h.op != VSOCK_OP_RW)
+			continue;
+		CHECK(g->h.len > 0 && g->h.len <= 4096 && n + g->h.len <= cap);
+		memcpy(out + n, g->data, g->h.len);
+		n += g->h.len;
+	}
+	return n;
+}
+
+/* The host end writes len bytes, then the guest gives nbuf RX buffers and the
+ * muxer runs; returns the index of the first packet that came of it. */
+static unsigned int host_writes_guest_reads(struct fake *f, int peer, const void *data,
+					    size_t len, unsigned int nbuf)
+{
+	unsigned int before = f->ngot;
+
+	CHECK_EQ(write(peer, data, len), (ssize_t)len);
+	give_rx(f, nbuf);
+	serve(f, 100);
+	return before;
+}
+
+TEST(mux_one_host_read_fills_several_rx_buffers_in_order_within_credit)
+{
+	struct fake *f = fake_new();
+	static uint8_t data[80000], back[sizeof(data)];
+	unsigned int before;
+	int peer;
+
+	connect_guest(f, 1150, 1u << 20);
+	peer = f->peer[0];
+	for (size_t i = 0; i < sizeof(data); i++)
+		data[i] = (uint8_t)(i * 31 + i / 4093);
+	/* 5000 bytes and 16 buffers: two packets, 14 buffers kept for later. */
+	before = host_writes_guest_reads(f, peer, data, 5000, 16);
+	CHECK_EQ(f->ngot, before + 2);
+	CHECK_EQ(f->got[before % MAX_GOT].h.len, 4096);
+	CHECK_EQ(f->got[(before + 1) % MAX_GOT].h.len, 904);
+	CHECK(f->max_peeked >= 2); /* both filled by one read */
+	CHECK_EQ(f->rx_nheld, 14);
+	/* 19 packets more: the 14 kept buffers are filled first, in line, then
+	 * new ones; the bytes stay in order. */
+	host_writes_guest_reads(f, peer, data + 5000, sizeof(data) - 5000, 16);
+	CHECK_EQ(rw_bytes(f, before, back, sizeof(back)), sizeof(data));
+	CHECK(!memcmp(back, data, sizeof(data)));
+	CHECK(f->max_peeked > 8);
+	CHECK_EQ(f->rx_nheld, 16 - 5);
+
+	/* A second stream whose guest has room for 10000 bytes of 30000: three
+	 * packets, the last short, and nothing past the credit. */
+	connect_guest(f, 1160, 10000);
+	before = host_writes_guest_reads(f, f->peer[1], data, 30000, 16);
+	CHECK_EQ(rw_bytes(f, before, back, sizeof(back)), 10000);
+	CHECK_EQ(f->ngot, before + 3);
+	CHECK_EQ(last(f)->h.len, 10000 - 2 * 4096);
+	CHECK_EQ(last(f)->h.dst_port, 1160);
+	fake_free(f);
+}
+
 TEST(mux_guest_sending_past_its_credit_is_reset)
 {
 	struct fake *f = fake_new();

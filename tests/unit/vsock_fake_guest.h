@@ -37,9 +37,10 @@ struct fake {
 	unsigned int tx_n, tx_next;
 	unsigned int rx_avail; /* RX buffers the "guest" gave */
 	size_t rx_cap;         /* their size; 0: RX_CAP */
-	uint8_t rxmem[RX_CAP];
-	struct vsock_rxbuf rxb;
-	bool rx_held;
+	/* Buffers the muxer peeked at, in line from rx_first, each its own memory. */
+	uint8_t rxmem[VSOCK_RX_BATCH][RX_CAP];
+	struct vsock_rxbuf rxb[VSOCK_RX_BATCH];
+	unsigned int rx_first, rx_nheld, max_peeked;
 	struct got *got;
 	unsigned int ngot, notifies;
 	int peer[VSOCK_MUX_MAX_CONNS + 8]; /* host ends handed out by the service */
@@ -81,23 +82,29 @@ static inline void f_tx_done(void *opaque)
 	f->tx[f->tx_next++] = NULL;
 }
 
-static inline int f_rx_peek(void *opaque, struct vsock_rxbuf **b)
+static inline int f_rx_peek(void *opaque, unsigned int nth, struct vsock_rxbuf **b)
 {
 	struct fake *f = opaque;
 
-	if (!f->rx_held) {
+	CHECK(nth < VSOCK_RX_BATCH);
+	while (f->rx_nheld <= nth) {
+		unsigned int i = (f->rx_first + f->rx_nheld) % VSOCK_RX_BATCH;
+		size_t cap = f->rx_cap ? f->rx_cap : RX_CAP;
+
 		if (!f->rx_avail)
 			return 0;
 		f->rx_avail--;
-		f->rx_held = true;
-		/* Header and data in separate segments, as Linux lays them out. */
-		f->rxb.iov[0] = (struct iovec){ f->rxmem, VSOCK_HDR_SIZE };
-		size_t cap = f->rx_cap ? f->rx_cap : RX_CAP;
-		f->rxb.iov[1] = (struct iovec){ f->rxmem + VSOCK_HDR_SIZE, cap - VSOCK_HDR_SIZE };
-		f->rxb.niov = cap > VSOCK_HDR_SIZE ? 2 : 1;
-		f->rxb.cap = cap;
+		f->rx_nheld++;
+		/* Header and data in separate segments, as Linux 6.1 lays them out. */
+		f->rxb[i].iov[0] = (struct iovec){ f->rxmem[i], VSOCK_HDR_SIZE };
+		f->rxb[i].iov[1] = (struct iovec){ f->rxmem[i] + VSOCK_HDR_SIZE,
+						   cap - VSOCK_HDR_SIZE };
+		f->rxb[i].niov = cap > VSOCK_HDR_SIZE ? 2 : 1;
+		f->rxb[i].cap = cap;
 	}
-	*b = &f->rxb;
+	if (nth + 1 > f->max_peeked)
+		f->max_peeked = nth + 1;
+	*b = &f->rxb[(f->rx_first + nth) % VSOCK_RX_BATCH];
 	return 1;
 }
 
@@ -105,16 +112,18 @@ static inline void f_rx_push(void *opaque, uint32_t len)
 {
 	struct fake *f = opaque;
 	struct got *g = &f->got[f->ngot % MAX_GOT];
+	unsigned int i = f->rx_first;
 
-	CHECK(f->rx_held && len >= VSOCK_HDR_SIZE && len <= f->rxb.cap);
-	vsock_pkt_decode(f->rxmem, &g->h);
+	CHECK(f->rx_nheld && len >= VSOCK_HDR_SIZE && len <= f->rxb[i].cap);
+	vsock_pkt_decode(f->rxmem[i], &g->h);
 	CHECK_EQ(g->h.len, len - VSOCK_HDR_SIZE);
 	/* From the host, but an RST answers from whatever CID was addressed. */
 	CHECK(g->h.src_cid == VSOCK_HOST_CID || g->h.op == VSOCK_OP_RST);
 	CHECK_EQ(g->h.dst_cid, VSOCK_GUEST_CID);
-	memcpy(g->data, f->rxmem + VSOCK_HDR_SIZE, g->h.len);
+	memcpy(g->data, f->rxmem[i] + VSOCK_HDR_SIZE, g->h.len);
 	f->ngot++;
-	f->rx_held = false;
+	f->rx_first = (i + 1) % VSOCK_RX_BATCH;
+	f->rx_nheld--;
 }
 
 static inline void f_notify(void *opaque)

@@ -22,24 +22,29 @@ struct vsock_dev {
 	struct virtio_dev *dev;
 	struct vsock_mux *mux;
 	struct vq_chain tx;    /* the TX chain being handled (too big for a stack) */
-	struct vq_chain rx;    /* the RX chain the muxer peeked at */
-	bool rx_held;
-	struct vsock_rxbuf rxbuf;
+	struct vq_chain rx;    /* scratch for the RX chain being taken */
+	/* RX buffers the muxer peeked at and has not filled, in line from
+	 * rx_first: the guest's chains cut to VSOCK_RX_MAX_IOV segments. */
+	struct vsock_rx_held {
+		uint16_t head;
+		struct vsock_rxbuf b;
+	} rx_held[VSOCK_RX_BATCH];
+	unsigned int rx_first, rx_nheld;
 	bool pushed_rx, pushed_tx; /* used entries not signalled yet */
 	bool tx_data;          /* a TX packet with payload among them */
 	struct irq_defer tx_irq; /* an owed TX interrupt (header-only packets) */
 };
 
-/* Segments [first, first + count) of c from byte off on, as at most
- * VSOCK_MAX_IOV iovecs (host pointers vq_pop checked); returns their bytes. A
- * chain of more segments than that is cut there (Linux uses two). */
+/* Segments [first, first + count) of c from byte off on, as at most max
+ * iovecs (host pointers vq_pop checked); returns their bytes. A chain of more
+ * segments than that is cut there (Linux uses one or two). */
 static size_t chain_iov(const struct vq_chain *c, unsigned int first, unsigned int count,
-			size_t off, struct iovec *iov, unsigned int *niov)
+			size_t off, struct iovec *iov, unsigned int max, unsigned int *niov)
 {
 	unsigned int n = 0;
 	size_t total = 0;
 
-	for (unsigned int i = first; i < first + count && n < VSOCK_MAX_IOV; i++) {
+	for (unsigned int i = first; i < first + count && n < max; i++) {
 		size_t len = c->seg[i].len;
 
 		if (off >= len) {
@@ -64,7 +69,8 @@ static int vsock_tx_pop(void *opaque, struct vsock_txpkt *p)
 	if (vq_pop(&v->dev->vq[VSOCK_TXQ], &v->tx, &v->pushed_tx) != 1)
 		return 0;
 	p->hdr_len = vq_chain_read(&v->tx, 0, p->hdr, VSOCK_HDR_SIZE);
-	p->payload_len = chain_iov(&v->tx, 0, v->tx.nout, VSOCK_HDR_SIZE, p->iov, &p->niov);
+	p->payload_len = chain_iov(&v->tx, 0, v->tx.nout, VSOCK_HDR_SIZE, p->iov,
+				   VSOCK_MAX_IOV, &p->niov);
 	return 1;
 }
 
@@ -78,26 +84,31 @@ static void vsock_tx_done(void *opaque)
 	v->tx_data |= v->tx.out_bytes > VSOCK_HDR_SIZE;
 }
 
-static int vsock_rx_peek(void *opaque, struct vsock_rxbuf **b)
+static int vsock_rx_peek(void *opaque, unsigned int nth, struct vsock_rxbuf **b)
 {
 	struct vsock_dev *v = opaque;
 	struct vq *q = &v->dev->vq[VSOCK_RXQ];
 
-	while (!v->rx_held) {
+	if (nth >= VSOCK_RX_BATCH)
+		return 0;
+	while (v->rx_nheld <= nth) {
+		struct vsock_rx_held *h = &v->rx_held[(v->rx_first + v->rx_nheld) % VSOCK_RX_BATCH];
+
 		if (vq_pop(q, &v->rx, &v->pushed_rx) != 1)
 			return 0;
-		v->rxbuf.cap = chain_iov(&v->rx, v->rx.nout, v->rx.nin, 0, v->rxbuf.iov,
-					 &v->rxbuf.niov);
-		if (v->rxbuf.cap >= VSOCK_HDR_SIZE) {
-			v->rx_held = true;
-			break;
+		h->head = v->rx.head;
+		h->b.cap = chain_iov(&v->rx, v->rx.nout, v->rx.nin, 0, h->b.iov,
+				     VSOCK_RX_MAX_IOV, &h->b.niov);
+		if (h->b.cap >= VSOCK_HDR_SIZE) {
+			v->rx_nheld++;
+			continue;
 		}
 		/* No room for even a header: given back unused. */
-		log_debug("virtio vsock: RX buffer of %zu bytes too small", v->rxbuf.cap);
+		log_debug("virtio vsock: RX buffer of %zu bytes too small", h->b.cap);
 		vq_push(q, v->rx.head, 0);
 		v->pushed_rx = true;
 	}
-	*b = &v->rxbuf;
+	*b = &v->rx_held[(v->rx_first + nth) % VSOCK_RX_BATCH].b;
 	return 1;
 }
 
@@ -105,8 +116,11 @@ static void vsock_rx_push(void *opaque, uint32_t len)
 {
 	struct vsock_dev *v = opaque;
 
-	vq_push(&v->dev->vq[VSOCK_RXQ], v->rx.head, len);
-	v->rx_held = false;
+	if (!v->rx_nheld)
+		return; /* the muxer pushes only what it peeked */
+	vq_push(&v->dev->vq[VSOCK_RXQ], v->rx_held[v->rx_first].head, len);
+	v->rx_first = (v->rx_first + 1) % VSOCK_RX_BATCH;
+	v->rx_nheld--;
 	v->pushed_rx = true;
 }
 
@@ -180,7 +194,7 @@ static int vsock_activate(struct virtio_dev *d)
 	struct vsock_dev *v = d->priv;
 
 	/* The muxer is inactive, so nothing touches the device's fields now. */
-	v->rx_held = false;
+	v->rx_first = v->rx_nheld = 0;
 	v->pushed_rx = v->pushed_tx = v->tx_data = false;
 	irq_defer_paid(&v->tx_irq);
 	vsock_mux_set_active(v->mux, true);
