@@ -5,7 +5,7 @@
 # file (sha256); a closed port gives ECONNREFUSED blocking and non-blocking
 # (epoll registered before connect: EINPROGRESS, then EPOLLOUT|EPOLLERR with
 # SO_ERROR); an unreachable host fails, blocking and not; 200 connections at once, after which
-# the VMM holds as many sockets as before.
+# the VMM holds no more sockets than before.
 # timeout: 600
 . "$SRC/tests/vm/lib.bash"
 trap 'kill $(jobs -p) 2>/dev/null; tsi_net_down' EXIT
@@ -44,17 +44,33 @@ kpid=$(pgrep -P "$vm_pid" | head -n 1) # vm_run_ns's subshell; ip netns exec exe
 # Sockets only: the guest's open files are host fds of the FUSE server too, and
 # one of those closed late (its RELEASE) made the whole count fall by one.
 fds() { find "/proc/$kpid/fd" -mindepth 1 -lname 'socket:*' 2>/dev/null | wc -l; }
+# Which sockets, with what the host's socket tables say of them (for a failure).
+fd_list() {
+	local f ino
+	for f in /proc/$kpid/fd/*; do
+		ino=$(readlink "$f" 2>/dev/null) || continue
+		case $ino in socket:*) ;; *) continue ;; esac
+		ino=${ino#socket:[}; ino=${ino%]}
+		echo "fd ${f##*/}: $(grep -h " $ino " /proc/$kpid/net/tcp /proc/$kpid/net/tcp6 \
+			/proc/$kpid/net/udp /proc/$kpid/net/unix 2>/dev/null | head -n 1)"
+	done
+}
 sleep 1
 base=$(fds)
+base_list=$(fd_list)
 for _ in $(seq 3000); do grep -q '^AFTER' "$out" 2>/dev/null && break; sleep 0.1; done
 sleep 1.5
 after=$(fds)
+after_list=$(fd_list)
 wait "$vm_pid"
 rc=$?
 cat "$out"
 [ $rc = 0 ] || fail "the VM exited $rc"
 echo "VMM socket fds: $base before, $after after 200 connections"
-[ "$base" -gt 0 ] && [ "$after" = "$base" ] || fail "VMM socket fds $base before, $after after"
+[ "$after" = "$base" ] || printf 'before:\n%s\nafter:\n%s\n' "$base_list" "$after_list"
+# No more than before: a socket of the guest's boot (its init's AF_INET ioctl
+# socket, say) may still close after the first count, under load.
+[ "$base" -gt 0 ] && [ "$after" -le "$base" ] || fail "VMM socket fds $base before, $after after"
 [ "$(grep -c '^echo ok: 1 connections x 1024 bytes' "$out")" = 2 ] || fail "IPv4/IPv6 echo"
 got=$(sed -n 's/^recv 104857600 sum \([0-9a-f]*\).*/\1/p' "$out" | sort -u)
 for f in source source6; do
