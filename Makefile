@@ -120,10 +120,12 @@ $(B)/kernel/kernel.bin: $(KERNEL_INPUTS) | deps-build
 	@touch $@
 $(B)/kernel/kernel.env: $(B)/kernel/kernel.bin ;
 
-$(B)/krunfw/krunfw.o: kernel/krunfw.c kernel/krunfw.h $(B)/kernel/kernel.env
+# KRUNFW_COW_RANGE: the image's read-mostly part (kernel/cow-range.sh).
+$(B)/krunfw/krunfw.o: kernel/krunfw.c kernel/krunfw.h kernel/cow-range.sh $(B)/kernel/kernel.env
 	@mkdir -p $(@D)
 	@echo "  CC      $<"
-	$(Q). $(B)/kernel/kernel.env && $(CC) $(CFLAGS) $(LIB_CFLAGS) \
+	$(Q). $(B)/kernel/kernel.env && cow=$$(kernel/cow-range.sh $(B)/kernel/vmlinux) && \
+		$(CC) $(CFLAGS) $(LIB_CFLAGS) -DKRUNFW_COW_RANGE="$$cow" \
 		-DKRUNFW_LOAD_ADDR=$$KERNEL_LOAD_ADDR -DKRUNFW_ENTRY=$$KERNEL_ENTRY \
 		-DKRUNFW_IMAGE_SIZE=$$KERNEL_IMAGE_SIZE -DKRUNFW_RELEASE="\"$$KERNEL_RELEASE\"" \
 		-DKRUNFW_CONFIG_SHA256="\"$$KERNEL_CONFIG_SHA256\"" -c $< -o $@

@@ -1,15 +1,15 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
  * libkrunfw.so.5: hands the embedded guest kernel to the VMM (contract in krunfw.h).
- * The image itself comes from bundle.S; the KRUNFW_* values come from kernel.env,
- * passed by the Makefile as -D options.
+ * The image itself comes from bundle.S; the KRUNFW_* values come from kernel.env
+ * and kernel/cow-range.sh, passed by the Makefile as -D options.
  */
 #include "krunfw.h"
 
 #include <stdint.h>
 
 #if !defined(KRUNFW_LOAD_ADDR) || !defined(KRUNFW_ENTRY) || !defined(KRUNFW_RELEASE) || \
-	!defined(KRUNFW_CONFIG_SHA256) || !defined(KRUNFW_IMAGE_SIZE)
+	!defined(KRUNFW_CONFIG_SHA256) || !defined(KRUNFW_IMAGE_SIZE) || !defined(KRUNFW_COW_RANGE)
 #error "build through the Makefile: it passes the KRUNFW_* values from kernel.env"
 #endif
 
@@ -31,6 +31,16 @@ KRUNFW_EXPORT char *krunfw_get_kernel(size_t *load_addr, size_t *entry_addr, siz
 	if (size)
 		*size = (size_t)((uintptr_t)krunfw_image_end - (uintptr_t)krunfw_image);
 	return krunfw_image;
+}
+
+KRUNFW_EXPORT void krunfw_get_kernel_cow_range(size_t *start, size_t *end)
+{
+	static const size_t range[2] = { KRUNFW_COW_RANGE };
+
+	if (start)
+		*start = range[0];
+	if (end)
+		*end = range[1];
 }
 
 KRUNFW_EXPORT int krunfw_get_version(void)

@@ -131,6 +131,8 @@ static int load_kernel(struct krun_ctx *ctx, struct start *s, struct boot_spec *
 		b->kernel_mappable = krunfw_file_usable(fw);
 		b->kernel_fd = b->kernel_mappable ? fw->fd : -1;
 		b->kernel_file_offset = fw->file_offset;
+		b->kernel_cow_start = fw->cow_start;
+		b->kernel_cow_end = fw->cow_end;
 		s->krunfw = fw;
 		return 0;
 	}

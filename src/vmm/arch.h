@@ -44,6 +44,9 @@ struct boot_spec {
 	bool kernel_mappable;
 	int kernel_fd;
 	uint64_t kernel_file_offset;
+	/* Of a mappable image, the offsets [kernel_cow_start, kernel_cow_end)
+	 * are the part worth mapping; the rest is copied. Both 0: map it all. */
+	uint64_t kernel_cow_start, kernel_cow_end;
 	const void *initrd; /* may be NULL */
 	size_t initrd_size;
 	const char *cmdline;

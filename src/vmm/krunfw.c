@@ -90,6 +90,28 @@ static void krunfw_find_file(struct krunfw *k, size_t page)
 }
 
 typedef char *(*krunfw_get_kernel_fn)(size_t *load_addr, size_t *entry_addr, size_t *size);
+typedef void (*krunfw_get_cow_range_fn)(size_t *start, size_t *end);
+
+/* Our bundle's hint of what to map and what to copy (kernel/krunfw.h); one
+ * that is absent, unaligned or outside the image is ignored: all is mapped. */
+static void krunfw_cow_range(struct krunfw *k, size_t page)
+{
+	krunfw_get_cow_range_fn get = (krunfw_get_cow_range_fn)dlsym(k->handle,
+								   "krunfw_get_kernel_cow_range");
+	size_t start = 0, end = 0;
+
+	if (!get)
+		return;
+	get(&start, &end);
+	if (start >= end || end > k->size || start % page || end % page) {
+		if (start || end)
+			log_debug("krunfw: copy-on-write range [%#zx, %#zx) of a %zu-byte image "
+				  "ignored", start, end, k->size);
+		return;
+	}
+	k->cow_start = start;
+	k->cow_end = end;
+}
 
 int krunfw_load(struct krunfw *k, char *why, size_t why_len)
 {
@@ -124,6 +146,7 @@ int krunfw_load(struct krunfw *k, char *why, size_t why_len)
 	k->load_addr = load;
 	k->entry = entry;
 	krunfw_find_file(k, (size_t)page);
+	krunfw_cow_range(k, (size_t)page);
 	return 0;
 bad:
 	dlclose(k->handle);

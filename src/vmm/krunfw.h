@@ -27,6 +27,10 @@ struct krunfw {
 	 * could not be matched to the loaded image (the VMM then copies). */
 	int fd;
 	uint64_t file_offset;
+	/* [cow_start, cow_end): offsets of the image's read-mostly part, worth
+	 * mapping copy-on-write (krunfw_get_kernel_cow_range); the rest is worth
+	 * copying. Both 0 when the bundle does not say (upstream's): map it all. */
+	uint64_t cow_start, cow_end;
 	dev_t file_dev; /* fd's identity when it was opened (krunfw_file_usable) */
 	ino_t file_ino;
 };

@@ -27,6 +27,10 @@ TEST(krunfw_open_finds_the_file_holding_the_image)
 	CHECK(memcmp(buf, k.image, (size_t)page) == 0);
 	CHECK(pread(k.fd, buf, (size_t)page, (off_t)(k.file_offset + k.size - (size_t)page)) == page);
 	CHECK(memcmp(buf, (const char *)k.image + k.size - (size_t)page, (size_t)page) == 0);
+	/* Our bundle says which part to map: 2 MiB-aligned, inside the image,
+	 * neither empty nor all of it (kernel/cow-range.sh). */
+	CHECK(k.cow_start < k.cow_end && k.cow_end <= k.size);
+	CHECK(k.cow_start > 0 && k.cow_start % (2u << 20) == 0 && k.cow_end % (2u << 20) == 0);
 	fd = k.fd;
 	krunfw_close(&k);
 	CHECK_EQ(k.fd, -1);

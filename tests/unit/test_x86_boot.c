@@ -2,7 +2,10 @@
 /* x86 boot setup: kernel loaders (ELF, bzImage, RAW), initrd, zero page. */
 #include <elf.h>
 #include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include "test_x86_util.h"
 
@@ -220,6 +223,68 @@ TEST(x86_raw_image_is_copied_at_load_addr)
 	b.format = (enum kernel_format)7;
 	CHECK_EQ(x86_load_kernel(&m, &b, &k), -EINVAL);
 	gmem_destroy(&m);
+}
+
+/* Whether [p, p + len) lies inside one mapping of this process whose file is
+ * named by a line of /proc/self/maps ending in path. */
+static bool mapped_from(const void *p, size_t len, const char *path)
+{
+	FILE *f = fopen("/proc/self/maps", "r");
+	char line[512];
+	bool found = false;
+
+	CHECK(f != NULL);
+	while (!found && fgets(line, sizeof(line), f)) {
+		unsigned long lo, hi;
+		size_t n = strcspn(line, "\n");
+
+		line[n] = 0;
+		found = sscanf(line, "%lx-%lx", &lo, &hi) == 2 && (uintptr_t)p >= lo &&
+			(uintptr_t)p + len <= hi && n >= strlen(path) &&
+			strcmp(line + n - strlen(path), path) == 0;
+	}
+	fclose(f);
+	return found;
+}
+
+TEST(x86_raw_mappable_image_maps_its_cow_range_and_copies_the_rest)
+{
+	const size_t page = 4096, size = 6 * page;
+	char path[] = "/tmp/test_x86_boot.XXXXXX";
+	uint8_t *img = malloc(size);
+	struct gmem m;
+	struct x86_kernel k;
+	int fd = mkstemp(path);
+	struct boot_spec b = { .kernel = img, .kernel_size = size, .format = KERNEL_FORMAT_RAW,
+			       .load_addr = KLOAD, .entry = KLOAD, .kernel_mappable = true,
+			       .kernel_fd = fd, .kernel_cow_start = 2 * page,
+			       .kernel_cow_end = 4 * page };
+
+	CHECK(img != NULL && fd >= 0);
+	for (size_t i = 0; i < size; i++)
+		img[i] = (uint8_t)(i * 7 + i / 4096);
+	CHECK(write(fd, img, size) == (ssize_t)size);
+	x86_test_mem(&m, 64 * MiB);
+	CHECK_EQ(x86_load_kernel(&m, &b, &k), 0);
+	/* The guest sees the whole image; only the range comes from the file. */
+	CHECK(memcmp(x86_test_at(&m, KLOAD, size), img, size) == 0);
+	CHECK(mapped_from(x86_test_at(&m, KLOAD + 2 * page, 2 * page), 2 * page, path));
+	CHECK(!mapped_from(x86_test_at(&m, KLOAD, page), page, path));
+	CHECK(!mapped_from(x86_test_at(&m, KLOAD + 4 * page, page), page, path));
+	/* Copy-on-write: the guest's writes stay out of the file. */
+	x86_test_at(&m, KLOAD + 2 * page, 1)[0] ^= 0xff;
+	CHECK(pread(fd, img, 1, 2 * page) == 1 && img[0] == (uint8_t)(2 * page * 7 + 2));
+	gmem_destroy(&m);
+
+	/* No range (an upstream bundle): the whole image is mapped. */
+	b.kernel_cow_start = b.kernel_cow_end = 0;
+	x86_test_mem(&m, 64 * MiB);
+	CHECK_EQ(x86_load_kernel(&m, &b, &k), 0);
+	CHECK(mapped_from(x86_test_at(&m, KLOAD, size), size, path));
+	gmem_destroy(&m);
+	close(fd);
+	unlink(path);
+	free(img);
 }
 
 TEST(x86_initrd_goes_high_page_aligned_below_the_limits)

@@ -172,6 +172,30 @@ static int load_bzimage(const struct gmem *m, const uint8_t *f, size_t size,
 	return 0;
 }
 
+/*
+ * A mappable flat image: mapped copy-on-write where a boot mostly reads it and
+ * copied where it writes nearly every page (the bundle's hint, struct
+ * boot_spec). The host keeps one copy of the read-mostly pages for all VMs;
+ * the copied parts, in huge-page guest RAM, fault once per 2 MiB, where mapped
+ * they would fault twice per 4 KiB page (read, then copy-on-write), each
+ * fault a nested-paging exit of the vCPU.
+ */
+static int map_raw(const struct gmem *m, const struct boot_spec *b)
+{
+	const uint8_t *img = b->kernel;
+	uint64_t cs = b->kernel_cow_start, ce = b->kernel_cow_end, size = b->kernel_size;
+	int r;
+
+	if (cs >= ce)
+		return gmem_map_file(m, b->load_addr, size, b->kernel_fd, b->kernel_file_offset);
+	r = gmem_map_file(m, b->load_addr + cs, ce - cs, b->kernel_fd, b->kernel_file_offset + cs);
+	if (r == 0 && cs)
+		r = load_segment(m, b->load_addr, img, cs, cs);
+	if (r == 0 && ce < size)
+		r = load_segment(m, b->load_addr + ce, img + ce, size - ce, size - ce);
+	return r;
+}
+
 /* Flat image (e.g. libkrunfw's): bytes at load_addr, entry given. Its bss is
  * not in the image; the kernel clears it, in RAM that must follow the image. */
 static int load_raw(const struct gmem *m, const struct boot_spec *b, struct x86_kernel *k)
@@ -182,7 +206,7 @@ static int load_raw(const struct gmem *m, const struct boot_spec *b, struct x86_
 	/* Mapped, only the pages the guest touches cost the host memory, and the
 	 * host keeps one copy of the image in its page cache for every VM. */
 	if (b->kernel_mappable && above_boot_area(b->load_addr)) {
-		r = gmem_map_file(m, b->load_addr, size, b->kernel_fd, b->kernel_file_offset);
+		r = map_raw(m, b);
 		if (r < 0)
 			log_debug("x86: cannot map the kernel image (%s); copying it", strerror(-r));
 	}
