@@ -91,6 +91,7 @@ TEST(krunfw_exports_the_abi_and_nothing_else)
 	CHECK(dlsym(h, "krunfw_get_kernel") != NULL);
 	CHECK(dlsym(h, "krunfw_get_version") != NULL);
 	CHECK(dlsym(h, "krunfw_get_build_info") != NULL);
+	CHECK(dlsym(h, "krunfw_get_kernel_cow_range") != NULL); /* ours (krunfw.h) */
 	/* The image symbols are hidden: only the functions hand the bundle out. */
 	CHECK(dlsym(h, "krunfw_image") == NULL);
 	CHECK(dlsym(h, "krunfw_image_end") == NULL);
