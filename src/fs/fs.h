@@ -33,8 +33,11 @@
 #define FS_MAX_SYMLINK 4095       /* PATH_MAX - 1 */
 /* The largest argument block we copy: SETXATTR (header, name, value). */
 #define FS_MAX_ARGS (sizeof(struct fuse_setxattr_in) + FS_MAX_XATTR_NAME + 1 + FS_MAX_XATTR_SIZE)
-/* Entry and attribute cache timeout: short, so the guest sees the host's changes. */
-#define FS_TIMEOUT_S 1
+/* How long the guest may trust an entry (a name, or a name's absence) and an
+ * inode's attributes before it asks again: upstream libkrun's default (5 s),
+ * long enough that a walk over a large tree is not asked twice, short enough
+ * that the guest soon sees the host's changes to the share. */
+#define FS_TIMEOUT_S 5
 
 struct fs_inode {
 	int fd;           /* O_PATH | O_NOFOLLOW: never followed, never read;
@@ -46,6 +49,13 @@ struct fs_inode {
 	uint64_t nodeid;
 	uint64_t nlookup; /* the guest's references: LOOKUP & co. add, FORGET removes */
 	uint32_t refs;    /* requests using fd right now */
+	/* The file's data version (mtime, ctime, size) at the guest's last OPEN:
+	 * while it stays the same, the guest may keep its cached pages. */
+	struct fs_data_ver {
+		struct timespec mtime, ctime;
+		off_t size;
+	} opened;
+	bool opened_known;
 	struct fs_inode *hnext;
 };
 
@@ -141,6 +151,9 @@ void fs_inode_put(struct fs_inodes *t, struct fs_inode *i);
  * st's dev and ino, of type st's S_IFMT, inserting it if new. Always takes fd
  * (closed if the inode was known or on error). */
 int fs_inode_add(struct fs_inodes *t, int fd, const struct stat *st, uint64_t *nodeid);
+/* Records st as i's data version at an OPEN; true if the guest opened the
+ * same version before (it may keep the pages it cached: FOPEN_KEEP_CACHE). */
+bool fs_inode_reopened_unchanged(struct fs_inodes *t, struct fs_inode *i, const struct stat *st);
 void fs_inode_forget(struct fs_inodes *t, uint64_t nodeid, uint64_t n);
 /* DESTROY: drops every guest reference but the root's. */
 void fs_inodes_reset(struct fs_inodes *t);

@@ -215,6 +215,25 @@ out_unlock:
 	return r;
 }
 
+static bool fs_ts_eq(struct timespec a, struct timespec b)
+{
+	return a.tv_sec == b.tv_sec && a.tv_nsec == b.tv_nsec;
+}
+
+bool fs_inode_reopened_unchanged(struct fs_inodes *t, struct fs_inode *i, const struct stat *st)
+{
+	struct fs_data_ver v = { .mtime = st->st_mtim, .ctime = st->st_ctim, .size = st->st_size };
+	bool same;
+
+	pthread_mutex_lock(&t->lock);
+	same = i->opened_known && fs_ts_eq(i->opened.mtime, v.mtime) &&
+	       fs_ts_eq(i->opened.ctime, v.ctime) && i->opened.size == v.size;
+	i->opened = v;
+	i->opened_known = true;
+	pthread_mutex_unlock(&t->lock);
+	return same;
+}
+
 void fs_inode_forget(struct fs_inodes *t, uint64_t nodeid, uint64_t n)
 {
 	struct fs_inode *i;

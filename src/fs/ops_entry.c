@@ -104,6 +104,14 @@ int fs_op_lookup(struct fs_req *r)
 			res = -EACCES; /* a pseudo file system's stub (realfs.c) */
 		else
 			res = fs_lookup_name(r->s, dir->fd, dir->dev, name, &e);
+		/* The name is absent from the host directory: a node id of 0 with
+		 * a timeout lets the guest remember that (a negative dentry), so a
+		 * PATH search or a create does not ask again (fuse_lookup_name:
+		 * "Zero nodeid is same as -ENOENT, but with valid timeout"). */
+		if (res == -ENOENT && vdir < 0) {
+			e = (struct fuse_entry_out){ .entry_valid = FS_TIMEOUT_S };
+			res = 0;
+		}
 	}
 	fs_inode_put(&r->s->inodes, dir);
 	return res < 0 ? res : fs_reply(r, &e, sizeof(e));

@@ -36,9 +36,9 @@ static bool fs_open_writes(int flags)
 	return (flags & O_ACCMODE) != O_RDONLY || (flags & O_TRUNC);
 }
 
-static int fs_reply_open(struct fs_req *r, uint64_t fh)
+static int fs_reply_open(struct fs_req *r, uint64_t fh, uint32_t open_flags)
 {
-	struct fuse_open_out o = { .fh = fh };
+	struct fuse_open_out o = { .fh = fh, .open_flags = open_flags };
 
 	return fs_reply(r, &o, sizeof(o));
 }
@@ -47,8 +47,10 @@ int fs_op_open(struct fs_req *r)
 {
 	struct fuse_open_in in;
 	struct fs_inode *i;
+	struct stat st;
 	char name[16];
 	uint64_t fh;
+	uint32_t open_flags = 0;
 	int flags, fd = -1, res;
 
 	memcpy(&in, r->arg, sizeof(in));
@@ -65,10 +67,20 @@ int fs_op_open(struct fs_req *r)
 		fd = openat(r->s->proc_fd, name, flags);
 		res = fd < 0 ? fs_errno(r->s, "open") : 0;
 	}
+	/* Close-to-open consistency without re-reading what did not change
+	 * (libfuse's auto_cache): the guest drops its cached pages at an OPEN
+	 * unless told FOPEN_KEEP_CACHE (fuse_finish_open), which we say only when
+	 * the file's mtime, ctime and size are those of the guest's last OPEN.
+	 * A change the host makes shows in them (and FUSE_AUTO_INVAL_DATA drops
+	 * pages when the attributes the guest refreshes show one); so does the
+	 * guest's own write, which costs it its cache once. */
+	if (res == 0 && fs_stat_fd(fd, &st) == 0 &&
+	    fs_inode_reopened_unchanged(&r->s->inodes, i, &st))
+		open_flags = FOPEN_KEEP_CACHE;
 	fs_inode_put(&r->s->inodes, i);
 	if (res == 0)
 		res = fs_file_add(&r->s->files, fd, false, &fh);
-	return res < 0 ? res : fs_reply_open(r, fh);
+	return res < 0 ? res : fs_reply_open(r, fh, open_flags);
 }
 
 /* The new file's O_PATH fd and its guest reference, taken from our open fd

@@ -231,6 +231,12 @@ static inline int fx_lookup(struct fx *x, uint64_t parent, const char *name,
 	if (fx_send(x, r) == 0) {
 		CHECK_EQ(x->plen, sizeof(*e));
 		memcpy(e, x->payload, sizeof(*e));
+		/* A negative entry: the guest kernel reads node id 0 as -ENOENT
+		 * that it may remember for entry_valid (fuse_lookup_name). */
+		if (e->nodeid == 0) {
+			CHECK(e->entry_valid > 0);
+			return -ENOENT;
+		}
 	}
 	return x->err;
 }
@@ -437,7 +443,10 @@ static inline int fx_lookup_raw(struct fx *x, const void *name, size_t n)
 	struct fr *r = fr_begin(x, FUSE_LOOKUP, FUSE_ROOT_ID);
 
 	fr_put(r, name, n);
-	return fx_send(x, r);
+	if (fx_send(x, r) == 0 && x->plen == sizeof(struct fuse_entry_out) &&
+	    ((const struct fuse_entry_out *)x->payload)->nodeid == 0)
+		return -ENOENT; /* a negative entry, as fx_lookup reads it */
+	return x->err;
 }
 
 /* Host-side check: the file at rel (under root) has this content. */

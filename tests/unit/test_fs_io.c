@@ -53,6 +53,80 @@ TEST(fs_open_create_read_write_flush_fsync_release)
 	fx_teardown(&x);
 }
 
+/* OPEN's open_flags for a handle of node (released again), or ~0u. */
+static uint32_t fx_open_flags_once(struct fx *x, uint64_t node, uint32_t flags)
+{
+	struct fuse_open_out o;
+	uint64_t fh;
+
+	if (fx_open(x, FUSE_OPEN, node, flags, &fh) != 0)
+		return ~0u;
+	memcpy(&o, x->payload, sizeof(o));
+	CHECK_EQ(fx_release(x, FUSE_RELEASE, node, fh), 0);
+	return o.open_flags;
+}
+
+static void fx_host_write(const struct fx *x, const char *rel, const char *content)
+{
+	char p[256];
+	FILE *f;
+
+	fx_path(x, rel, p, sizeof(p));
+	f = fopen(p, "w");
+	CHECK(f != NULL);
+	fputs(content, f);
+	CHECK_EQ(fclose(f), 0);
+}
+
+/* Close-to-open: the guest may keep its cached pages at an OPEN only while the
+ * file's data version (mtime, ctime, size) is the one it last opened. */
+TEST(fs_reopen_keeps_the_guest_cache_only_while_the_file_is_unchanged)
+{
+	struct timespec old[2];
+	struct stat st;
+	char p[256];
+	uint64_t node, fh;
+	struct fx x;
+
+	fx_setup(&x);
+	fx_host_write(&x, "f", "one");
+	node = fx_node(&x, FUSE_ROOT_ID, "f");
+	CHECK_EQ(fx_open_flags_once(&x, node, O_RDONLY) & FOPEN_KEEP_CACHE, 0);
+	CHECK_EQ(fx_open_flags_once(&x, node, O_RDONLY) & FOPEN_KEEP_CACHE, FOPEN_KEEP_CACHE);
+	CHECK_EQ(fx_open_flags_once(&x, node, O_RDWR) & FOPEN_KEEP_CACHE, FOPEN_KEEP_CACHE);
+
+	/* The host rewrites it, same size, and puts the old mtime back: the
+	 * ctime still tells. */
+	fx_path(&x, "f", p, sizeof(p));
+	CHECK_EQ(stat(p, &st), 0);
+	old[0] = st.st_atim;
+	old[1] = st.st_mtim;
+	usleep(20000); /* past the file system's timestamp granularity */
+	fx_host_write(&x, "f", "two");
+	CHECK_EQ(utimensat(AT_FDCWD, p, old, 0), 0);
+	CHECK_EQ(fx_open_flags_once(&x, node, O_RDONLY) & FOPEN_KEEP_CACHE, 0);
+	CHECK_EQ(fx_open_flags_once(&x, node, O_RDONLY) & FOPEN_KEEP_CACHE, FOPEN_KEEP_CACHE);
+
+	/* The host changes the size. */
+	fx_host_write(&x, "f", "three");
+	CHECK_EQ(fx_open_flags_once(&x, node, O_RDONLY) & FOPEN_KEEP_CACHE, 0);
+
+	/* The guest's own write costs its cache once. */
+	CHECK_EQ(fx_open(&x, FUSE_OPEN, node, O_WRONLY, &fh), 0);
+	usleep(20000);
+	CHECK_EQ(fx_write(&x, node, fh, 0, "THREE", 5), 5);
+	CHECK_EQ(fx_release(&x, FUSE_RELEASE, node, fh), 0);
+	CHECK_EQ(fx_open_flags_once(&x, node, O_RDONLY) & FOPEN_KEEP_CACHE, 0);
+	CHECK_EQ(fx_open_flags_once(&x, node, O_RDONLY) & FOPEN_KEEP_CACHE, FOPEN_KEEP_CACHE);
+
+	/* A new inode behind the guest's node id (forgotten, looked up again)
+	 * starts with nothing known. */
+	fx_forget(&x, node, 1);
+	node = fx_node(&x, FUSE_ROOT_ID, "f");
+	CHECK_EQ(fx_open_flags_once(&x, node, O_RDONLY) & FOPEN_KEEP_CACHE, 0);
+	fx_teardown(&x);
+}
+
 TEST(fs_one_mib_write_and_read_through_4k_segments)
 {
 	const uint32_t n = 1u << 20;

@@ -99,7 +99,13 @@ TEST(fs_lookup_getattr_match_the_host_and_missing_names_are_enoent)
 	CHECK_EQ(a.size, 5);
 	CHECK_EQ(fx_getattr(&x, FUSE_ROOT_ID, &a), 0);
 	CHECK(S_ISDIR(a.mode));
+	/* A missing name is a negative entry the guest may remember: a reply
+	 * with node id 0 and a timeout, not an error (fx_lookup reads it as
+	 * -ENOENT, as the guest kernel does). */
 	CHECK_EQ(fx_lookup(&x, FUSE_ROOT_ID, "missing", &e), -ENOENT);
+	CHECK_EQ(x.err, 0);
+	CHECK_EQ(e.nodeid, 0);
+	CHECK(e.entry_valid > 0);
 	/* A file is no directory to look names up in. */
 	CHECK_EQ(fx_lookup(&x, e2.nodeid, "x", &e), -ENOTDIR);
 	fx_teardown(&x);
