@@ -161,6 +161,18 @@ static uint16_t vq_ask_kick(struct vq *q)
 	return __atomic_load_n(&q->avail[VQ_AVAIL_IDX], __ATOMIC_ACQUIRE);
 }
 
+bool vq_has_avail(struct vq *q)
+{
+	uint16_t avail;
+
+	if (!q->active || q->broken)
+		return false;
+	avail = __atomic_load_n(&q->avail[VQ_AVAIL_IDX], __ATOMIC_ACQUIRE);
+	if (avail == q->last_avail && q->event_idx)
+		avail = vq_ask_kick(q);
+	return avail != q->last_avail;
+}
+
 int vq_pop(struct vq *q, struct vq_chain *c, bool *pushed)
 {
 	while (q->active && !q->broken) {

@@ -108,6 +108,11 @@ void vq_reset(struct vq *q);
  */
 int vq_pop(struct vq *q, struct vq_chain *c, bool *pushed);
 
+/* Whether a chain is waiting, without taking it. Where it finds none with
+ * event_idx it sets avail_event as vq_pop does, so that the driver kicks for
+ * its next buffer. Same thread rules as vq_pop. */
+bool vq_has_avail(struct vq *q);
+
 /* Returns a chain to the driver with `written` bytes written into its writable
  * segments (capped at the chain's in_bytes by the caller). */
 void vq_push(struct vq *q, uint16_t head, uint32_t written);

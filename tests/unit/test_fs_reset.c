@@ -42,6 +42,7 @@ struct rig {
 	struct evloop *loop;
 	struct fake_notify n[2];
 	uint16_t avail, seen, next;
+	bool event_idx; /* kick only where avail_event asks (§2.7.10) */
 	char dir[64], hung[96];
 	int fuse_fd;
 };
@@ -64,11 +65,14 @@ static long ms_since(const struct timespec *t0)
 	return (t.tv_sec - t0->tv_sec) * 1000 + (t.tv_nsec - t0->tv_nsec) / 1000000;
 }
 
-/* The driver side of §3.1.1 for the request queue only (hiprio stays off). */
-static void driver_up(struct rig *t)
+/* The driver side of §3.1.1 for the request queue only (hiprio stays off),
+ * with VIRTIO_RING_F_EVENT_IDX or without. */
+static void driver_up_with(struct rig *t, bool event_idx)
 {
 	const struct { uint64_t off; uint32_t v; } seq[] = {
 		{ VIRTIO_MMIO_STATUS, 0 }, { VIRTIO_MMIO_STATUS, 3 },
+		{ VIRTIO_MMIO_DRIVER_FEATURES_SEL, 0 },
+		{ VIRTIO_MMIO_DRIVER_FEATURES, event_idx ? 1u << VIRTIO_F_EVENT_IDX : 0 },
 		{ VIRTIO_MMIO_DRIVER_FEATURES_SEL, 1 }, { VIRTIO_MMIO_DRIVER_FEATURES, 1 },
 		{ VIRTIO_MMIO_STATUS, 11 }, { VIRTIO_MMIO_QUEUE_SEL, REQQ },
 		{ VIRTIO_MMIO_QUEUE_NUM, QSZ }, { VIRTIO_MMIO_QUEUE_DESC_LOW, (uint32_t)DESC },
@@ -82,6 +86,12 @@ static void driver_up(struct rig *t)
 	for (size_t i = 0; i < sizeof(seq) / sizeof(seq[0]); i++)
 		fake_mw(t->d, seq[i].off, seq[i].v);
 	CHECK_EQ(fake_mr(t->d, VIRTIO_MMIO_STATUS), 15);
+	t->event_idx = event_idx;
+}
+
+static void driver_up(struct rig *t)
+{
+	driver_up_with(t, false);
 }
 
 /* One request (header and arguments in a readable descriptor, 4 KiB of reply
@@ -103,6 +113,16 @@ static uint16_t send(struct rig *t, uint32_t opcode, uint64_t unique, const void
 	desc[out] = (struct virtq_desc_raw){ buf + 0x1000, 0x1000, VIRTQ_DESC_F_WRITE, 0 };
 	avail[2 + t->avail % QSZ] = head;
 	__atomic_store_n(&avail[1], ++t->avail, __ATOMIC_RELEASE);
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	if (t->event_idx) {
+		/* avail_event follows the used ring's QSZ elements (§2.7.10):
+		 * kick only if it lies in [old idx, new idx). */
+		uint16_t *ev = gmem_ptr(&t->mem, DESC + 0x1800 + 4 + 8 * QSZ, 2);
+		uint16_t want = __atomic_load_n(ev, __ATOMIC_RELAXED);
+
+		if ((uint16_t)(t->avail - want - 1) >= 1)
+			return head;
+	}
 	fake_mw(t->d, VIRTIO_MMIO_QUEUE_NOTIFY, REQQ);
 	return head;
 }
@@ -152,34 +172,55 @@ static void mount_hung(struct rig *t)
 		SKIP("cannot mount a FUSE file system: %s", strerror(errno));
 }
 
-TEST(virtio_fs_reset_returns_while_a_request_hangs_in_the_host)
+/* A share holding a hung FUSE mount, the device on it with 2 workers, the
+ * driver up and FUSE_INIT answered; an alarm bounds the whole test. */
+static void rig_up(struct rig *t, bool event_idx)
 {
 	const struct gmem_region reg[] = { { 0, RAM } };
 	struct sigaction sa = { .sa_handler = on_alarm };
+
+	snprintf(t->dir, sizeof(t->dir), "/tmp/test_fs_reset.XXXXXX");
+	CHECK(mkdtemp(t->dir) != NULL);
+	snprintf(t->hung, sizeof(t->hung), "%s/hung", t->dir);
+	CHECK(mkdir(t->hung, 0755) == 0);
+	mount_hung(t);
+	sigaction(SIGALRM, &sa, NULL);
+	alarm(HANG_LIMIT_S);
+
+	CHECK_EQ(gmem_create(&t->mem, reg, 1), 0);
+	t->loop = evloop_create();
+	CHECK(t->loop);
+	t->d = virtio_fs_create(&(struct virtio_fs_config){ "hung", t->dir, 2 });
+	CHECK(t->d);
+	t->d->mem = &t->mem;
+	CHECK_EQ(pthread_mutex_init(&t->d->lock, NULL), 0);
+	fake_wire_notifies(t->d, t->loop, t->n, 2);
+	CHECK_EQ(evloop_start(t->loop), 0);
+	driver_up_with(t, event_idx);
+	CHECK_EQ(init_fs(t, 1), 0);
+}
+
+static void rig_down(struct rig *t)
+{
+	fake_unwire_notifies(t->d, t->loop, 2);
+	t->d->ops->destroy(t->d);
+	evloop_destroy(t->loop);
+	pthread_mutex_destroy(&t->d->lock);
+	free(t->d);
+	gmem_destroy(&t->mem);
+	umount2(t->hung, MNT_DETACH);
+	rmdir(t->hung);
+	rmdir(t->dir);
+}
+
+TEST(virtio_fs_reset_returns_while_a_request_hangs_in_the_host)
+{
 	struct rig t = { .fuse_fd = -1 };
 	struct timespec t0;
 	int head;
 	long ms;
 
-	snprintf(t.dir, sizeof(t.dir), "/tmp/test_fs_reset.XXXXXX");
-	CHECK(mkdtemp(t.dir) != NULL);
-	snprintf(t.hung, sizeof(t.hung), "%s/hung", t.dir);
-	CHECK(mkdir(t.hung, 0755) == 0);
-	mount_hung(&t);
-	sigaction(SIGALRM, &sa, NULL);
-	alarm(HANG_LIMIT_S);
-
-	CHECK_EQ(gmem_create(&t.mem, reg, 1), 0);
-	t.loop = evloop_create();
-	CHECK(t.loop);
-	t.d = virtio_fs_create(&(struct virtio_fs_config){ "hung", t.dir, 2 });
-	CHECK(t.d);
-	t.d->mem = &t.mem;
-	CHECK_EQ(pthread_mutex_init(&t.d->lock, NULL), 0);
-	fake_wire_notifies(t.d, t.loop, t.n, 2);
-	CHECK_EQ(evloop_start(t.loop), 0);
-	driver_up(&t);
-	CHECK_EQ(init_fs(&t, 1), 0);
+	rig_up(&t, false);
 
 	send(&t, FUSE_LOOKUP, 2, "hung", 5);
 	CHECK_EQ(wait_used(&t, 300), -1); /* a worker is stuck in the host */
@@ -204,13 +245,28 @@ TEST(virtio_fs_reset_returns_while_a_request_hangs_in_the_host)
 	CHECK_EQ(wait_used(&t, 5000), head);
 	alarm(0);
 
-	fake_unwire_notifies(t.d, t.loop, 2);
-	t.d->ops->destroy(t.d);
-	evloop_destroy(t.loop);
-	pthread_mutex_destroy(&t.d->lock);
-	free(t.d);
-	gmem_destroy(&t.mem);
-	umount2(t.hung, MNT_DETACH);
-	rmdir(t.hung);
-	rmdir(t.dir);
+	rig_down(&t);
+}
+
+/* With event_idx the driver kicks only where the device asked: a worker that
+ * takes a chain and then hangs in the host must have asked for the next kick,
+ * or the next request waits, unseen, behind the hung one. */
+TEST(virtio_fs_with_event_idx_serves_a_request_while_another_hangs_in_the_host)
+{
+	struct rig t = { .fuse_fd = -1 };
+	int head;
+
+	rig_up(&t, true);
+	usleep(100 * 1000); /* the worker looks again and finds the queue empty */
+
+	send(&t, FUSE_LOOKUP, 2, "hung", 5);
+	CHECK_EQ(wait_used(&t, 300), -1); /* a worker is stuck in the host */
+	for (uint64_t u = 3; u < 6; u++) {
+		head = send(&t, FUSE_STATFS, u, "", 0);
+		CHECK_EQ(wait_used(&t, 5000), head);
+	}
+	alarm(0);
+
+	close(t.fuse_fd); /* the stuck request ends */
+	rig_down(&t);
 }

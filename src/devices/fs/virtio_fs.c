@@ -159,6 +159,15 @@ static int fs_pop(struct virtio_fs *fs, struct vq_chain *c)
 	return -1;
 }
 
+/* Whether either queue holds a chain. fs->lock held. */
+static bool fs_has_avail(struct virtio_fs *fs)
+{
+	for (uint16_t q = 0; q < FS_NUM_QUEUES; q++)
+		if (vq_has_avail(&fs->dev->vq[q]))
+			return true;
+	return false;
+}
+
 /* Runs one request with the lock released. Returns the reply's length. */
 static uint32_t fs_serve(struct fs_worker *w)
 {
@@ -207,8 +216,12 @@ static void *fs_worker_main(void *arg)
 		}
 		w->gen = fs->gen;
 		fs->inflight++;
-		/* More chains may be waiting: let another worker look. */
-		pthread_cond_signal(&fs->work);
+		/* Another worker only for another chain: waking one to find the
+		 * queues empty cost two context switches a request. Finding them
+		 * empty asks the driver to kick for its next chain (event_idx), and
+		 * the kick wakes an idle worker while this one serves. */
+		if (fs_has_avail(fs))
+			pthread_cond_signal(&fs->work);
 		pthread_mutex_unlock(&fs->lock);
 
 		len = fs_serve(w);
