@@ -77,6 +77,11 @@ int fs_op_open(struct fs_req *r)
 	if (res == 0 && fs_stat_fd(fd, &st) == 0 &&
 	    fs_inode_reopened_unchanged(&r->s->inodes, i, &st))
 		open_flags = FOPEN_KEEP_CACHE;
+	/* Our FLUSH has nothing to do (no POSIX locks are ours, no write cache):
+	 * a read-only handle's close need not send one (fuse_flush). A writable
+	 * one still does, so that a close waits for its mmap writes as before. */
+	if (!fs_open_writes(flags))
+		open_flags |= FOPEN_NOFLUSH;
 	fs_inode_put(&r->s->inodes, i);
 	if (res == 0)
 		res = fs_file_add(&r->s->files, fd, false, &fh);

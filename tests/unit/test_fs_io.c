@@ -80,7 +80,7 @@ static void fx_host_write(const struct fx *x, const char *rel, const char *conte
 
 /* Close-to-open: the guest may keep its cached pages at an OPEN only while the
  * file's data version (mtime, ctime, size) is the one it last opened. */
-TEST(fs_reopen_keeps_the_guest_cache_only_while_the_file_is_unchanged)
+TEST(fs_reopen_keeps_the_guest_cache_only_while_the_file_is_unchanged_and_reads_skip_flush)
 {
 	struct timespec old[2];
 	struct stat st;
@@ -94,6 +94,10 @@ TEST(fs_reopen_keeps_the_guest_cache_only_while_the_file_is_unchanged)
 	CHECK_EQ(fx_open_flags_once(&x, node, O_RDONLY) & FOPEN_KEEP_CACHE, 0);
 	CHECK_EQ(fx_open_flags_once(&x, node, O_RDONLY) & FOPEN_KEEP_CACHE, FOPEN_KEEP_CACHE);
 	CHECK_EQ(fx_open_flags_once(&x, node, O_RDWR) & FOPEN_KEEP_CACHE, FOPEN_KEEP_CACHE);
+	/* A read-only handle's close sends no FLUSH; a writable one's does. */
+	CHECK_EQ(fx_open_flags_once(&x, node, O_RDONLY) & FOPEN_NOFLUSH, FOPEN_NOFLUSH);
+	CHECK_EQ(fx_open_flags_once(&x, node, O_WRONLY) & FOPEN_NOFLUSH, 0);
+	CHECK_EQ(fx_open_flags_once(&x, node, O_RDONLY | O_TRUNC) & FOPEN_NOFLUSH, 0);
 
 	/* The host rewrites it, same size, and puts the old mtime back: the
 	 * ctime still tells. */
