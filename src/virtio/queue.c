@@ -161,29 +161,31 @@ static uint16_t vq_ask_kick(struct vq *q)
 	return __atomic_load_n(&q->avail[VQ_AVAIL_IDX], __ATOMIC_ACQUIRE);
 }
 
-bool vq_has_avail(struct vq *q)
+/* The driver's avail idx; where it shows nothing new, with event_idx, after
+ * asking for a kick and looking once more. Acquire: the ring entry and
+ * descriptors are read after idx (§2.7.13). */
+static uint16_t vq_avail_idx(struct vq *q)
 {
-	uint16_t avail;
+	uint16_t avail = __atomic_load_n(&q->avail[VQ_AVAIL_IDX], __ATOMIC_ACQUIRE);
 
-	if (!q->active || q->broken)
-		return false;
-	avail = __atomic_load_n(&q->avail[VQ_AVAIL_IDX], __ATOMIC_ACQUIRE);
 	if (avail == q->last_avail && q->event_idx)
 		avail = vq_ask_kick(q);
-	return avail != q->last_avail;
+	return avail;
+}
+
+bool vq_has_avail(struct vq *q)
+{
+	return q->active && !q->broken && vq_avail_idx(q) != q->last_avail;
 }
 
 int vq_pop(struct vq *q, struct vq_chain *c, bool *pushed)
 {
 	while (q->active && !q->broken) {
-		/* Acquire: the ring entry and descriptors are read after idx (§2.7.13). */
-		uint16_t avail = __atomic_load_n(&q->avail[VQ_AVAIL_IDX], __ATOMIC_ACQUIRE);
+		/* One second look per pass, so a guest flipping idx cannot hold us. */
+		uint16_t avail = vq_avail_idx(q);
 		uint16_t pending, head;
 		int r;
 
-		/* One second look per pass, so a guest flipping idx cannot hold us. */
-		if (avail == q->last_avail && q->event_idx)
-			avail = vq_ask_kick(q);
 		pending = (uint16_t)(avail - q->last_avail);
 		if (pending == 0)
 			return 0;
