@@ -80,6 +80,14 @@ void init_finish(int status)
 		pause();
 }
 
+/* Tells the VMM this boot reached phase (guest_abi.h, KRUN_PHASE_*): one
+ * port write, for the breakdown the VMM logs at info level. */
+static void mark_phase(unsigned int phase)
+{
+	if (ioperm(KRUN_PHASE_PORT, 4, 1) == 0)
+		outl(phase, KRUN_PHASE_PORT);
+}
+
 __attribute__((noreturn)) static void fail(void)
 {
 	init_finish(KRUN_EXIT_INIT_FAILURE);
@@ -213,6 +221,7 @@ int main(void)
 		fprintf(stderr, "init: this is the libkrun guest init; it only runs as PID 1\n");
 		return KRUN_EXIT_INIT_FAILURE;
 	}
+	mark_phase(KRUN_PHASE_INIT);
 	if (setup_mounts() < 0)
 		fail();
 	ensure_std_fds();
@@ -241,6 +250,7 @@ int main(void)
 	if (stdio_open(&cfg, &fds) < 0)
 		fail();
 
+	mark_phase(KRUN_PHASE_WORKLOAD);
 	pid = fork();
 	if (pid < 0) {
 		init_log("fork: %m");

@@ -51,6 +51,11 @@
 
 #define KRUN_CONFIG_PATH "/.krun/config"
 #define KRUN_EXIT_PORT 0x0510
+/* Boot phase marks (vmm/phase.h): init writes each value as a 32-bit `outl`
+ * to KRUN_PHASE_PORT when it gets there; the exit report is the last mark. */
+#define KRUN_PHASE_PORT 0x0514
+#define KRUN_PHASE_INIT 1     /* init's first step: the kernel has booted */
+#define KRUN_PHASE_WORKLOAD 2 /* init's setup is done: the workload starts now */
 #define KRUN_VSOCK_BARRIER_PORT 0x545349ffu /* never a service or a port */
 /* The guest port init's shutdown watcher listens on (vmm/shutdown.h): a host
  * connection there asks init to stop the workload (SIGTERM, then SIGKILL

@@ -120,6 +120,8 @@ static void *vcpu_thread(void *arg)
 		vm_request_end(vm, VM_END_ERROR, 1);
 		return NULL;
 	}
+	if (v->id == 0)
+		vm_phase_mark(&vm->phases, VM_PHASE_FIRST_RUN);
 	while (!vm_ended(vm)) {
 		if (ioctl(v->fd, KVM_RUN, 0) < 0) {
 			if (errno == EINTR || errno == EAGAIN)

@@ -20,6 +20,7 @@
 #include "util/ratelimit.h"
 #include "virtio/mmio.h"
 #include "vmm/gmem.h"
+#include "vmm/phase.h"
 
 #define VM_MAX_VCPUS 64
 #define VM_MAX_MMIO 24
@@ -105,6 +106,7 @@ struct vm {
 	struct uart *serial;          /* krun_add_serial_console_default, or NULL */
 	int serial_irqfd;
 	struct console_order *console_order; /* with several consoles */
+	struct vm_phases phases;             /* vmm/phase.h */
 };
 
 /* Records how the VM ended (first call wins) and wakes vm_run. Any thread. */

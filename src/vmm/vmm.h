@@ -85,6 +85,9 @@ struct vmm_config {
 	 * runs: the caller may free what boot points to. May be NULL. */
 	void (*boot_copied)(void *arg);
 	void *boot_copied_arg;
+	/* When krun_start_enter was called (vm_phase_now), the first boot phase
+	 * mark; 0: when vmm_run starts. */
+	uint64_t start_ns;
 };
 
 /* Most vCPUs per VM on this host, or a negative errno (no usable /dev/kvm). */

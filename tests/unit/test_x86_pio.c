@@ -70,6 +70,42 @@ TEST(x86_exit_port_outl_reports_the_status)
 	teardown(&f);
 }
 
+/* Boot phase marks: only the two known values, as 32-bit writes, and only the
+ * first of each counts (a guest that repeats them moves nothing). */
+TEST(x86_phase_port_keeps_the_first_time_of_each_known_mark)
+{
+	struct fixture f = setup();
+	uint32_t v = KRUN_PHASE_INIT;
+	uint64_t first;
+
+	memcpy(f.run + DATA_OFF, &v, 4);
+	CHECK_EQ(io(&f, true, KRUN_PHASE_PORT, 1, 1, DATA_OFF), 0); /* outb: ignored */
+	CHECK_EQ(f.vm->phases.ns[VM_PHASE_INIT], 0);
+	CHECK_EQ(io(&f, true, KRUN_PHASE_PORT, 4, 1, DATA_OFF), 0);
+	first = f.vm->phases.ns[VM_PHASE_INIT];
+	CHECK(first != 0);
+	CHECK_EQ(io(&f, true, KRUN_PHASE_PORT, 4, 3, DATA_OFF), 0); /* outsl, repeated */
+	CHECK_EQ(f.vm->phases.ns[VM_PHASE_INIT], first);
+	v = 0xdead;
+	memcpy(f.run + DATA_OFF, &v, 4);
+	CHECK_EQ(io(&f, true, KRUN_PHASE_PORT, 4, 1, DATA_OFF), 0);
+	for (unsigned int p = 0; p < VM_PHASES; p++)
+		CHECK(p == VM_PHASE_INIT || f.vm->phases.ns[p] == 0);
+	v = KRUN_PHASE_WORKLOAD;
+	memcpy(f.run + DATA_OFF, &v, 4);
+	CHECK_EQ(io(&f, true, KRUN_PHASE_PORT, 4, 1, DATA_OFF), 0);
+	CHECK(f.vm->phases.ns[VM_PHASE_WORKLOAD] >= first);
+	memset(f.run + DATA_OFF, 0, 4);
+	CHECK_EQ(io(&f, false, KRUN_PHASE_PORT, 4, 1, DATA_OFF), 0); /* reads: nothing there */
+	CHECK_EQ(f.run[DATA_OFF], 0xff);
+	CHECK_EQ(f.vm->end, VM_END_RUNNING);
+	v = 3;
+	memcpy(f.run + DATA_OFF, &v, 4);
+	CHECK_EQ(io(&f, true, KRUN_EXIT_PORT, 4, 1, DATA_OFF), 0);
+	CHECK(f.vm->phases.ns[VM_PHASE_EXIT_REPORT] >= f.vm->phases.ns[VM_PHASE_WORKLOAD]);
+	teardown(&f);
+}
+
 TEST(x86_i8042_reads_empty_and_0xfe_resets)
 {
 	struct fixture f = setup();

@@ -2,6 +2,7 @@
 /*
  * Port I/O the in-kernel devices (PIC, PIT, IOAPIC) leave to us:
  *   KRUN_EXIT_PORT  32-bit out: init's exit report (vmm/guest_abi.h)
+ *   KRUN_PHASE_PORT 32-bit out: init's boot phase marks (vmm/phase.h)
  *   0x64            i8042 status/command: reads 0 (no data, input buffer empty,
  *                   so the kernel's kb_wait passes), 0xfe = pulse reset line
  *   0x3f8..0x3ff    COM1: the 16550 of krun_add_serial_console_default
@@ -71,8 +72,19 @@ void x86_pio(struct vm *vm, struct vcpu *v, uint16_t port, bool out, uint8_t *da
 	if (out)
 		memcpy(&val, data, size); /* x86 is little-endian, as is the host */
 	if (port == KRUN_EXIT_PORT) {
-		if (out && size == 4)
+		if (out && size == 4) {
+			vm_phase_mark(&vm->phases, VM_PHASE_EXIT_REPORT);
 			vm_request_end(vm, VM_END_EXIT_REPORT, (int)val);
+		} else if (!out) {
+			memset(data, 0xff, size);
+		}
+		return;
+	}
+	if (port == KRUN_PHASE_PORT) {
+		if (out && size == 4 && val == KRUN_PHASE_INIT)
+			vm_phase_mark(&vm->phases, VM_PHASE_INIT);
+		else if (out && size == 4 && val == KRUN_PHASE_WORKLOAD)
+			vm_phase_mark(&vm->phases, VM_PHASE_WORKLOAD);
 		else if (!out)
 			memset(data, 0xff, size);
 		return;
