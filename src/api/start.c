@@ -16,12 +16,12 @@
 #include "api/term.h"
 #include "libkrun.h"
 #include "util/buf.h"
+#include "util/clock.h"
 #include "util/file.h"
 #include "util/log.h"
 #include "vmm/guest_abi.h"
 #include "vmm/initramfs.h"
 #include "vmm/kernel_image.h"
-#include "vmm/phase.h"
 #include "vmm/seccomp.h"
 #include "vmm/vmm.h"
 
@@ -554,7 +554,7 @@ KRUN_API int32_t krun_start_enter(uint32_t ctx_id)
 
 	if (!ctx)
 		return -ENOENT;
-	cfg.start_ns = vm_phase_now();
+	cfg.start_ns = monotonic_ns();
 	/* glibc raises its mmap threshold to the largest block freed (up to 32
 	 * MiB), so after the boot sources (MiBs, built by realloc) every later
 	 * block of that size would come from the heap and stay there. A fixed

@@ -2,7 +2,7 @@
 /* A fixed-window rate limiter for log lines; contract in ratelimit.h. */
 #include "util/ratelimit.h"
 
-#include <time.h>
+#include "util/clock.h"
 
 bool ratelimit_pass_at(struct ratelimit *rl, uint64_t now_ms, uint64_t *held)
 {
@@ -26,9 +26,5 @@ bool ratelimit_pass_at(struct ratelimit *rl, uint64_t now_ms, uint64_t *held)
 
 bool ratelimit_pass(struct ratelimit *rl, uint64_t *held)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ratelimit_pass_at(rl, (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u,
-				 held);
+	return ratelimit_pass_at(rl, monotonic_ns() / 1000000u, held);
 }

@@ -3,15 +3,8 @@
 
 #include <stdbool.h>
 #include <stdio.h>
-#include <time.h>
 
-uint64_t vm_phase_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
+#include "util/clock.h"
 
 void vm_phase_set(struct vm_phases *ph, enum vm_phase p, uint64_t t)
 {
@@ -27,7 +20,7 @@ void vm_phase_set(struct vm_phases *ph, enum vm_phase p, uint64_t t)
 
 void vm_phase_mark(struct vm_phases *ph, enum vm_phase p)
 {
-	vm_phase_set(ph, p, vm_phase_now());
+	vm_phase_set(ph, p, monotonic_ns());
 }
 
 /* What each interval is called: the one that ends at the next mark. */

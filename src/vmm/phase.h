@@ -26,11 +26,8 @@ enum vm_phase {
 };
 
 struct vm_phases {
-	uint64_t ns[VM_PHASES]; /* CLOCK_MONOTONIC; 0: not reached */
+	uint64_t ns[VM_PHASES]; /* monotonic_ns (util/clock.h); 0: not reached */
 };
-
-/* CLOCK_MONOTONIC now, in ns. */
-uint64_t vm_phase_now(void);
 
 /* Records now for phase p unless it has a time already. Any thread. */
 void vm_phase_mark(struct vm_phases *ph, enum vm_phase p);

@@ -16,6 +16,7 @@
 #include "devices/blk/blk.h"
 #include "devices/serial/uart.h"
 #include "devices/fs/virtio_fs.h"
+#include "util/clock.h"
 #include "util/log.h"
 #include "vmm/evloop.h"
 #include "vmm/seccomp.h"
@@ -218,7 +219,7 @@ static void log_phases(const struct vm *vm)
 
 	if (log_get_level() < LOG_INFO)
 		return;
-	vm_phase_format(&vm->phases, vm_phase_now(), line, sizeof(line));
+	vm_phase_format(&vm->phases, monotonic_ns(), line, sizeof(line));
 	log_info("boot phases: %s", line);
 }
 
@@ -234,7 +235,7 @@ int vmm_run(const struct vmm_config *cfg, int *status)
 	if (!vm)
 		return -ENOMEM;
 	vm->kvm_fd = vm->vm_fd = vm->serial_irqfd = -1;
-	vm_phase_set(&vm->phases, VM_PHASE_ENTER, cfg->start_ns ? cfg->start_ns : vm_phase_now());
+	vm_phase_set(&vm->phases, VM_PHASE_ENTER, cfg->start_ns ? cfg->start_ns : monotonic_ns());
 	pthread_mutex_init(&vm->end_lock, NULL);
 	pthread_cond_init(&vm->end_cond, NULL);
 

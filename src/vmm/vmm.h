@@ -85,7 +85,7 @@ struct vmm_config {
 	 * runs: the caller may free what boot points to. May be NULL. */
 	void (*boot_copied)(void *arg);
 	void *boot_copied_arg;
-	/* When krun_start_enter was called (vm_phase_now), the first boot phase
+	/* When krun_start_enter was called (monotonic_ns), the first boot phase
 	 * mark; 0: when vmm_run starts. */
 	uint64_t start_ns;
 };

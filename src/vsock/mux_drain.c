@@ -12,15 +12,13 @@
 #include <pthread.h>
 #include <time.h>
 
+#include "util/clock.h"
 #include "util/log.h"
 #include "vsock/mux_priv.h"
 
 static long long now_ms(void)
 {
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (long long)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+	return (long long)(monotonic_ns() / 1000000u);
 }
 
 /* Flushes every established connection; pollfds for those still holding
