@@ -44,6 +44,13 @@ struct drv {
 	struct evloop *loop;
 	struct fake_notify n[NQ];
 	uint16_t avail[NQ], used_seen[NQ], next_desc[NQ];
+	/* VIRTIO_F_EVENT_IDX, taken as Linux takes it unless no_event_idx is set
+	 * before drv_bringup: then a kick is sent only where the device's
+	 * avail_event asks for it (vring_need_event), so a device that waits
+	 * without asking hangs the test. kicks counts those sent. */
+	bool no_event_idx, event_idx;
+	unsigned int kicks[NQ];
+	uint16_t kick_old[NQ]; /* avail idx at the last kick decision (num_added) */
 };
 
 struct msg {
@@ -70,13 +77,17 @@ static inline void drv_bringup(struct drv *t)
 	memset(t->avail, 0, sizeof(t->avail));
 	memset(t->used_seen, 0, sizeof(t->used_seen));
 	memset(t->next_desc, 0, sizeof(t->next_desc));
+	memset(t->kicks, 0, sizeof(t->kicks));
+	memset(t->kick_old, 0, sizeof(t->kick_old));
+	t->event_idx = !t->no_event_idx;
 	mw(t, VIRTIO_MMIO_STATUS, 0);
 	CHECK_EQ(mr(t, VIRTIO_MMIO_DEVICE_ID), 3);
 	mw(t, VIRTIO_MMIO_STATUS, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER);
 	mw(t, VIRTIO_MMIO_DEVICE_FEATURES_SEL, 0);
-	CHECK_EQ(mr(t, VIRTIO_MMIO_DEVICE_FEATURES), 3); /* F_SIZE | F_MULTIPORT */
+	/* F_SIZE | F_MULTIPORT | EVENT_IDX */
+	CHECK_EQ(mr(t, VIRTIO_MMIO_DEVICE_FEATURES), 3u | 1u << VIRTIO_F_EVENT_IDX);
 	mw(t, VIRTIO_MMIO_DRIVER_FEATURES_SEL, 0);
-	mw(t, VIRTIO_MMIO_DRIVER_FEATURES, 3);
+	mw(t, VIRTIO_MMIO_DRIVER_FEATURES, 3u | (t->event_idx ? 1u << VIRTIO_F_EVENT_IDX : 0));
 	mw(t, VIRTIO_MMIO_DRIVER_FEATURES_SEL, 1);
 	mw(t, VIRTIO_MMIO_DRIVER_FEATURES, 1); /* VERSION_1 */
 	mw(t, VIRTIO_MMIO_STATUS, 1 | 2 | VIRTIO_STATUS_FEATURES_OK);
@@ -141,8 +152,21 @@ static inline void drv_add_segs(struct drv *t, uint16_t q, const void *data, uin
 	t->next_desc[q] = (uint16_t)((head + nseg) % QSZ);
 	avail[2 + t->avail[q] % QSZ] = head;
 	__atomic_store_n(&avail[1], ++t->avail[q], __ATOMIC_RELEASE);
-	if (kick)
+	if (kick && t->event_idx) {
+		/* Linux's virtqueue_kick_prepare_split: idx store, full barrier,
+		 * avail_event load (the used ring's last field). */
+		uint16_t *used = gmem_ptr(&t->mem, RING(q) + 0x800, 6 + 8 * QSZ);
+		uint16_t new_idx = t->avail[q], old = t->kick_old[q], event;
+
+		t->kick_old[q] = new_idx;
+		__atomic_thread_fence(__ATOMIC_SEQ_CST);
+		event = __atomic_load_n(&used[2 + 4 * QSZ], __ATOMIC_RELAXED);
+		kick = (uint16_t)(new_idx - event - 1) < (uint16_t)(new_idx - old);
+	}
+	if (kick) {
+		t->kicks[q]++;
 		mw(t, VIRTIO_MMIO_QUEUE_NOTIFY, q);
+	}
 }
 
 static inline void drv_add(struct drv *t, uint16_t q, const void *data, uint32_t len, bool writable)

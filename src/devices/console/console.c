@@ -25,10 +25,18 @@ void console_signal(struct console *c, uint16_t q)
 		virtio_signal_used(c->dev);
 }
 
+/* VIRTIO_F_EVENT_IDX (virtio 1.2 §2.7.10): Linux's driver kicks for every
+ * buffer it adds (add_inbuf), 64 per receive queue as it fills them at probe,
+ * each kick an exit: with the feature it kicks only where avail_event asks.
+ * Every path here pops until the ring is empty before it waits for a kick
+ * (the writers, the control queues, console_rx_pump), or pops again when its
+ * own event comes (host input, a message to send), and each push batch ends
+ * in console_signal. */
 static uint64_t console_features(struct virtio_dev *d)
 {
 	(void)d;
-	return 1ULL << VIRTIO_CONSOLE_F_SIZE | 1ULL << VIRTIO_CONSOLE_F_MULTIPORT;
+	return 1ULL << VIRTIO_CONSOLE_F_SIZE | 1ULL << VIRTIO_CONSOLE_F_MULTIPORT |
+	       1ULL << VIRTIO_F_EVENT_IDX;
 }
 
 static void console_config_read(struct virtio_dev *d, uint32_t off, void *data, uint32_t len)
