@@ -39,18 +39,36 @@ static void kick_irqfd(struct virtio_dev *d)
 		log_debug("virtio %s: irqfd write: %s", d->ops->name, strerror(errno));
 }
 
+/* InterruptStatus: in the register page where there is one, so that the
+ * guest's read sees each bit the moment it is set. */
+static uint32_t *isr(struct virtio_dev *d)
+{
+	return d->shadow ? &d->shadow[VIRTIO_MMIO_INTERRUPT_STATUS / 4] : &d->interrupt_status;
+}
+
 void virtio_signal_used(struct virtio_dev *d)
 {
-	atomic_fetch_or(&d->interrupt_status, VIRTIO_INT_USED_RING);
+	/* Seq-cst: the bit is visible before the irqfd write raises the line. */
+	__atomic_fetch_or(isr(d), VIRTIO_INT_USED_RING, __ATOMIC_SEQ_CST);
 	kick_irqfd(d);
 }
 
 void virtio_signal_config(struct virtio_dev *d)
 {
+	uint64_t one = 1;
+
+	if (d->shadow) {
+		/* The page's config is rewritten on the loop thread: callers may
+		 * hold their own locks, which config_read takes. */
+		__atomic_fetch_or(&d->config_owed, VIRTIO_INT_CONFIG, __ATOMIC_SEQ_CST);
+		if (write(d->config_fd, &one, sizeof(one)) < 0)
+			log_debug("virtio %s: config eventfd: %s", d->ops->name, strerror(errno));
+		return;
+	}
 	/* §4.2.2: ConfigGeneration changes with the config; no lock, as callers may
 	 * already hold the device lock. */
 	__atomic_add_fetch(&d->config_generation, 1, __ATOMIC_RELEASE);
-	atomic_fetch_or(&d->interrupt_status, VIRTIO_INT_CONFIG);
+	__atomic_fetch_or(isr(d), VIRTIO_INT_CONFIG, __ATOMIC_SEQ_CST);
 	kick_irqfd(d);
 }
 
@@ -128,7 +146,7 @@ static uint32_t reg_read(struct virtio_dev *d, uint64_t offset)
 	case VIRTIO_MMIO_QUEUE_USED_HIGH:
 		return q ? hi(q->used_gpa) : 0;
 	case VIRTIO_MMIO_INTERRUPT_STATUS:
-		return atomic_load(&d->interrupt_status);
+		return __atomic_load_n(isr(d), __ATOMIC_SEQ_CST);
 	case VIRTIO_MMIO_STATUS:
 		return d->status;
 	case VIRTIO_MMIO_SHM_LEN_LOW:
@@ -141,6 +159,41 @@ static uint32_t reg_read(struct virtio_dev *d, uint64_t offset)
 	default:
 		return 0;
 	}
+}
+
+/* The page's registers as reg_read gives them, but InterruptStatus, which only
+ * atomic or/and change (a store here could drop a bit set meanwhile). Device
+ * lock held. */
+static void shadow_regs(struct virtio_dev *d)
+{
+	for (uint32_t off = 0; off < VIRTIO_MMIO_CONFIG; off += 4)
+		if (off != VIRTIO_MMIO_INTERRUPT_STATUS)
+			__atomic_store_n(&d->shadow[off / 4], reg_read(d, off), __ATOMIC_RELAXED);
+}
+
+/* The page's config space, if it changed: ConfigGeneration moves before and
+ * after the bytes, so a driver reading generation, fields, generation across
+ * the update sees two different generations and reads again (§2.4.1). Device
+ * lock held. */
+static void shadow_config(struct virtio_dev *d)
+{
+	uint8_t cfg[VIRTIO_MMIO_SIZE - VIRTIO_MMIO_CONFIG];
+	uint8_t *page = (uint8_t *)d->shadow + VIRTIO_MMIO_CONFIG;
+	uint32_t size = d->ops->config_size, gen;
+
+	if (size > sizeof(cfg))
+		size = sizeof(cfg);
+	if (size == 0)
+		return;
+	config_access(d, 0, cfg, size, false);
+	if (!memcmp(cfg, page, size))
+		return;
+	gen = ++d->config_generation;
+	__atomic_store_n(&d->shadow[VIRTIO_MMIO_CONFIG_GENERATION / 4], gen, __ATOMIC_RELEASE);
+	for (uint32_t i = 0; i < size; i++)
+		__atomic_store_n(&page[i], cfg[i], __ATOMIC_RELAXED);
+	gen = ++d->config_generation;
+	__atomic_store_n(&d->shadow[VIRTIO_MMIO_CONFIG_GENERATION / 4], gen, __ATOMIC_RELEASE);
 }
 
 void virtio_mmio_read(struct virtio_dev *d, uint64_t offset, void *data, uint32_t len)
@@ -183,7 +236,7 @@ static void dev_reset(struct virtio_dev *d)
 	d->driver_features_sel = 0;
 	d->driver_features = 0;
 	d->queue_sel = 0;
-	atomic_store(&d->interrupt_status, 0);
+	__atomic_store_n(isr(d), 0, __ATOMIC_SEQ_CST);
 }
 
 /* §2.1.2: a device that cannot go on sets NEEDS_RESET and, after DRIVER_OK,
@@ -360,7 +413,7 @@ static void reg_write(struct virtio_dev *d, uint64_t offset, uint32_t v)
 		notify_write(d, v);
 		break;
 	case VIRTIO_MMIO_INTERRUPT_ACK:
-		atomic_fetch_and(&d->interrupt_status, ~v);
+		__atomic_fetch_and(isr(d), ~v, __ATOMIC_SEQ_CST);
 		break;
 	case VIRTIO_MMIO_STATUS:
 		status_write(d, v);
@@ -386,5 +439,42 @@ void virtio_mmio_write(struct virtio_dev *d, uint64_t offset, const void *data, 
 		memcpy(&v, data, sizeof(v));
 		reg_write(d, offset, v);
 	}
+	if (d->shadow) {
+		/* Before the vCPU resumes: its next read must see this write. The
+		 * config too, not only after config writes: a reset or an
+		 * activation may change it (the console reads the window size). */
+		shadow_regs(d);
+		shadow_config(d);
+	}
 	pthread_mutex_unlock(&d->lock);
+}
+
+void virtio_mmio_shadow_attach(struct virtio_dev *d, uint32_t *page)
+{
+	pthread_mutex_lock(&d->lock);
+	page[VIRTIO_MMIO_INTERRUPT_STATUS / 4] = __atomic_load_n(&d->interrupt_status,
+								 __ATOMIC_SEQ_CST);
+	d->shadow = page;
+	shadow_regs(d);
+	shadow_config(d);
+	pthread_mutex_unlock(&d->lock);
+}
+
+void virtio_mmio_config_refresh(struct virtio_dev *d)
+{
+	uint32_t owed;
+
+	pthread_mutex_lock(&d->lock);
+	owed = __atomic_exchange_n(&d->config_owed, 0, __ATOMIC_SEQ_CST);
+	if (owed) {
+		/* §4.2.2: ConfigGeneration changes with every announced change, even
+		 * one that left the bytes as they were (NEEDS_RESET). */
+		d->config_generation++;
+		shadow_config(d);
+		shadow_regs(d);
+		__atomic_fetch_or(isr(d), owed, __ATOMIC_SEQ_CST);
+	}
+	pthread_mutex_unlock(&d->lock);
+	if (owed)
+		kick_irqfd(d);
 }

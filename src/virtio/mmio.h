@@ -9,6 +9,20 @@
  * (on QueueNotify with datamatch = queue index), polled by the event loop, which
  * calls ops->queue_notify on the loop thread. A notify for a queue that is not
  * active is ignored.
+ *
+ * Register page (virtio_mmio_shadow_attach): every virtio-mmio v2 register read
+ * is free of side effects, so the VMM can map the device's 4 KiB window into
+ * the guest as a read-only memory slot holding what each read would return.
+ * Reads then cost no exit (Linux reads InterruptStatus in every interrupt);
+ * writes still exit (KVM_MEM_READONLY, api.rst §4.35) and land in
+ * virtio_mmio_write, which updates the page before the vCPU resumes.
+ * InterruptStatus lives in the page itself and is changed only by atomic
+ * or/and; a config change the device announces (virtio_signal_config) is
+ * written to the page on the event loop thread (virtio_mmio_config_refresh),
+ * where no device lock is held, bracketed by two ConfigGeneration bumps so
+ * that a driver reading across it retries (§2.4.1). With a page, KVM may
+ * absorb InterruptAck writes of exactly USED_RING (src/vmm/virtio_regpage.c):
+ * that bit then stays set until a reset.
  */
 #ifndef LIBKRUN_VIRTIO_MMIO_H
 #define LIBKRUN_VIRTIO_MMIO_H
@@ -100,6 +114,10 @@ struct virtio_dev_ops {
 	void (*vm_ended)(struct virtio_dev *d);
 	/* Frees priv. The transport is torn down afterwards. */
 	void (*destroy)(struct virtio_dev *d);
+	/* config_read answers from somewhere else (a vhost-user backend) and may
+	 * change without virtio_signal_config: every read must trap, so the
+	 * device gets no register page. */
+	bool config_live;
 };
 
 struct virtio_dev {
@@ -116,8 +134,12 @@ struct virtio_dev {
 	uint32_t device_features_sel, driver_features_sel;
 	uint64_t driver_features; /* as accepted at FEATURES_OK */
 	uint32_t queue_sel;
-	atomic_uint interrupt_status;
+	uint32_t interrupt_status; /* without a register page; atomic (__atomic_*) */
 	uint32_t config_generation;
+	/* The register page the guest reads, or NULL (all reads trap). */
+	uint32_t *shadow;
+	int config_fd;        /* with a page: eventfd, set when a config refresh is owed */
+	uint32_t config_owed; /* with a page: VIRTIO_INT_CONFIG once owed; atomic */
 	struct vq vq[VIRTIO_MAX_QUEUES];
 };
 
@@ -130,6 +152,15 @@ void virtio_mmio_write(struct virtio_dev *d, uint64_t offset, const void *data, 
 void virtio_signal_used(struct virtio_dev *d);
 /* Raises the configuration-change interrupt and bumps ConfigGeneration. */
 void virtio_signal_config(struct virtio_dev *d);
+
+/* Makes page (VIRTIO_MMIO_SIZE bytes, zeroed) the register page of d and fills
+ * it; from then on the guest reads it instead of trapping, and virtio_signal_config
+ * writes d->config_fd (which must be open) and leaves the rest to
+ * virtio_mmio_config_refresh. Before the vCPUs run. */
+void virtio_mmio_shadow_attach(struct virtio_dev *d, uint32_t *page);
+/* Event loop thread, after d->config_fd became readable: writes the current
+ * config into the register page and raises the owed configuration interrupt. */
+void virtio_mmio_config_refresh(struct virtio_dev *d);
 
 /* Whether the driver accepted feature bit `bit`. */
 bool virtio_has_feature(const struct virtio_dev *d, unsigned int bit);

@@ -20,6 +20,7 @@
 #include "util/log.h"
 #include "vmm/arch.h"
 #include "vmm/evloop.h"
+#include "vmm/virtio_regpage.h"
 
 static void on_notify(void *arg, uint32_t events)
 {
@@ -85,11 +86,13 @@ int virtio_bus_add(struct vm *vm, struct virtio_dev *d)
 	slot = &vm->dev[i];
 	memset(slot, 0, sizeof(*slot));
 	slot->dev = d;
+	slot->ack_fd = -1;
 	vm->ndev++; /* from here on virtio_bus_destroy cleans up */
 	d->mem = &vm->mem;
 	d->mmio_base = arch_virtio_mmio_base(i);
 	d->gsi = arch_virtio_gsi(i);
 	d->irqfd = -1;
+	d->config_fd = -1;
 	for (unsigned int q = 0; q < VIRTIO_MAX_QUEUES; q++)
 		d->notify_fd[q] = -1;
 	pthread_mutex_init(&d->lock, NULL);
@@ -112,7 +115,10 @@ int virtio_bus_add(struct vm *vm, struct virtio_dev *d)
 		.base = d->mmio_base, .size = VIRTIO_MMIO_SIZE,
 		.read = mmio_read, .write = mmio_write, .opaque = d,
 	};
-	return vm_add_mmio(vm, &region);
+	r = vm_add_mmio(vm, &region);
+	if (r < 0)
+		return r;
+	return virtio_regpage_add(vm, i);
 fail:
 	if (d->ops->destroy)
 		d->ops->destroy(d);
@@ -244,6 +250,7 @@ void virtio_bus_destroy(struct vm *vm)
 				evloop_del(vm->loop, d->notify_fd[q]);
 			close(d->notify_fd[q]);
 		}
+		virtio_regpage_remove(vm, &vm->dev[i]);
 		if (d->irqfd >= 0)
 			close(d->irqfd);
 		if (d->ops->destroy)

@@ -73,6 +73,7 @@ struct virtio_slot {
 	struct virtio_dev *dev;
 	bool is_console;
 	struct virtio_notify notify[VIRTIO_MAX_QUEUES];
+	int ack_fd; /* absorbs InterruptAck writes of USED_RING (virtio_regpage.c), or -1 */
 };
 
 struct vm {

@@ -59,7 +59,7 @@ TEST(irq_defer_owed_interrupt_comes_once_after_its_delay_and_a_paid_one_never)
 	CHECK_EQ(irqs_within(dev.irqfd, 10), 0);
 	CHECK_EQ(irqs_within(dev.irqfd, 5000), 1);
 	CHECK(now_ms() - t0 >= DELAY_NS / 1e6 - 1);
-	CHECK(atomic_load(&dev.interrupt_status) & VIRTIO_INT_USED_RING);
+	CHECK(__atomic_load_n(&dev.interrupt_status, __ATOMIC_SEQ_CST) & VIRTIO_INT_USED_RING);
 	CHECK_EQ(irqs_within(dev.irqfd, 150), 0);
 
 	/* Paid before the deadline (another interrupt went out): none at all. */

@@ -4,6 +4,9 @@
 #include <errno.h>
 #include <poll.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
 
@@ -49,6 +52,7 @@ static void fake_reset(struct virtio_dev *d)
 {
 	struct fake *f = d->priv;
 	f->resets++;
+	f->config[1]++; /* a device whose config a reset changes (register page tests) */
 }
 
 static const struct virtio_dev_ops fake_ops = {
@@ -449,5 +453,144 @@ TEST(mmio_queue_notify_goes_to_the_queue_eventfd_only_for_active_queues)
 	CHECK(fd_readable(f.d.notify_fd[0]));
 	close(f.d.notify_fd[0]);
 	close(f.d.notify_fd[1]);
+	fake_teardown(&f);
+}
+
+/* The register page (mmio.h): what the guest reads from memory instead of
+ * trapping. fake_setup's device with a page attached, an eventfd for config
+ * refreshes, and an irqfd. */
+static uint32_t *page_attach(struct fake *f)
+{
+	uint32_t *page = aligned_alloc(VIRTIO_MMIO_SIZE, VIRTIO_MMIO_SIZE);
+
+	CHECK(page != NULL);
+	memset(page, 0, VIRTIO_MMIO_SIZE);
+	f->d.config_fd = eventfd(0, EFD_NONBLOCK);
+	f->d.irqfd = eventfd(0, EFD_NONBLOCK);
+	CHECK(f->d.config_fd >= 0 && f->d.irqfd >= 0);
+	virtio_mmio_shadow_attach(&f->d, page);
+	return page;
+}
+
+static void page_detach(struct fake *f, uint32_t *page)
+{
+	close(f->d.config_fd);
+	f->d.shadow = NULL;
+	free(page);
+}
+
+/* Every control register and config byte of the page equals what a trapped
+ * read returns (InterruptStatus apart: only signals and acks move it). */
+static bool page_matches(struct fake *f, const uint32_t *page)
+{
+	const uint8_t *cfg = (const uint8_t *)page + VIRTIO_MMIO_CONFIG;
+
+	for (uint32_t off = 0; off < VIRTIO_MMIO_CONFIG; off += 4)
+		if (page[off / 4] != rd(f, off)) {
+			fprintf(stderr, "  register 0x%03x: page 0x%x, trapped read 0x%x\n", off,
+				page[off / 4], rd(f, off));
+			return false;
+		}
+	return !memcmp(cfg, f->config, sizeof(f->config));
+}
+
+TEST(mmio_register_page_matches_trapped_reads_through_random_writes)
+{
+	static const uint32_t regs[] = {
+		VIRTIO_MMIO_DEVICE_FEATURES_SEL, VIRTIO_MMIO_DRIVER_FEATURES,
+		VIRTIO_MMIO_DRIVER_FEATURES_SEL, VIRTIO_MMIO_QUEUE_SEL, VIRTIO_MMIO_QUEUE_NUM,
+		VIRTIO_MMIO_QUEUE_READY, VIRTIO_MMIO_QUEUE_DESC_LOW, VIRTIO_MMIO_QUEUE_DESC_HIGH,
+		VIRTIO_MMIO_QUEUE_AVAIL_LOW, VIRTIO_MMIO_QUEUE_USED_LOW, VIRTIO_MMIO_STATUS,
+		VIRTIO_MMIO_INTERRUPT_ACK, VIRTIO_MMIO_QUEUE_NOTIFY, VIRTIO_MMIO_MAGIC_VALUE,
+		VIRTIO_MMIO_CONFIG, VIRTIO_MMIO_CONFIG + 4,
+	};
+	static const uint32_t vals[] = { 0, 1, 2, 3, 8, 0x1000, 0x1200, 0x1400, OK_STATUS,
+					 OK_STATUS | VIRTIO_STATUS_DRIVER_OK, 0xffffffff };
+	unsigned int seed = 12345;
+	struct fake f;
+	uint32_t *page;
+
+	fake_setup(&f);
+	page = page_attach(&f);
+	CHECK_EQ(page[VIRTIO_MMIO_MAGIC_VALUE / 4], 0x74726976);
+	CHECK_EQ(page[VIRTIO_MMIO_DEVICE_ID / 4], 42);
+	CHECK(page_matches(&f, page));
+	for (int i = 0; i < 4000; i++) {
+		uint32_t off = regs[rand_r(&seed) % (sizeof(regs) / sizeof(regs[0]))];
+		uint32_t v = vals[rand_r(&seed) % (sizeof(vals) / sizeof(vals[0]))];
+
+		wr(&f, off, v);
+		if (!page_matches(&f, page)) {
+			fprintf(stderr, "  after write %d: 0x%x to 0x%03x\n", i, v, off);
+			CHECK(false);
+			break;
+		}
+	}
+	page_detach(&f, page);
+	fake_teardown(&f);
+}
+
+TEST(mmio_register_page_holds_interrupt_status_and_config_changes_come_via_the_loop)
+{
+	struct fake f;
+	uint32_t *page, gen;
+	uint64_t n;
+
+	fake_setup(&f);
+	page = page_attach(&f);
+	virtio_signal_used(&f.d);
+	CHECK_EQ(page[VIRTIO_MMIO_INTERRUPT_STATUS / 4], VIRTIO_INT_USED_RING);
+	CHECK(fd_readable(f.d.irqfd));
+	CHECK_EQ(read(f.d.irqfd, &n, sizeof(n)), 8);
+	wr(&f, VIRTIO_MMIO_INTERRUPT_ACK, VIRTIO_INT_USED_RING);
+	CHECK_EQ(page[VIRTIO_MMIO_INTERRUPT_STATUS / 4], 0);
+
+	/* A device's config change: nothing in the page until the loop's refresh,
+	 * as the caller may hold locks config_read takes. */
+	gen = page[VIRTIO_MMIO_CONFIG_GENERATION / 4];
+	f.config[5] = 0x99;
+	virtio_signal_config(&f.d);
+	CHECK_EQ(page[VIRTIO_MMIO_INTERRUPT_STATUS / 4], 0);
+	CHECK(!fd_readable(f.d.irqfd));
+	CHECK(fd_readable(f.d.config_fd));
+	CHECK_EQ(read(f.d.config_fd, &n, sizeof(n)), 8);
+	virtio_mmio_config_refresh(&f.d);
+	CHECK_EQ(((uint8_t *)page)[VIRTIO_MMIO_CONFIG + 5], 0x99);
+	/* Before and after the bytes, so that a read across them retries. */
+	CHECK((uint32_t)(page[VIRTIO_MMIO_CONFIG_GENERATION / 4] - gen) >= 2);
+	CHECK_EQ(page[VIRTIO_MMIO_CONFIG_GENERATION / 4], rd(&f, VIRTIO_MMIO_CONFIG_GENERATION));
+	CHECK_EQ(page[VIRTIO_MMIO_INTERRUPT_STATUS / 4], VIRTIO_INT_CONFIG);
+	CHECK(fd_readable(f.d.irqfd));
+	CHECK_EQ(read(f.d.irqfd, &n, sizeof(n)), 8);
+	/* Nothing owed: a refresh changes nothing and raises nothing. */
+	gen = page[VIRTIO_MMIO_CONFIG_GENERATION / 4];
+	virtio_mmio_config_refresh(&f.d);
+	CHECK_EQ(page[VIRTIO_MMIO_CONFIG_GENERATION / 4], gen);
+	CHECK(!fd_readable(f.d.irqfd));
+	/* Reset clears the page's InterruptStatus too. */
+	virtio_signal_used(&f.d);
+	wr(&f, VIRTIO_MMIO_STATUS, 0);
+	CHECK_EQ(page[VIRTIO_MMIO_INTERRUPT_STATUS / 4], 0);
+	page_detach(&f, page);
+	fake_teardown(&f);
+}
+
+TEST(mmio_register_page_config_writes_show_at_once_and_move_the_generation_only_on_change)
+{
+	struct fake f;
+	uint32_t *page, gen;
+	uint16_t h = 0xabcd;
+
+	fake_setup(&f);
+	page = page_attach(&f);
+	gen = page[VIRTIO_MMIO_CONFIG_GENERATION / 4];
+	virtio_mmio_write(&f.d, VIRTIO_MMIO_CONFIG + 2, &h, 2);
+	CHECK_EQ(((uint8_t *)page)[VIRTIO_MMIO_CONFIG + 2], 0xcd);
+	CHECK_EQ(((uint8_t *)page)[VIRTIO_MMIO_CONFIG + 3], 0xab);
+	CHECK((uint32_t)(page[VIRTIO_MMIO_CONFIG_GENERATION / 4] - gen) >= 2);
+	gen = page[VIRTIO_MMIO_CONFIG_GENERATION / 4];
+	virtio_mmio_write(&f.d, VIRTIO_MMIO_CONFIG + 2, &h, 2); /* the same bytes */
+	CHECK_EQ(page[VIRTIO_MMIO_CONFIG_GENERATION / 4], gen);
+	page_detach(&f, page);
 	fake_teardown(&f);
 }

@@ -326,6 +326,7 @@ int vhost_user_create(const struct vhost_user_config *cfg, struct evloop *loop,
 		.device_id = cfg->device_type,
 		.queue_max_sizes = v->sizes,
 		.external_notify = true,
+		.config_live = true, /* the backend answers config reads */
 		.features = vu_features,
 		.config_read = vu_config_read,
 		.config_write = vu_config_write,
