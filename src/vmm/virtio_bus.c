@@ -44,6 +44,20 @@ static void mmio_write(void *opaque, uint64_t offset, const void *data, uint32_t
 	virtio_mmio_write(opaque, offset, data, len);
 }
 
+int virtio_bus_ioeventfd(struct vm *vm, const struct virtio_dev *d, uint32_t reg,
+			 uint32_t value, int fd)
+{
+	struct kvm_ioeventfd io = {
+		.datamatch = value,
+		.addr = d->mmio_base + reg,
+		.len = 4,
+		.fd = fd,
+		.flags = KVM_IOEVENTFD_FLAG_DATAMATCH,
+	};
+
+	return ioctl(vm->vm_fd, KVM_IOEVENTFD, &io) < 0 ? -errno : 0;
+}
+
 static int bind_queue_notify(struct vm *vm, struct virtio_slot *slot, uint16_t q)
 {
 	struct virtio_dev *d = slot->dev;
@@ -53,15 +67,8 @@ static int bind_queue_notify(struct vm *vm, struct virtio_slot *slot, uint16_t q
 	if (fd < 0)
 		return -errno;
 	d->notify_fd[q] = fd;
-	struct kvm_ioeventfd io = {
-		.datamatch = q,
-		.addr = d->mmio_base + VIRTIO_MMIO_QUEUE_NOTIFY,
-		.len = 4,
-		.fd = fd,
-		.flags = KVM_IOEVENTFD_FLAG_DATAMATCH,
-	};
-	if (ioctl(vm->vm_fd, KVM_IOEVENTFD, &io) < 0) {
-		r = -errno;
+	r = virtio_bus_ioeventfd(vm, d, VIRTIO_MMIO_QUEUE_NOTIFY, q, fd);
+	if (r < 0) {
 		log_error("KVM_IOEVENTFD for %s queue %u: %s", d->ops->name, q, strerror(-r));
 		return r;
 	}
@@ -118,7 +125,8 @@ int virtio_bus_add(struct vm *vm, struct virtio_dev *d)
 	r = vm_add_mmio(vm, &region);
 	if (r < 0)
 		return r;
-	return virtio_regpage_add(vm, i);
+	virtio_regpage_add(vm, i);
+	return 0;
 fail:
 	if (d->ops->destroy)
 		d->ops->destroy(d);

@@ -42,6 +42,11 @@ int virtio_bus_add_vsock(struct vm *vm, const struct vsock_config *cfg, struct v
 /* After the event loop stopped: devices finish what the guest asked for (vsock
  * delivers its last bytes), then the console writes out what it holds. */
 void virtio_bus_flush(struct vm *vm);
+/* Binds fd to 32-bit guest writes of `value` to register reg of d's window,
+ * which KVM then takes without an exit (KVM_IOEVENTFD with datamatch).
+ * 0 or -errno. */
+int virtio_bus_ioeventfd(struct vm *vm, const struct virtio_dev *d, uint32_t reg,
+			 uint32_t value, int fd);
 
 /* Destroys every device and closes their fds. */
 void virtio_bus_destroy(struct vm *vm);

@@ -9,8 +9,8 @@
  * reads are served from the page, writes exit as KVM_EXIT_MMIO, after the
  * in-kernel MMIO bus had its turn, so QueueNotify's ioeventfds still catch
  * their writes. Where KVM lacks the capability, or the device's config is
- * answered live (vhost-user), or LIBKRUN_VIRTIO_REG_PAGE=off, reads trap as
- * before.
+ * answered live (vhost-user), or LIBKRUN_VIRTIO_REG_PAGE=off, or the page
+ * cannot be set up (a warning), reads trap as before.
  *
  * The other exit of every interrupt is the driver's InterruptAck write of
  * what it read. An ack of exactly USED_RING is absorbed by an ioeventfd with
@@ -36,6 +36,7 @@
 #include "util/log.h"
 #include "vmm/evloop.h"
 #include "vmm/gmem.h"
+#include "vmm/virtio_bus.h"
 
 /* Guest RAM takes slots 0..GMEM_MAX_REGIONS-1 (vm.c); device i takes this + i. */
 #define REGPAGE_SLOT_BASE GMEM_MAX_REGIONS
@@ -63,35 +64,27 @@ static bool regpage_wanted(const struct vm *vm, const struct virtio_dev *d)
 /* The InterruptAck ioeventfd. Without it acks trap, as before. */
 static void absorb_used_acks(struct vm *vm, struct virtio_slot *slot)
 {
-	struct virtio_dev *d = slot->dev;
-	int fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	struct kvm_ioeventfd io = {
-		.datamatch = VIRTIO_INT_USED_RING,
-		.addr = d->mmio_base + VIRTIO_MMIO_INTERRUPT_ACK,
-		.len = 4,
-		.fd = fd,
-		.flags = KVM_IOEVENTFD_FLAG_DATAMATCH,
-	};
+	int fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK), r;
 
 	if (fd < 0)
 		return;
-	if (ioctl(vm->vm_fd, KVM_IOEVENTFD, &io) < 0) {
-		log_debug("virtio %s: KVM_IOEVENTFD for InterruptAck: %s", d->ops->name,
-			  strerror(errno));
+	r = virtio_bus_ioeventfd(vm, slot->dev, VIRTIO_MMIO_INTERRUPT_ACK, VIRTIO_INT_USED_RING, fd);
+	if (r < 0) {
+		log_debug("virtio %s: KVM_IOEVENTFD for InterruptAck: %s", slot->dev->ops->name,
+			  strerror(-r));
 		close(fd);
 		return;
 	}
 	slot->ack_fd = fd;
 }
 
-int virtio_regpage_add(struct vm *vm, unsigned int index)
+/* The page, its config eventfd and its slot; 0 or -errno with nothing left. */
+static int map_page(struct vm *vm, unsigned int index)
 {
 	struct virtio_dev *d = vm->dev[index].dev;
 	uint32_t *page;
 	int r;
 
-	if (!regpage_wanted(vm, d))
-		return 0;
 	page = mmap(NULL, VIRTIO_MMIO_SIZE, PROT_READ | PROT_WRITE,
 		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (page == MAP_FAILED)
@@ -115,16 +108,10 @@ int virtio_regpage_add(struct vm *vm, unsigned int index)
 	};
 	if (ioctl(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &slot) < 0) {
 		r = -errno;
-		log_error("KVM_SET_USER_MEMORY_REGION (%s registers): %s", d->ops->name,
-			  strerror(-r));
-		d->shadow = NULL; /* nothing ran yet: back to trapped reads */
+		d->shadow = NULL; /* nothing ran yet: the page held nothing of its own */
 		evloop_del(vm->loop, d->config_fd);
 		goto fail_close;
 	}
-	absorb_used_acks(vm, &vm->dev[index]);
-	log_debug("virtio %s: registers read from a page at 0x%llx%s", d->ops->name,
-		  (unsigned long long)d->mmio_base,
-		  vm->dev[index].ack_fd >= 0 ? ", used-buffer acks absorbed" : "");
 	return 0;
 fail_close:
 	close(d->config_fd);
@@ -132,6 +119,26 @@ fail_close:
 fail_unmap:
 	munmap(page, VIRTIO_MMIO_SIZE);
 	return r;
+}
+
+void virtio_regpage_add(struct vm *vm, unsigned int index)
+{
+	struct virtio_dev *d = vm->dev[index].dev;
+	int r;
+
+	if (!regpage_wanted(vm, d))
+		return;
+	r = map_page(vm, index);
+	if (r < 0) {
+		/* Only slower: every read traps, as without the capability. */
+		log_warn("virtio %s: no register page (%s); its register reads trap",
+			 d->ops->name, strerror(-r));
+		return;
+	}
+	absorb_used_acks(vm, &vm->dev[index]);
+	log_debug("virtio %s: registers read from a page at 0x%llx%s", d->ops->name,
+		  (unsigned long long)d->mmio_base,
+		  vm->dev[index].ack_fd >= 0 ? ", used-buffer acks absorbed" : "");
 }
 
 void virtio_regpage_remove(struct vm *vm, struct virtio_slot *slot)

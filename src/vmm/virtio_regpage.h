@@ -6,8 +6,9 @@
 #include "vmm/vm.h"
 
 /* Gives vm->dev[index] a register page, where KVM and the device allow one;
- * otherwise leaves its reads trapping. 0 or -errno. Before the vCPUs run. */
-int virtio_regpage_add(struct vm *vm, unsigned int index);
+ * otherwise (or when setting one up fails, with a warning) leaves its reads
+ * trapping. Before the vCPUs run. */
+void virtio_regpage_add(struct vm *vm, unsigned int index);
 /* Stops the page's config refreshes, unmaps it and closes the ack eventfd;
  * once no vCPU runs. */
 void virtio_regpage_remove(struct vm *vm, struct virtio_slot *slot);
