@@ -519,7 +519,18 @@ TEST(mmio_register_page_matches_trapped_reads_through_random_writes)
 		uint32_t off = regs[rand_r(&seed) % (sizeof(regs) / sizeof(regs[0]))];
 		uint32_t v = vals[rand_r(&seed) % (sizeof(vals) / sizeof(vals[0]))];
 
-		wr(&f, off, v);
+		if (rand_r(&seed) % 4 == 0) {
+			/* Garbage as a hostile driver sends it: 1, 2 or 8 bytes, at any
+			 * offset of the window, into control registers, across the
+			 * config's end or past it. */
+			static const uint32_t lens[] = { 1, 2, 8 };
+			uint64_t big = (uint64_t)v << 32 | (uint32_t)rand_r(&seed);
+
+			off = (uint32_t)rand_r(&seed) % (VIRTIO_MMIO_CONFIG + 16);
+			virtio_mmio_write(&f.d, off, &big, lens[rand_r(&seed) % 3]);
+		} else {
+			wr(&f, off, v);
+		}
 		if (!page_matches(&f, page)) {
 			fprintf(stderr, "  after write %d: 0x%x to 0x%03x\n", i, v, off);
 			CHECK(false);
