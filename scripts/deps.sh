@@ -25,9 +25,10 @@ check_pkgs=("${build_pkgs[@]}" qemu-system-x86 busybox-static kmod procps iprout
 	podman netavark iptables slirp4netns containerd clang libclang-rt-14-dev qemu-utils passt)
 	# qemu-utils: qemu-img/qemu-io make and check the qcow2 test images;
 	# passt: the user-mode network proxy of the virtio-net tests
-check_pkgs+=(dmidecode)
+check_pkgs+=(dmidecode linux-perf)
 	# dmidecode: decodes our SMBIOS tables from a dump (test_smbios) and in a
-	# guest (vmm_smbios_oem_strings copies it, with its libraries, into the root)
+	# guest (vmm_smbios_oem_strings copies it, with its libraries, into the root);
+	# linux-perf: counts KVM's exits to the VMM (vmm_virtio_register_pages)
 demo_pkgs=("${check_pkgs[@]}")
 # fio: the I/O load inside both guests of bench/bench_blk.sh.
 bench_pkgs=("${check_pkgs[@]}" fio)
