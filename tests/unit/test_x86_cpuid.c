@@ -179,3 +179,40 @@ TEST(x86_cpuid_rejects_bad_params_and_a_full_table)
 	p.nvcpus = VM_MAX_VCPUS + 1;
 	CHECK_EQ(x86_cpuid_filter(t.e, &t.n, CAP, &p), -EINVAL);
 }
+
+/* KVM leaves the brand leaves zero; the host's brand fills them, a brand KVM
+ * gave stays, and without one they stay zero. */
+TEST(x86_cpuid_brand_string_is_the_hosts_where_kvm_left_it_blank)
+{
+	static const char name[48] = "AMD EPYC Test Processor";
+	uint32_t brand[12];
+	struct table t;
+	struct x86_cpuid_params p = { .apic_id = 0, .nvcpus = 1, .brand = brand };
+
+	memcpy(brand, name, sizeof(brand));
+	intel(&t);
+	add(&t, 0x80000002, 0, 0, 0, 0, 0);
+	add(&t, 0x80000003, 0, 0, 0, 0, 0);
+	add(&t, 0x80000004, 0, 0, 0, 0, 0);
+	CHECK_EQ(x86_cpuid_filter(t.e, &t.n, CAP, &p), 0);
+	char got[48];
+	for (uint32_t i = 0; i < 3; i++) {
+		const struct kvm_cpuid_entry2 *e = find(&t, 0x80000002 + i, 0);
+		uint32_t r[4] = { e->eax, e->ebx, e->ecx, e->edx };
+
+		memcpy(got + 16 * i, r, 16);
+	}
+	CHECK(!memcmp(got, name, sizeof(got)));
+
+	intel(&t);
+	add(&t, 0x80000002, 0, 0x41414141, 0, 0, 0); /* a brand of KVM's own */
+	CHECK_EQ(x86_cpuid_filter(t.e, &t.n, CAP, &p), 0);
+	CHECK_EQ(find(&t, 0x80000002, 0)->eax, 0x41414141);
+	CHECK_EQ(find(&t, 0x80000002, 0)->ebx, 0);
+
+	intel(&t);
+	add(&t, 0x80000003, 0, 0, 0, 0, 0);
+	p.brand = NULL;
+	CHECK_EQ(x86_cpuid_filter(t.e, &t.n, CAP, &p), 0);
+	CHECK_EQ(find(&t, 0x80000003, 0)->eax, 0);
+}

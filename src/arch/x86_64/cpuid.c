@@ -130,6 +130,21 @@ static void filter_one(struct kvm_cpuid_entry2 *e, const struct x86_cpuid_params
 		if (!p->nested)
 			e->ecx &= ~LEAF_EXT1_ECX_SVM;
 		break;
+	case 0x80000002:
+	case 0x80000003:
+	case 0x80000004:
+		/* KVM (arch/x86/kvm/cpuid.c, __do_cpuid_func) zeroes these: the
+		 * brand is the VMM's to give, and the host's is what QEMU's
+		 * "-cpu host" gives. A brand KVM did fill stays. */
+		if (p->brand && !(e->eax | e->ebx | e->ecx | e->edx)) {
+			const uint32_t *b = p->brand + 4 * (e->function - 0x80000002);
+
+			e->eax = b[0];
+			e->ebx = b[1];
+			e->ecx = b[2];
+			e->edx = b[3];
+		}
+		break;
 	case LEAF_SVM:
 		if (!p->nested)
 			e->eax = e->ebx = e->ecx = e->edx = 0;

@@ -8,6 +8,7 @@
  * KVM_CREATE_IRQCHIP, a vCPU other than the BSP (id 0) starts in
  * KVM_MP_STATE_UNINITIALIZED and runs when the guest sends INIT/SIPI.
  */
+#include <cpuid.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -90,11 +91,23 @@ int arch_nested_virt_supported(int kvm_fd)
 	return r;
 }
 
+/* The host's brand string into brand[12], or false where it has none. */
+static bool host_brand(uint32_t brand[12])
+{
+	if (__get_cpuid_max(0x80000000, NULL) < 0x80000004)
+		return false;
+	for (unsigned int i = 0; i < 3; i++)
+		__cpuid(0x80000002 + i, brand[4 * i], brand[4 * i + 1], brand[4 * i + 2],
+			brand[4 * i + 3]);
+	return true;
+}
+
 static int setup_cpuid(const struct vm *vm, const struct vcpu *v)
 {
 	struct x86_cpuid_params p = {
 		.apic_id = v->id, .nvcpus = vm->nvcpus, .nested = vm->nested_virt,
 	};
+	uint32_t brand[12];
 	unsigned int n, cap;
 	struct kvm_cpuid2 *c;
 	int r, khz;
@@ -108,6 +121,8 @@ static int setup_cpuid(const struct vm *vm, const struct vcpu *v)
 	khz = ioctl(v->fd, KVM_GET_TSC_KHZ, 0);
 	p.tsc_khz = khz > 0 ? (uint32_t)khz : 0;
 	p.tsc_deadline = ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_TSC_DEADLINE_TIMER) > 0;
+	if (host_brand(brand))
+		p.brand = brand;
 	n = c->nent;
 	r = x86_cpuid_filter(c->entries, &n, cap, &p);
 	if (r == 0) {

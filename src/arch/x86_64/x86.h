@@ -79,6 +79,10 @@ struct x86_cpuid_params {
 	/* krun_set_nested_virt: keep the virtualization extensions KVM offers
 	 * (VMX or SVM, with SVM's leaf 0x8000000A); otherwise they are hidden. */
 	bool nested;
+	/* The host's processor brand string (leaves 0x80000002..4, EAX EBX ECX
+	 * EDX each), or NULL: KVM_GET_SUPPORTED_CPUID leaves those leaves zero,
+	 * which Linux shows as "model name: 17/01". */
+	const uint32_t *brand;
 };
 /* Whether the entries (KVM_GET_SUPPORTED_CPUID's) offer VMX or SVM. Pure. */
 bool x86_cpuid_has_virt(const struct kvm_cpuid_entry2 *e, unsigned int n);
