@@ -11,6 +11,9 @@
 # is a fresh boot (cold guest caches) with 1 vCPU and 512 MiB; only the workload is
 # timed. Medians of RUNS: default 3, or 1 inside the emulated KVM machine, where
 # a 10 000-file run of the peer alone takes well over 10 minutes.
+# A third row reads the same 256 MiB through a DAX window (krun_add_virtiofs2,
+# the data folder as a second share mounted "-o dax" over /data): the guest maps
+# the host's page cache instead of copying into its own.
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
 emulated=0
@@ -47,6 +50,11 @@ elapsed find_stat sh -c 'find /scratch -type f -exec stat -c %s {} + | wc -l' ||
 elapsed read sh -c 'dd if=/data/big of=/dev/null bs=1M 2>&1 | head -n 1' || exit 1
 echo BENCH-DONE
 EOF
+cat >"$tree/bench_dax.sh" <<'EOF'
+mount -t virtiofs -o dax data /data || exit 1
+elapsed read sh -c 'dd if=/data/big of=/dev/null bs=1M 2>&1 | head -n 1' || exit 1
+echo BENCH-DONE
+EOF
 
 # The peer's kernel and 9p modules: the emulated machine's, from Debian's package.
 # Inside that machine HOME is "/": find the cache in the user's real home.
@@ -74,6 +82,10 @@ chmod +x "$tmp/peer/init"
 ours() {
 	"$B/tests/vm/krun_run" --root "$tree" --cpus 1 --mem 512 -- /bin/sh /bench.sh
 }
+ours_dax() { # a 512 MiB window covers the whole file: no range is reclaimed
+	"$B/tests/vm/krun_run" --root "$tree" --cpus 1 --mem 512 \
+		--virtiofs-dax "512:data:$tree/data" -- /bin/sh /bench_dax.sh
+}
 peer() { # $1: 9p cache mode
 	timeout 900 qemu-system-x86_64 -M microvm,pcie=on -accel kvm -cpu host -m 512 -smp 1 \
 		-nodefaults -no-reboot -display none -serial stdio \
@@ -98,14 +110,28 @@ run_one() {
 		<<<"$out"
 }
 
+# The DAX run: its read time in ms, or nothing.
+run_dax() {
+	local out
+	out=$(ours_dax 2>&1 </dev/null | tr -d '\r')
+	if ! grep -q BENCH-DONE <<<"$out"; then
+		echo "bench_fs: libkrun-c with a DAX window failed:" >&2
+		tail -n 15 <<<"$out" >&2
+		return 1
+	fi
+	awk '$1 == "RESULT" && $2 == "read" { print $3 }' <<<"$out"
+}
+
 median() { sort -n | awk '{ a[NR] = $1 } END { if (NR) printf "%.0f", (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
-ours_runs= peer_runs=
+ours_runs= peer_runs= dax_runs=
 # Each run's figures are printed as they come (extract find+stat read, ms).
 for r in $(seq "$RUNS"); do
 	x=$(run_one "libkrun-c" ours) && echo "  run $r, libkrun-c: $x"
 	ours_runs+="$x"$'\n'
 	x=$(run_one "the QEMU peer" peer loose) && echo "  run $r, QEMU:      $x"
 	peer_runs+="$x"$'\n'
+	x=$(run_dax) && echo "  run $r, libkrun-c DAX read: $x"
+	dax_runs+="$x"$'\n'
 done
 # Column $1 (1 extract, 2 find+stat, 3 read) of a run list, median.
 col() { awk -v c="$1" 'NF == 3 { print $c }' | median; }
@@ -118,10 +144,14 @@ for c in 1 2 3; do
 	o+=("$(col "$c" <<<"$ours_runs")") && o[-1]=${o[-1]:--}
 	p+=("$(col "$c" <<<"$peer_runs")") && p[-1]=${p[-1]:--}
 done
+d=$(grep . <<<"$dax_runs" | median) && d=${d:--}
 printf "$row" "libkrun-c virtio-fs" "${o[@]}"
+printf "$row" "libkrun-c, DAX window" - - "$d"
 printf "$row" "QEMU microvm 9p cache=loose" "${p[@]}"
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a > 0 && b > 0) printf "%.2fx", b / a; else print "-" }'; }
 r=()
 for c in 0 1 2; do
-	r+=("$(awk -v a="${o[$c]}" -v b="${p[$c]}" 'BEGIN { if (a > 0 && b > 0) printf "%.2fx", b / a; else print "-" }')")
+	r+=("$(ratio "${o[$c]}" "${p[$c]}")")
 done
 printf "$row" "ratio QEMU/libkrun-c" "${r[@]}"
+printf "$row" "ratio QEMU/libkrun-c DAX" - - "$(ratio "$d" "${p[2]}")"
