@@ -236,9 +236,13 @@ int32_t krun_set_root(uint32_t ctx_id, const char *root_path);
 int32_t krun_add_virtiofs(uint32_t ctx_id, const char *c_tag, const char *c_path);
 
 /*
- * krun_add_virtiofs with a DAX window of shm_size bytes. libkrun-c accepts the
- * size but offers no DAX window yet: the share works through FUSE reads and
- * writes, as without DAX.
+ * krun_add_virtiofs with a DAX window of shm_size bytes (0: none; rounded up to
+ * whole 2 MiB; at most 32 GiB, else -EINVAL). The guest maps file ranges of a
+ * share mounted with `mount -t virtiofs -o dax TAG DIR` through the window:
+ * reads and mmap reach the host's page cache with no copy and no request per
+ * access. The window costs the guest 1/64 of its size in RAM (Linux's page
+ * structures for it): a guest too small for its window does not get the share
+ * at all (its virtio-fs probe fails).
  */
 int32_t krun_add_virtiofs2(uint32_t ctx_id, const char *c_tag, const char *c_path,
 			   uint64_t shm_size);

@@ -29,7 +29,7 @@ void setup_loopback(void);
 void setup_page_reporting(void);
 /* init/shutdown.c: forks the watcher that stops workload on the VMM's request. */
 void shutdown_watch_start(pid_t workload);
-int setup_virtiofs_root(const char *tag);
+int setup_virtiofs_root(const char *tag, const char *options);
 int setup_disk_root(const char *device, const char *fstype, const char *options);
 
 /* net.c: each interface of cfg->net_dhcp up and configured by DHCP; failures

@@ -235,7 +235,7 @@ int main(void)
 	setup_hostname(&cfg);
 	setup_loopback();
 	setup_page_reporting();
-	if (cfg.virtiofs_tag && setup_virtiofs_root(cfg.virtiofs_tag) < 0)
+	if (cfg.virtiofs_tag && setup_virtiofs_root(cfg.virtiofs_tag, cfg.root_options) < 0)
 		fail();
 	if (cfg.root_disk && setup_disk_root(cfg.root_disk, cfg.root_fstype, cfg.root_options) < 0)
 		fail();

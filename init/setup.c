@@ -240,13 +240,14 @@ static int switch_root(void)
 }
 
 /* Mounts the virtio-fs share TAG (Documentation/filesystems/virtiofs.rst)
- * and makes it the root. */
-int setup_virtiofs_root(const char *tag)
+ * and makes it the root. options: the file system's own ("dax=always" for a
+ * root with a DAX window), or "". */
+int setup_virtiofs_root(const char *tag, const char *options)
 {
 	if (setup_newroot_dir() < 0)
 		return -1;
-	if (mount(tag, NEWROOT, "virtiofs", 0, NULL) < 0) {
-		init_log("cannot mount virtio-fs \"%s\": %m", tag);
+	if (mount(tag, NEWROOT, "virtiofs", 0, *options ? options : NULL) < 0) {
+		init_log("cannot mount virtio-fs \"%s\" (%s): %m", tag, *options ? options : "no options");
 		return -1;
 	}
 	raise_readahead(NEWROOT);

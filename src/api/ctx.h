@@ -26,6 +26,7 @@ struct ctx_fs_share {
 	char *tag;
 	char *path; /* absolute, resolved when it was set */
 	bool read_only; /* krun_add_virtiofs3 */
+	uint64_t shm_size; /* krun_add_virtiofs2/3: DAX window bytes, 0 for none */
 	/* krun_fs_add_overlay_*: paths and data ours (malloc'ed) */
 	struct fs_overlay_spec *overlays;
 	unsigned int noverlays;

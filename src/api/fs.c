@@ -51,7 +51,7 @@ static int find_tag(const struct krun_ctx *ctx, const char *tag)
 
 /* Adds a share, or replaces the one with the same tag when `replace`. */
 static int add_share(uint32_t ctx_id, const char *fn, const char *tag, const char *path,
-		     bool replace, bool read_only)
+		     bool replace, bool read_only, uint64_t shm_size)
 {
 	CTX_HOLD(ctx, ctx_id);
 	char *abs = NULL, *tag_copy;
@@ -77,6 +77,7 @@ static int add_share(uint32_t ctx_id, const char *fn, const char *tag, const cha
 		free(ctx->fs[i].path);
 		ctx->fs[i].path = abs;
 		ctx->fs[i].read_only = read_only;
+		ctx->fs[i].shm_size = shm_size;
 		return 0;
 	}
 	tag_copy = strdup(tag);
@@ -87,35 +88,39 @@ static int add_share(uint32_t ctx_id, const char *fn, const char *tag, const cha
 	ctx->fs[ctx->nfs].tag = tag_copy;
 	ctx->fs[ctx->nfs].path = abs;
 	ctx->fs[ctx->nfs].read_only = read_only;
+	ctx->fs[ctx->nfs].shm_size = shm_size;
 	ctx->nfs++;
 	return 0;
 }
 
 KRUN_API int32_t krun_set_root(uint32_t ctx_id, const char *root_path)
 {
-	return add_share(ctx_id, __func__, KRUN_ROOT_TAG, root_path, true, false);
+	return add_share(ctx_id, __func__, KRUN_ROOT_TAG, root_path, true, false, 0);
 }
 
 KRUN_API int32_t krun_add_virtiofs(uint32_t ctx_id, const char *c_tag, const char *c_path)
 {
-	return add_share(ctx_id, __func__, c_tag, c_path, false, false);
+	return add_share(ctx_id, __func__, c_tag, c_path, false, false, 0);
 }
 
-/* krun_add_virtiofs2 and 3: a share with a DAX window. KRUN_FS_ROOT_TAG is
+/* krun_add_virtiofs2 and 3: a share with a DAX window of shm_size bytes (0:
+ * none), rounded up to whole 2 MiB ranges. The guest maps files through it
+ * when it mounts the share with "-o dax" (ops_dax.c); the window costs the guest
+ * 1/64 of its size in RAM for its page structures. KRUN_FS_ROOT_TAG is
  * upstream's way to give the root these options: it replaces krun_set_root's
  * share (or is replaced by a later krun_set_root). */
 static int add_dax_share(uint32_t ctx_id, const char *fn, const char *tag, const char *path,
 			 uint64_t shm_size, bool read_only)
 {
 	bool root = tag && !strcmp(tag, KRUN_ROOT_TAG);
-	int r = add_share(ctx_id, fn, tag, path, root, read_only);
 
-	/* The DAX window needs a shared-memory region on the transport; until then
-	 * the share works without it (the guest falls back to FUSE READ/WRITE). */
-	if (r == 0 && shm_size)
-		log_debug("%s: no DAX window yet; %llu bytes of shm not used", fn,
-			  (unsigned long long)shm_size);
-	return r;
+	if (shm_size > VMM_MAX_SHM) {
+		log_error("%s: a DAX window of %llu bytes: at most %llu GiB", fn,
+			  (unsigned long long)shm_size, VMM_MAX_SHM >> 30);
+		return -EINVAL;
+	}
+	shm_size = (shm_size + VMM_SHM_GRANULE - 1) & ~(VMM_SHM_GRANULE - 1);
+	return add_share(ctx_id, fn, tag, path, root, read_only, shm_size);
 }
 
 KRUN_API int32_t krun_add_virtiofs2(uint32_t ctx_id, const char *c_tag, const char *c_path,

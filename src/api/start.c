@@ -169,12 +169,18 @@ static int load_kernel(struct krun_ctx *ctx, struct start *s, struct boot_spec *
 	return 0;
 }
 
-static bool has_root(const struct krun_ctx *ctx)
+/* The root share (krun_set_root, or a krun_add_virtiofs* of KRUN_FS_ROOT_TAG), or NULL. */
+static const struct ctx_fs_share *root_share(const struct krun_ctx *ctx)
 {
 	for (unsigned int i = 0; i < ctx->nfs; i++)
 		if (!strcmp(ctx->fs[i].tag, KRUN_ROOT_TAG))
-			return true;
-	return false;
+			return &ctx->fs[i];
+	return NULL;
+}
+
+static bool has_root(const struct krun_ctx *ctx)
+{
+	return root_share(ctx) != NULL;
 }
 
 /* The guest device of a disk root (krun_set_root_disk_remount, or the old
@@ -194,6 +200,12 @@ static int add_root(struct buf *b, const struct krun_ctx *ctx)
 	char *v;
 	int r;
 
+	if (!dev && has_root(ctx) && root_share(ctx)->shm_size) {
+		/* krun_add_virtiofs2(KRUN_FS_ROOT_TAG, ..., shm_size): the caller
+		 * gave the root a DAX window, so init mounts it with DAX. */
+		r = guest_config_add(b, "root", "virtiofs:" KRUN_ROOT_TAG);
+		return r ? r : guest_config_add(b, "root_options", "dax=always");
+	}
 	if (!dev)
 		return guest_config_add(b, "root", has_root(ctx) ? "virtiofs:" KRUN_ROOT_TAG
 								: "initramfs");
@@ -453,7 +465,7 @@ static int prepare(struct krun_ctx *ctx, struct start *s, struct vmm_config *cfg
 	for (unsigned int i = 0; i < ctx->nfs; i++)
 		cfg->fs[i] = (struct vmm_fs_share){ ctx->fs[i].tag, ctx->fs[i].path,
 						    ctx->fs[i].read_only, ctx->fs[i].overlays,
-						    ctx->fs[i].noverlays };
+						    ctx->fs[i].noverlays, ctx->fs[i].shm_size };
 	cfg->nfs = ctx->nfs;
 	cfg->ram_bytes = (uint64_t)ctx->ram_mib << 20;
 	cfg->vsock.ports = ctx->vsock_ports;

@@ -97,6 +97,8 @@ struct fuse_server {
 	atomic_uint minor;         /* negotiated protocol minor */
 	atomic_ulong fd_exhausted; /* EMFILE/ENFILE count, to rate-limit the log */
 	struct fs_overlay *overlay; /* virtual entries, or NULL */
+	uint8_t *dax_window;        /* fuse_server_config's, or NULL */
+	uint64_t dax_window_len;
 };
 
 /* overlay.c, for the ops. A virtual directory's index for its stub inode, or
@@ -309,5 +311,14 @@ int fs_op_setxattr(struct fs_req *r);
 int fs_op_getxattr(struct fs_req *r);
 int fs_op_listxattr(struct fs_req *r);
 int fs_op_removexattr(struct fs_req *r);
+int fs_op_setupmapping(struct fs_req *r);
+int fs_op_removemapping(struct fs_req *r);
+/* ops_dax.c: anonymous memory over the whole DAX window (a new session, or
+ * the guest unmounted): no file stays mapped. 0 or -errno. */
+int fs_dax_reset(struct fuse_server *s);
+/* Mappings in whole 2 MiB ranges (Linux's FUSE_DAX_SZ, all it ever asks for):
+ * at most window / 2 MiB of them, so a guest cannot split the window into
+ * more memory areas than the process may have (vm.max_map_count). */
+#define FS_DAX_ALIGN_SHIFT 21
 
 #endif

@@ -95,6 +95,10 @@ static const struct fs_op_desc fs_ops[] = {
 	[FUSE_GETXATTR] = { fs_op_getxattr, sizeof(struct fuse_getxattr_in), 0, 0 },
 	[FUSE_LISTXATTR] = { fs_op_listxattr, sizeof(struct fuse_getxattr_in), 0, 0 },
 	[FUSE_REMOVEXATTR] = { fs_op_removexattr, 0, 0, M },
+	/* Not M: a read-only share maps for reading; ops_dax.c refuses writable
+	 * mappings there itself. */
+	[FUSE_SETUPMAPPING] = { fs_op_setupmapping, sizeof(struct fuse_setupmapping_in), 0, 0 },
+	[FUSE_REMOVEMAPPING] = { fs_op_removemapping, sizeof(struct fuse_removemapping_in), 0, 0 },
 };
 
 #undef ENTRY
@@ -300,6 +304,8 @@ int fuse_server_create(const struct fuse_server_config *cfg, struct fuse_server 
 			goto out_files;
 	}
 	s->read_only = cfg->read_only;
+	s->dax_window = cfg->dax_window;
+	s->dax_window_len = cfg->dax_window ? cfg->dax_window_len : 0;
 	s->as_root = geteuid() == 0;
 	s->passthrough = cfg->passthrough_privileges;
 	fs_raise_nofile();

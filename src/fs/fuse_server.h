@@ -77,6 +77,16 @@ struct fuse_server_config {
 	/* Virtual entries (fs/overlay.h), checked with fs_overlay_check. */
 	const struct fs_overlay_spec *overlays;
 	unsigned int noverlays;
+	/*
+	 * The DAX window (ops_dax.c), or NULL: dax_window_len bytes of this
+	 * process's memory, page-aligned, that the guest sees as the device's
+	 * shared memory region. SETUPMAPPING maps file ranges over parts of it
+	 * (MAP_FIXED), REMOVEMAPPING puts anonymous memory back; the server never
+	 * reads or writes it. The caller maps it before and unmaps it after the
+	 * server's life.
+	 */
+	void *dax_window;
+	uint64_t dax_window_len;
 };
 
 /*

@@ -23,10 +23,15 @@
  * PARALLEL_DIROPS lookups and readdirs in one directory may run concurrently:
  *                 the tables are locked and each dir handle serialises itself.
  * MAX_PAGES       max_pages below, for max_write of 1 MiB.
+ * MAP_ALIGNMENT   with a DAX window only (ops_dax.c): mappings are whole
+ *                 2 MiB ranges (map_alignment 21); Linux asks for it when its
+ *                 mount uses DAX, accepts up to its own 2 MiB, and maps in
+ *                 exactly such ranges.
  * Not offered: POSIX_LOCKS/FLOCK_LOCKS (the guest locks locally), EXPORT_SUPPORT
  * (we never look up "." or ".."), DONT_MASK (the guest applies the umask),
  * WRITEBACK_CACHE (the host may write too), HANDLE_KILLPRIV(_V2), SETXATTR_EXT,
- * POSIX_ACL, SECURITY_CTX, DAX, SUBMOUNTS.
+ * POSIX_ACL, SECURITY_CTX, SUBMOUNTS, and the per-inode DAX flag (FUSE_HAS_INODE_DAX:
+ * "dax=inode" mounts get no file mapped; "dax" or "dax=always" map every file).
  */
 #define FS_INIT_FLAGS                                                                    \
 	(FUSE_ASYNC_READ | FUSE_ATOMIC_O_TRUNC | FUSE_BIG_WRITES | FUSE_DO_READDIRPLUS |  \
@@ -84,6 +89,15 @@ int fs_op_init(struct fs_req *r)
 	o.max_write = FUSE_SERVER_MAX_WRITE;
 	o.time_gran = 1;
 	o.max_pages = FUSE_SERVER_MAX_WRITE / FS_GUEST_PAGE;
+	if (r->s->dax_window && (in.flags & FUSE_MAP_ALIGNMENT)) {
+		o.flags |= FUSE_MAP_ALIGNMENT;
+		o.map_alignment = FS_DAX_ALIGN_SHIFT;
+	}
+	/* A new session: nothing the last one mapped stays (a reset guest). */
+	if (fs_dax_reset(r->s) < 0) {
+		atomic_store(&r->s->initialized, false);
+		return -EIO;
+	}
 	log_debug("fs: INIT 7.%u, flags %#x offered %#x", in.minor, in.flags, o.flags);
 	return fs_reply(r, &o, sizeof(o));
 }
@@ -91,6 +105,7 @@ int fs_op_init(struct fs_req *r)
 /* The guest unmounted: forget its inodes and handles; a new INIT may follow. */
 int fs_op_destroy(struct fs_req *r)
 {
+	fs_dax_reset(r->s); /* logged */
 	fs_files_reset(&r->s->files);
 	fs_inodes_reset(&r->s->inodes);
 	atomic_store(&r->s->initialized, false);

@@ -113,6 +113,8 @@ static uint32_t hi(uint64_t v)
 static uint32_t reg_read(struct virtio_dev *d, uint64_t offset)
 {
 	struct vq *q = selected_vq(d);
+	const struct virtio_shm *shm = d->shm_sel < VIRTIO_MMIO_MAX_SHM && d->shm[d->shm_sel].len ?
+					       &d->shm[d->shm_sel] : NULL;
 
 	switch (offset) {
 	case VIRTIO_MMIO_MAGIC_VALUE:
@@ -150,10 +152,13 @@ static uint32_t reg_read(struct virtio_dev *d, uint64_t offset)
 	case VIRTIO_MMIO_STATUS:
 		return d->status;
 	case VIRTIO_MMIO_SHM_LEN_LOW:
+		return shm ? (uint32_t)shm->len : ~0U; /* §4.2.2: length -1, no such region */
 	case VIRTIO_MMIO_SHM_LEN_HIGH:
+		return shm ? hi(shm->len) : ~0U;
 	case VIRTIO_MMIO_SHM_BASE_LOW:
+		return shm ? (uint32_t)shm->base : ~0U;
 	case VIRTIO_MMIO_SHM_BASE_HIGH:
-		return ~0U; /* §4.2.2: a length of -1 means no such region */
+		return shm ? hi(shm->base) : ~0U;
 	case VIRTIO_MMIO_CONFIG_GENERATION:
 		return __atomic_load_n(&d->config_generation, __ATOMIC_ACQUIRE);
 	default:
@@ -236,6 +241,7 @@ static void dev_reset(struct virtio_dev *d)
 	d->driver_features_sel = 0;
 	d->driver_features = 0;
 	d->queue_sel = 0;
+	d->shm_sel = 0;
 	__atomic_store_n(isr(d), 0, __ATOMIC_SEQ_CST);
 }
 
@@ -398,6 +404,9 @@ static void reg_write(struct virtio_dev *d, uint64_t offset, uint32_t v)
 		break;
 	case VIRTIO_MMIO_QUEUE_SEL:
 		d->queue_sel = v;
+		break;
+	case VIRTIO_MMIO_SHM_SEL:
+		d->shm_sel = v;
 		break;
 	case VIRTIO_MMIO_QUEUE_NUM:
 	case VIRTIO_MMIO_QUEUE_READY:

@@ -81,6 +81,14 @@
 #define VIRTIO_INT_USED_RING 1
 #define VIRTIO_INT_CONFIG 2
 
+/* Shared memory regions a device may have (§2.10, §4.2.2 SHMSel): virtio-fs
+ * has one, its DAX window (id 0, VIRTIO_FS_SHMCAP_ID_CACHE). */
+#define VIRTIO_MMIO_MAX_SHM 2
+
+struct virtio_shm {
+	uint64_t base, len; /* guest-physical; len 0: no region with this id */
+};
+
 struct virtio_dev;
 
 struct virtio_dev_ops {
@@ -136,6 +144,8 @@ struct virtio_dev {
 	uint32_t queue_sel;
 	uint32_t interrupt_status; /* without a register page; atomic (__atomic_*) */
 	uint32_t config_generation;
+	uint32_t shm_sel;                          /* SHMSel */
+	struct virtio_shm shm[VIRTIO_MMIO_MAX_SHM]; /* set before the guest runs */
 	/* The register page the guest reads, or NULL (all reads trap). */
 	uint32_t *shadow;
 	int config_fd;        /* with a page: eventfd, set when a config refresh is owed */

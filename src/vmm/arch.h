@@ -68,6 +68,12 @@ uint64_t arch_smbios_room(void);
  * *n gets the count (<= GMEM_MAX_REGIONS). -EINVAL if ram_bytes is unusable. */
 int arch_ram_layout(uint64_t ram_bytes, struct gmem_region *regions, unsigned int *n);
 
+/* Where devices' shared memory regions (virtio-fs DAX windows) may go in the
+ * guest-physical space of RAM m: from arch_shm_base(m) up to arch_shm_limit(),
+ * outside RAM and every MMIO window. */
+uint64_t arch_shm_base(const struct gmem *m);
+uint64_t arch_shm_limit(void);
+
 /* Guest-physical window and interrupt line of the i-th virtio-mmio device. */
 uint64_t arch_virtio_mmio_base(unsigned int i);
 uint32_t arch_virtio_gsi(unsigned int i);

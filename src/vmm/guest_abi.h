@@ -29,8 +29,10 @@
  *             the new root first) or "disk:DEVICE" (mount the guest block device
  *             DEVICE, a path under /dev/, as the new root first)
  *   root_fstype   the disk root's file system type, or "auto" (once; default auto)
- *   root_options  the disk root's mount options, mount(8) -o style (once;
- *             default none)
+ *   root_options  the disk root's mount options, mount(8) -o style; for a
+ *             virtio-fs root, the file system's own option string, passed to
+ *             mount(2) as is ("dax=always" when the root has a DAX window)
+ *             (once; default none)
  *   net_dhcp  a network interface (eth0, eth1...) init brings up and configures
  *             by DHCP before the workload starts (repeated; default none)
  *

@@ -20,6 +20,7 @@
 #include "util/log.h"
 #include "vmm/arch.h"
 #include "vmm/evloop.h"
+#include "vmm/shm_window.h"
 #include "vmm/virtio_regpage.h"
 
 static void on_notify(void *arg, uint32_t events)
@@ -164,10 +165,24 @@ int virtio_bus_add_fs(struct vm *vm, const struct vmm_fs_share *share, unsigned 
 		.read_only = share->read_only,
 		.overlays = share->overlays, .noverlays = share->noverlays,
 	};
-	struct virtio_dev *d = virtio_fs_create(&cfg);
+	struct virtio_dev *d;
+	uint64_t gpa = 0;
+	int r;
 
+	if (share->shm_size) {
+		r = vm_shm_window_add(vm, share->shm_size, &cfg.dax_window, &gpa);
+		if (r < 0)
+			return r; /* logged */
+		cfg.dax_window_len = share->shm_size;
+	}
+	d = virtio_fs_create(&cfg);
 	if (!d)
 		return -EINVAL; /* logged */
+	/* §5.11.5: region 0 is the DAX window (VIRTIO_FS_SHMCAP_ID_CACHE). */
+	d->shm[0] = (struct virtio_shm){ .base = gpa, .len = cfg.dax_window_len };
+	if (share->shm_size)
+		log_debug("virtio-fs \"%s\": DAX window of %llu MiB at 0x%llx", share->tag,
+			  (unsigned long long)(share->shm_size >> 20), (unsigned long long)gpa);
 	return virtio_bus_add(vm, d);
 }
 

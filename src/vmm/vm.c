@@ -20,6 +20,7 @@
 #include "util/log.h"
 #include "vmm/evloop.h"
 #include "vmm/seccomp.h"
+#include "vmm/shm_window.h"
 #include "vmm/shutdown.h"
 #include "vmm/vcpu.h"
 #include "vmm/vcpu_exit.h"
@@ -120,6 +121,7 @@ static int vm_map_memory(struct vm *vm, uint64_t ram_bytes, bool shared)
 static void vm_destroy(struct vm *vm)
 {
 	virtio_bus_destroy(vm); /* unregisters from the loop first */
+	vm_shm_windows_free(vm); /* the devices that mapped files there are gone */
 	console_order_free(vm->console_order); /* its devices are gone */
 	if (vm->loop)
 		evloop_destroy(vm->loop);

@@ -25,6 +25,10 @@
 #define VM_MAX_VCPUS 64
 #define VM_MAX_MMIO 24
 #define VM_MAX_DEVICES 16
+#define VM_MAX_SHM 8 /* device shared memory windows (vmm/shm_window.h) */
+/* KVM memory slots: guest RAM 0..GMEM_MAX_REGIONS-1, then one register page
+ * per device (virtio_regpage.c), then the shared memory windows. */
+#define VM_SHM_SLOT_BASE (GMEM_MAX_REGIONS + VM_MAX_DEVICES)
 
 struct vm;
 struct evloop;
@@ -76,6 +80,12 @@ struct virtio_slot {
 	int ack_fd; /* absorbs InterruptAck writes of USED_RING (virtio_regpage.c), or -1 */
 };
 
+/* A device's shared memory window (vmm/shm_window.h). */
+struct vm_shm {
+	void *host;
+	uint64_t gpa, len;
+};
+
 struct vm {
 	int kvm_fd, vm_fd;
 	struct gmem mem;
@@ -88,6 +98,8 @@ struct vm {
 	uint64_t boot_entry; /* kernel entry GPA: set by arch_boot_setup for arch_vcpu_setup */
 	struct virtio_slot dev[VM_MAX_DEVICES];
 	unsigned int ndev;
+	struct vm_shm shm[VM_MAX_SHM];
+	unsigned int nshm;
 
 	pthread_mutex_t end_lock;
 	pthread_cond_t end_cond;

@@ -31,7 +31,13 @@ struct vmm_fs_share {
 	bool read_only; /* the server refuses every change (-EROFS) */
 	const struct fs_overlay_spec *overlays; /* virtual entries (fs/overlay.h) */
 	unsigned int noverlays;
+	uint64_t shm_size; /* the DAX window: 0 or a multiple of VMM_SHM_GRANULE */
 };
+
+/* DAX windows: Linux's virtio-fs maps files in 2 MiB ranges (fs/fuse/dax.c
+ * FUSE_DAX_SZ); a window is a whole number of them, up to VMM_MAX_SHM. */
+#define VMM_SHM_GRANULE (2ULL << 20)
+#define VMM_MAX_SHM (32ULL << 30) /* 16 384 ranges: memory areas to spare */
 
 /* One virtio-blk device; the guest sees them in order (vda, vdb...). */
 struct vmm_disk {

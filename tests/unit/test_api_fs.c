@@ -51,6 +51,10 @@ TEST(api_add_virtiofs_checks_tags_and_counts)
 	CHECK(strstr(cap_end(&c), "already in use"));
 	CHECK_EQ(krun_set_root(ctx, "/tmp"), 0);
 	CHECK_EQ(krun_add_virtiofs(ctx, "/dev/root", "/tmp"), -EEXIST);
+	/* A DAX window: at most 32 GiB, refused with nothing added. */
+	cap_start(&c);
+	CHECK_EQ(krun_add_virtiofs2(ctx, "dax", "/tmp", (32ULL << 30) + 1), -EINVAL);
+	CHECK(strstr(cap_end(&c), "at most 32 GiB"));
 	CHECK_EQ(krun_add_virtiofs2(ctx, "dax", "/tmp", 1ULL << 30), 0);
 	/* Root, the 36-byte tag, dax: five more fit, then the table is full. */
 	for (int i = 0; i < 5; i++) {

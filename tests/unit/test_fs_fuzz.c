@@ -8,6 +8,8 @@
  */
 #include "fuse_req.h"
 
+#include <sys/mman.h>
+
 #define FZ_ITERS 100000
 
 static uint64_t fz_next(uint64_t *s)
@@ -25,8 +27,11 @@ static const uint32_t fz_ops[] = {
 	FUSE_GETXATTR, FUSE_LISTXATTR, FUSE_REMOVEXATTR, FUSE_FLUSH, FUSE_INIT, FUSE_OPENDIR,
 	FUSE_READDIR, FUSE_RELEASEDIR, FUSE_FSYNCDIR, FUSE_ACCESS, FUSE_CREATE, FUSE_INTERRUPT,
 	FUSE_DESTROY, FUSE_BATCH_FORGET, FUSE_READDIRPLUS, FUSE_RENAME2, FUSE_LSEEK, FUSE_IOCTL,
-	FUSE_GETLK, 0, 99,
+	FUSE_GETLK, FUSE_SETUPMAPPING, FUSE_REMOVEMAPPING, 0, 99,
 };
+
+#define FZ_WINDOW (8u << 20) /* the DAX window the server maps into */
+#define FZ_RANGE (2u << 20)  /* its mapping unit (ops_dax.c) */
 
 static const char *const fz_names[] = {
 	"a", "b", "dir", "f", "..", ".", "", "x/y", "/", "link", "long-name-for-fun", "\xff\xfe",
@@ -72,6 +77,10 @@ static size_t fz_fixed(uint32_t op)
 		return sizeof(struct fuse_init_in);
 	case FUSE_SETATTR:
 		return sizeof(struct fuse_setattr_in);
+	case FUSE_SETUPMAPPING:
+		return sizeof(struct fuse_setupmapping_in);
+	case FUSE_REMOVEMAPPING:
+		return sizeof(struct fuse_removemapping_in);
 	default:
 		return 0;
 	}
@@ -107,6 +116,27 @@ static void fz_args(struct fz *z, struct fr *r, uint32_t op)
 		struct fuse_init_in in = { .major = 7, .minor = 38, .flags = (uint32_t)z->rng };
 
 		memcpy(fixed, &in, sizeof(in));
+	} else if (op == FUSE_SETUPMAPPING && fz_next(&z->rng) % 2) {
+		/* Often inside the window and aligned, so that files get mapped. */
+		uint64_t unit = fz_next(&z->rng) % 8 ? FZ_RANGE : 4096;
+		struct fuse_setupmapping_in in = {
+			.fh = id, .foffset = (fz_next(&z->rng) % 4) * unit,
+			.len = (1 + fz_next(&z->rng) % 3) * unit, .flags = fz_next(&z->rng) % 5,
+			.moffset = (fz_next(&z->rng) % (FZ_WINDOW / unit)) * unit,
+		};
+
+		memcpy(fixed, &in, sizeof(in));
+	} else if (op == FUSE_REMOVEMAPPING) {
+		uint32_t count = (uint32_t)(fz_next(&z->rng) % 4);
+
+		memcpy(fixed, &count, 4);
+		for (uint32_t k = 0; k < 3; k++) {
+			uint64_t one[2] = { (fz_next(&z->rng) % (FZ_WINDOW / FZ_RANGE)) * FZ_RANGE,
+					    (1 + fz_next(&z->rng) % 3) * FZ_RANGE };
+
+			memcpy(fixed + 4 + 16 * k, one, sizeof(one));
+		}
+		n = 4 + 16 * (fz_next(&z->rng) % 4);
 	} else if (op == FUSE_BATCH_FORGET) {
 		uint32_t count = (uint32_t)(fz_next(&z->rng) % 6);
 
@@ -156,9 +186,14 @@ TEST(fs_fuzz_random_requests_never_crash_or_overrun)
 {
 	struct fz z = { .rng = 0x9e3779b97f4a7c15ull };
 	struct fx x;
-	int replies = 0, errors = 0;
+	int replies = 0, errors = 0, mapped = 0;
 
-	fx_setup(&x);
+	uint8_t *win = mmap(NULL, FZ_WINDOW, PROT_READ | PROT_WRITE,
+			    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+
+	CHECK(win != MAP_FAILED);
+	fx_setup_cfg(&x, (struct fuse_server_config){ .nthreads_hint = 1, .dax_window = win,
+						      .dax_window_len = FZ_WINDOW });
 	fx_host_file(&x, "f", "seed content");
 	CHECK_EQ(fx_mkdir(&x, FUSE_ROOT_ID, "dir", 0755, &(struct fuse_entry_out){ 0 }), 0);
 	for (int it = 0; it < FZ_ITERS; it++) {
@@ -187,6 +222,7 @@ TEST(fs_fuzz_random_requests_never_crash_or_overrun)
 			CHECK(x.err <= 0 && x.err > -4096);
 			replies++;
 			errors += x.err != 0;
+			mapped += op == FUSE_SETUPMAPPING && !x.err;
 			/* Harvest ids: entry replies start with the node id, open
 			 * replies with the fh. */
 			if (!x.err && x.plen >= 8)
@@ -195,5 +231,7 @@ TEST(fs_fuzz_random_requests_never_crash_or_overrun)
 	}
 	CHECK(replies > FZ_ITERS / 2);
 	CHECK(errors < replies);
+	CHECK(mapped > 0); /* the window's path was reached, not only refused */
 	fx_teardown(&x);
+	munmap(win, FZ_WINDOW);
 }

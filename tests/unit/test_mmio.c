@@ -502,7 +502,7 @@ TEST(mmio_register_page_matches_trapped_reads_through_random_writes)
 		VIRTIO_MMIO_QUEUE_READY, VIRTIO_MMIO_QUEUE_DESC_LOW, VIRTIO_MMIO_QUEUE_DESC_HIGH,
 		VIRTIO_MMIO_QUEUE_AVAIL_LOW, VIRTIO_MMIO_QUEUE_USED_LOW, VIRTIO_MMIO_STATUS,
 		VIRTIO_MMIO_INTERRUPT_ACK, VIRTIO_MMIO_QUEUE_NOTIFY, VIRTIO_MMIO_MAGIC_VALUE,
-		VIRTIO_MMIO_CONFIG, VIRTIO_MMIO_CONFIG + 4,
+		VIRTIO_MMIO_CONFIG, VIRTIO_MMIO_CONFIG + 4, VIRTIO_MMIO_SHM_SEL,
 	};
 	static const uint32_t vals[] = { 0, 1, 2, 3, 8, 0x1000, 0x1200, 0x1400, OK_STATUS,
 					 OK_STATUS | VIRTIO_STATUS_DRIVER_OK, 0xffffffff };
@@ -511,6 +511,7 @@ TEST(mmio_register_page_matches_trapped_reads_through_random_writes)
 	uint32_t *page;
 
 	fake_setup(&f);
+	f.d.shm[1] = (struct virtio_shm){ .base = 0x1000000000ULL, .len = 3ULL << 30 };
 	page = page_attach(&f);
 	CHECK_EQ(page[VIRTIO_MMIO_MAGIC_VALUE / 4], 0x74726976);
 	CHECK_EQ(page[VIRTIO_MMIO_DEVICE_ID / 4], 42);
@@ -602,6 +603,42 @@ TEST(mmio_register_page_config_writes_show_at_once_and_move_the_generation_only_
 	gen = page[VIRTIO_MMIO_CONFIG_GENERATION / 4];
 	virtio_mmio_write(&f.d, VIRTIO_MMIO_CONFIG + 2, &h, 2); /* the same bytes */
 	CHECK_EQ(page[VIRTIO_MMIO_CONFIG_GENERATION / 4], gen);
+	page_detach(&f, page);
+	fake_teardown(&f);
+}
+
+/* §4.2.2: SHMSel picks a region; its length and base read back as 64-bit
+ * pairs, a region the device lacks reads as length -1. The page follows. */
+TEST(mmio_shared_memory_regions_read_by_selector_trapped_and_from_the_page)
+{
+	struct fake f;
+	uint32_t *page;
+
+	fake_setup(&f);
+	f.d.shm[0] = (struct virtio_shm){ .base = 0x140000000ULL, .len = 0x280000000ULL };
+	page = page_attach(&f);
+	for (int trapped = 0; trapped < 2; trapped++) {
+		wr(&f, VIRTIO_MMIO_SHM_SEL, 0);
+		uint32_t lo = trapped ? rd(&f, VIRTIO_MMIO_SHM_LEN_LOW) : page[VIRTIO_MMIO_SHM_LEN_LOW / 4];
+		uint32_t hi = trapped ? rd(&f, VIRTIO_MMIO_SHM_LEN_HIGH) : page[VIRTIO_MMIO_SHM_LEN_HIGH / 4];
+		CHECK_EQ(lo, 0x80000000u);
+		CHECK_EQ(hi, 2u);
+		lo = trapped ? rd(&f, VIRTIO_MMIO_SHM_BASE_LOW) : page[VIRTIO_MMIO_SHM_BASE_LOW / 4];
+		hi = trapped ? rd(&f, VIRTIO_MMIO_SHM_BASE_HIGH) : page[VIRTIO_MMIO_SHM_BASE_HIGH / 4];
+		CHECK_EQ(lo, 0x40000000u);
+		CHECK_EQ(hi, 1u);
+		/* Region 1 is not there, nor is a selector past every region. */
+		for (uint32_t sel = 1; sel < 4; sel += 2) {
+			wr(&f, VIRTIO_MMIO_SHM_SEL, sel == 3 ? 0xffffffffu : sel);
+			CHECK_EQ(trapped ? rd(&f, VIRTIO_MMIO_SHM_LEN_LOW) : page[VIRTIO_MMIO_SHM_LEN_LOW / 4],
+				 0xffffffffu);
+			CHECK_EQ(trapped ? rd(&f, VIRTIO_MMIO_SHM_LEN_HIGH) : page[VIRTIO_MMIO_SHM_LEN_HIGH / 4],
+				 0xffffffffu);
+		}
+	}
+	/* A reset selects region 0 again. */
+	wr(&f, VIRTIO_MMIO_STATUS, 0);
+	CHECK_EQ(page[VIRTIO_MMIO_SHM_LEN_HIGH / 4], 2u);
 	page_detach(&f, page);
 	fake_teardown(&f);
 }

@@ -17,6 +17,7 @@
  *     --virtiofs TAG:DIR         krun_add_virtiofs (repeatable)
  *     --virtiofs-ro TAG:DIR      krun_add_virtiofs3(..., 0, true): read-only
  *                                (TAG /dev/root: the root; repeatable)
+ *     --virtiofs-dax MIB:TAG:DIR krun_add_virtiofs2 with a DAX window of MIB MiB
  *     --disk ID:PATH             krun_add_disk3, raw, read-write, KRUN_SYNC_FULL
  *     --disk-ro ID:PATH          (repeatable, all four in the order given): -ro
  *     --disk-direct ID:PATH      read-only, -direct with direct_io, -nosync with
@@ -218,6 +219,7 @@ int main(int argc, char **argv)
 	static const char *virtiofs[64], *port_map[64], *vsock[64];
 	/* disk_mode: 0 rw, 1 ro, 2 direct, 3 nosync, 4 qcow2, 5 vmdk */
 	static int vsock_listen[64], virtiofs_ro[64], disk_mode[16];
+	static unsigned long long virtiofs_dax_mib[64];
 	static const char *disks[16];
 	const char *root_disk = NULL, *root_fstype = NULL, *root_options = NULL;
 	const char *old_root_disk = NULL, *old_data_disk = NULL;
@@ -329,6 +331,15 @@ int main(int argc, char **argv)
 			virtiofs_ro[nfs] = 1;
 			virtiofs[nfs++] = v;
 		}
+		else if (!strcmp(a, "--virtiofs-dax") && nfs < 63) {
+			char *end;
+			virtiofs_dax_mib[nfs] = strtoull(v, &end, 10);
+			if (*end != ':') {
+				fprintf(stderr, "krun_run: --virtiofs-dax wants MIB:TAG:DIR\n");
+				return 99;
+			}
+			virtiofs[nfs++] = end + 1;
+		}
 		else if (!strncmp(a, "--disk", 6) && ndisks < 16 &&
 			 (disk_mode[ndisks] = name_index(disk_modes, 6, a + 6, strlen(a + 6))) >= 0)
 			disks[ndisks++] = v;
@@ -401,6 +412,10 @@ int main(int argc, char **argv)
 		if (virtiofs_ro[k])
 			check("krun_add_virtiofs3",
 			      krun_add_virtiofs3((uint32_t)ctx, tag, colon + 1, 0, true));
+		else if (virtiofs_dax_mib[k])
+			check("krun_add_virtiofs2",
+			      krun_add_virtiofs2((uint32_t)ctx, tag, colon + 1,
+						 (uint64_t)virtiofs_dax_mib[k] << 20));
 		else
 			check("krun_add_virtiofs", krun_add_virtiofs((uint32_t)ctx, tag, colon + 1));
 	}

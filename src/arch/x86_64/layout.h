@@ -23,6 +23,7 @@
  *   0xfffb_c000  KVM identity-map page (VMX real-mode support, 1 page)
  *   0xfffb_d000  KVM TSS (3 pages)
  *   0x1_0000_0000 RAM above 3 GiB continues here
+ *   then, on a 1 GiB boundary past RAM: shared memory regions (DAX windows)
  */
 #ifndef LIBKRUN_ARCH_X86_64_LAYOUT_H
 #define LIBKRUN_ARCH_X86_64_LAYOUT_H
@@ -93,6 +94,10 @@
  * smallest physical address width of current x86 hosts) with room to spare. */
 #define LAYOUT_RAM_MIN (32ULL << 20)
 #define LAYOUT_RAM_MAX (256ULL << 30)
+/* Device shared memory (virtio-fs DAX windows) goes above RAM, within the same
+ * 2^39 bound. */
+#define LAYOUT_SHM_ALIGN (1ULL << 30)
+#define LAYOUT_PHYS_LIMIT (1ULL << 39)
 
 #define LAYOUT_VIRTIO_MMIO 0xd0000000ULL
 #define LAYOUT_VIRTIO_MMIO_SIZE 0x1000ULL

@@ -70,6 +70,24 @@ int x86_e820_build(const struct gmem *m, struct boot_e820_entry *e, unsigned int
 	return 0;
 }
 
+uint64_t arch_shm_base(const struct gmem *m)
+{
+	const struct gmem_region *last = &m->region[m->nregions - 1];
+	uint64_t end = last->gpa + last->size;
+
+	/* Above 4 GiB and above RAM, on a 1 GiB boundary: Linux maps a shared
+	 * memory region with ZONE_DEVICE pages, which want a section-aligned
+	 * start (128 MiB on x86_64); 1 GiB keeps the direct map's large pages. */
+	if (end < LAYOUT_HIGH_RAM)
+		end = LAYOUT_HIGH_RAM;
+	return (end + LAYOUT_SHM_ALIGN - 1) & ~(LAYOUT_SHM_ALIGN - 1);
+}
+
+uint64_t arch_shm_limit(void)
+{
+	return LAYOUT_PHYS_LIMIT;
+}
+
 uint64_t arch_virtio_mmio_base(unsigned int i)
 {
 	return LAYOUT_VIRTIO_MMIO + (uint64_t)i * LAYOUT_VIRTIO_MMIO_SIZE;

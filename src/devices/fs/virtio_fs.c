@@ -335,6 +335,7 @@ struct virtio_dev *virtio_fs_create(const struct virtio_fs_config *cfg)
 		.passthrough_privileges = cfg->passthrough_privileges,
 		.read_only = cfg->read_only,
 		.overlays = cfg->overlays, .noverlays = cfg->noverlays,
+		.dax_window = cfg->dax_window, .dax_window_len = cfg->dax_window_len,
 	};
 	size_t tag_len = strlen(cfg->tag);
 	struct virtio_dev *d = calloc(1, sizeof(*d));

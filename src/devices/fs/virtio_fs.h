@@ -6,8 +6,9 @@
  * Queues (§5.11.2): 0 hiprio (FORGET, BATCH_FORGET, INTERRUPT), then
  * num_request_queues request queues; we announce one, which is all Linux 6.1
  * uses. Offered besides VERSION_1: VIRTIO_F_EVENT_IDX only; no notification
- * queue, no DAX window (a shm size given through the API is accepted and not
- * used).
+ * queue. With a DAX window, the device has shared memory region 0 (§5.11.5,
+ * VIRTIO_FS_SHMCAP_ID_CACHE), which the bus maps (src/vmm/shm_window.c) and
+ * the server fills (src/fs/ops_dax.c).
  *
  * Threads: the event loop only wakes the workers (queue_notify never blocks).
  * Each worker pops a chain from either queue (hiprio first) under the device's
@@ -42,6 +43,8 @@ struct virtio_fs_config {
 	bool read_only;
 	const struct fs_overlay_spec *overlays; /* fuse_server_config's */
 	unsigned int noverlays;
+	void *dax_window; /* fuse_server_config's; NULL: none */
+	uint64_t dax_window_len;
 };
 
 /* Opens the share and starts the workers. NULL on error (logged). */
