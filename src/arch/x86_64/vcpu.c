@@ -94,7 +94,8 @@ int arch_nested_virt_supported(int kvm_fd)
 /* The host's brand string into brand[12], or false where it has none. */
 static bool host_brand(uint32_t brand[12])
 {
-	if (__get_cpuid_max(0x80000000, NULL) < 0x80000004)
+	/* An int with clang's <cpuid.h>, unsigned with GCC's. */
+	if ((unsigned int)__get_cpuid_max(0x80000000, NULL) < 0x80000004U)
 		return false;
 	for (unsigned int i = 0; i < 3; i++)
 		__cpuid(0x80000002 + i, brand[4 * i], brand[4 * i + 1], brand[4 * i + 2],
