@@ -311,6 +311,10 @@ int fs_op_setxattr(struct fs_req *r);
 int fs_op_getxattr(struct fs_req *r);
 int fs_op_listxattr(struct fs_req *r);
 int fs_op_removexattr(struct fs_req *r);
+/* ops_open.c: opens inode i for I/O with flags, as OPEN does: regular files
+ * only (-EISDIR, -ELOOP, -EACCES otherwise), a set-ID file demoted first when
+ * flags write. 0 with *fd, or -errno with *fd -1. */
+int fs_inode_open(struct fuse_server *s, const struct fs_inode *i, int flags, int *fd);
 int fs_op_setupmapping(struct fs_req *r);
 int fs_op_removemapping(struct fs_req *r);
 /* ops_dax.c: anonymous memory over the whole DAX window (a new session, or

@@ -63,8 +63,7 @@ int fs_op_setupmapping(struct fs_req *r)
 	struct fuse_server *s = r->s;
 	struct fs_inode *i;
 	bool writable;
-	char name[16];
-	int fd = -1, res;
+	int fd, res;
 	void *p;
 
 	memcpy(&in, r->arg, sizeof(in));
@@ -82,13 +81,7 @@ int fs_op_setupmapping(struct fs_req *r)
 	res = fs_inode_get(&s->inodes, r->h.nodeid, &i);
 	if (res < 0)
 		return res;
-	if (!S_ISREG(i->type)) {
-		res = S_ISDIR(i->type) ? -EISDIR : -EACCES;
-	} else if (!writable || (res = fs_map_demote(s, i->fd)) == 0) {
-		fs_proc_name(i->fd, name);
-		fd = openat(s->proc_fd, name, (writable ? O_RDWR : O_RDONLY) | O_CLOEXEC | O_NOCTTY);
-		res = fd < 0 ? fs_errno(s, "open") : 0;
-	}
+	res = fs_inode_open(s, i, (writable ? O_RDWR : O_RDONLY) | O_CLOEXEC | O_NOCTTY, &fd);
 	fs_inode_put(&s->inodes, i);
 	if (res < 0)
 		return res;

@@ -43,12 +43,26 @@ static int fs_reply_open(struct fs_req *r, uint64_t fh, uint32_t open_flags)
 	return fs_reply(r, &o, sizeof(o));
 }
 
+int fs_inode_open(struct fuse_server *s, const struct fs_inode *i, int flags, int *fd)
+{
+	char name[16];
+	int res;
+
+	*fd = -1;
+	if (!S_ISREG(i->type))
+		return S_ISDIR(i->type) ? -EISDIR : S_ISLNK(i->type) ? -ELOOP : -EACCES;
+	if (fs_open_writes(flags) && (res = fs_map_demote(s, i->fd)) < 0)
+		return res;
+	fs_proc_name(i->fd, name);
+	*fd = openat(s->proc_fd, name, flags);
+	return *fd < 0 ? fs_errno(s, "open") : 0;
+}
+
 int fs_op_open(struct fs_req *r)
 {
 	struct fuse_open_in in;
 	struct fs_inode *i;
 	struct stat st;
-	char name[16];
 	uint64_t fh;
 	uint32_t open_flags = 0;
 	int flags, fd = -1, res;
@@ -60,13 +74,7 @@ int fs_op_open(struct fs_req *r)
 	res = fs_inode_get(&r->s->inodes, r->h.nodeid, &i);
 	if (res < 0)
 		return res;
-	if (!S_ISREG(i->type)) {
-		res = S_ISDIR(i->type) ? -EISDIR : S_ISLNK(i->type) ? -ELOOP : -EACCES;
-	} else if (!fs_open_writes(flags) || (res = fs_map_demote(r->s, i->fd)) == 0) {
-		fs_proc_name(i->fd, name);
-		fd = openat(r->s->proc_fd, name, flags);
-		res = fd < 0 ? fs_errno(r->s, "open") : 0;
-	}
+	res = fs_inode_open(r->s, i, flags, &fd);
 	/* Close-to-open consistency without re-reading what did not change
 	 * (libfuse's auto_cache): the guest drops its cached pages at an OPEN
 	 * unless told FOPEN_KEEP_CACHE (fuse_finish_open), which we say only when
