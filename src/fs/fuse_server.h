@@ -97,6 +97,16 @@ struct fuse_server_config {
  */
 int fuse_server_create(const struct fuse_server_config *cfg, struct fuse_server **out);
 
+/*
+ * Ends the guest's FUSE session, as FUSE_DESTROY does: its inodes and handles
+ * are forgotten, the DAX window is emptied, and the next request must be a new
+ * INIT. For a reset of the device (virtio 1.2 §2.4): a driver may reset it
+ * without unmounting, and then brings it up again with a new INIT. Requests
+ * still running finish against the old state (what they hold is counted), and
+ * ones that end after this see node ids that no longer exist. Any thread.
+ */
+void fuse_server_end_session(struct fuse_server *s);
+
 /* Closes every fd and frees the server. No fuse_server_handle may be running. */
 void fuse_server_destroy(struct fuse_server *s);
 

@@ -102,13 +102,18 @@ int fs_op_init(struct fs_req *r)
 	return fs_reply(r, &o, sizeof(o));
 }
 
+void fuse_server_end_session(struct fuse_server *s)
+{
+	fs_dax_reset(s); /* logged */
+	fs_files_reset(&s->files);
+	fs_inodes_reset(&s->inodes);
+	atomic_store(&s->initialized, false);
+}
+
 /* The guest unmounted: forget its inodes and handles; a new INIT may follow. */
 int fs_op_destroy(struct fs_req *r)
 {
-	fs_dax_reset(r->s); /* logged */
-	fs_files_reset(&r->s->files);
-	fs_inodes_reset(&r->s->inodes);
-	atomic_store(&r->s->initialized, false);
+	fuse_server_end_session(r->s);
 	return 0;
 }
 

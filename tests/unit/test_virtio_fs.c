@@ -10,8 +10,11 @@
 #include "fake_transport.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <linux/fuse.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
@@ -387,6 +390,86 @@ TEST(virtio_fs_reset_with_requests_in_flight_then_serves_again)
 	CHECK(wait_used(&t, REQQ, &id, &len, 5000));
 	CHECK_EQ(id, head);
 	CHECK_EQ(((const struct fuse_out_header *)reply_of(&t, head))->unique, 77);
+	teardown(&t);
+}
+
+/* Waits for the reply to the chain at head; its FUSE error (0 or -errno). */
+static int32_t reply_error(struct drv *t, uint16_t head)
+{
+	uint32_t id, len;
+
+	CHECK(wait_used(t, REQQ, &id, &len, 5000));
+	CHECK_EQ(id, head);
+	CHECK(len >= sizeof(struct fuse_out_header));
+	return ((const struct fuse_out_header *)reply_of(t, head))->error;
+}
+
+/* LOOKUP of name in the root; *nodeid gets the answer's node id. */
+static int32_t lookup(struct drv *t, const char *name, uint64_t *nodeid)
+{
+	struct {
+		struct fuse_in_header h;
+		char name[8];
+	} l = { .h = { .opcode = FUSE_LOOKUP, .unique = 40, .nodeid = FUSE_ROOT_ID } };
+	uint32_t segs[2];
+	uint16_t head;
+	int32_t err;
+
+	/* The name ends the request: its NUL is the request's last byte. */
+	l.h.len = (uint32_t)(sizeof(l.h) + strlen(name) + 1);
+	snprintf(l.name, sizeof(l.name), "%s", name);
+	segs[0] = l.h.len;
+	segs[1] = 512;
+	head = post(t, REQQ, &l, segs, 2, 1, true);
+	err = reply_error(t, head);
+	*nodeid = ((const struct fuse_entry_out *)((const struct fuse_out_header *)
+						    reply_of(t, head) + 1))->nodeid;
+	return err;
+}
+
+static int32_t getattr(struct drv *t, uint64_t nodeid)
+{
+	struct {
+		struct fuse_in_header h;
+		struct fuse_getattr_in in;
+	} g = { .h = { .len = sizeof(g), .opcode = FUSE_GETATTR, .unique = 41,
+		       .nodeid = nodeid } };
+	const uint32_t segs[] = { sizeof(g), 256 };
+
+	return reply_error(t, post(t, REQQ, &g, segs, 2, 1, true));
+}
+
+/* A device reset ends the FUSE session as DESTROY does (virtio 1.2 §2.4: the
+ * device goes back to its initial state): the driver that brings it up again
+ * gets its INIT answered, and node ids of the last session mean nothing. A
+ * driver reset without unmounting (a crashed guest kernel's kexec, a driver
+ * unbind) used to find the share answering INIT with EIO for good. */
+TEST(virtio_fs_reset_ends_the_fuse_session_and_a_new_init_is_served)
+{
+	char path[96];
+	struct drv t;
+	uint64_t node, again;
+	int fd;
+
+	setup(&t, 2);
+	snprintf(path, sizeof(path), "%s/f", t.dir);
+	fd = open(path, O_CREAT | O_WRONLY | O_CLOEXEC, 0600);
+	CHECK(fd >= 0);
+	close(fd);
+	CHECK_EQ(reply_error(&t, post_init(&t, 1)), 0);
+	CHECK_EQ(reply_error(&t, post_init(&t, 2)), -EIO); /* a second INIT, same session */
+	CHECK_EQ(lookup(&t, "f", &node), 0);
+	CHECK(node != FUSE_ROOT_ID);
+	CHECK_EQ(getattr(&t, node), 0);
+
+	t.next_desc = 0;
+	bringup(&t); /* status 0 first: the reset */
+	CHECK_EQ(getattr(&t, FUSE_ROOT_ID), -EIO); /* nothing before INIT */
+	CHECK_EQ(reply_error(&t, post_init(&t, 3)), 0);
+	CHECK_EQ(getattr(&t, node), -ESTALE); /* the last session's id, forgotten */
+	CHECK_EQ(lookup(&t, "f", &again), 0);
+	CHECK_EQ(getattr(&t, again), 0);
+	CHECK_EQ(unlink(path), 0);
 	teardown(&t);
 }
 

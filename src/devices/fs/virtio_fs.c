@@ -104,7 +104,8 @@ static void fs_deadline(struct timespec *t, long ms)
 /* Status 0; dev->lock held, vCPU thread. The transport resets the queues once
  * this returns: every request in flight is pushed back first, or, past
  * FS_RESET_WAIT_MS, abandoned (its reply dropped), so that a request blocked
- * in the host holds neither this vCPU nor the VM's exit. */
+ * in the host holds neither this vCPU nor the VM's exit. The FUSE session
+ * ends with the reset. */
 static void fs_reset(struct virtio_dev *d)
 {
 	struct virtio_fs *fs = d->priv;
@@ -128,6 +129,9 @@ static void fs_reset(struct virtio_dev *d)
 	}
 	fs->gen++;
 	pthread_mutex_unlock(&fs->lock);
+	/* Back to the initial state (virtio 1.2 §2.4): a driver that resets the
+	 * device without unmounting starts over with a new INIT. */
+	fuse_server_end_session(fs->server);
 }
 
 /* Event loop thread: never blocks beyond the short queue lock. */
