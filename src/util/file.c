@@ -12,35 +12,51 @@
 
 #include "util/log.h"
 
-int file_read_all(const char *path, size_t max, void **data, size_t *len)
+int file_open_regular(const char *path, size_t max, int *fd, size_t *size)
 {
 	struct stat st;
-	size_t done = 0;
-	char *buf = NULL;
-	int fd, r;
+	int r;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
+	*fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (*fd < 0) {
 		r = -errno;
 		log_error("cannot open %s: %s", path, strerror(-r));
 		return r;
 	}
-	if (fstat(fd, &st) < 0) {
+	if (fstat(*fd, &st) < 0) {
 		r = -errno;
-		goto out;
+		log_error("cannot stat %s: %s", path, strerror(-r));
+		goto bad;
 	}
 	if (!S_ISREG(st.st_mode) || (uint64_t)st.st_size > max) {
 		r = S_ISREG(st.st_mode) ? -EFBIG : -EINVAL;
 		log_error("%s: not a regular file of at most %zu bytes", path, max);
-		goto out;
+		goto bad;
 	}
-	buf = malloc((size_t)st.st_size ? (size_t)st.st_size : 1);
+	*size = (size_t)st.st_size;
+	return 0;
+bad:
+	close(*fd);
+	*fd = -1;
+	return r;
+}
+
+int file_read_all(const char *path, size_t max, void **data, size_t *len)
+{
+	size_t done = 0, size;
+	char *buf = NULL;
+	int fd, r;
+
+	r = file_open_regular(path, max, &fd, &size);
+	if (r < 0)
+		return r;
+	buf = malloc(size ? size : 1);
 	if (!buf) {
 		r = -ENOMEM;
 		goto out;
 	}
-	while (done < (size_t)st.st_size) {
-		ssize_t n = read(fd, buf + done, (size_t)st.st_size - done);
+	while (done < size) {
+		ssize_t n = read(fd, buf + done, size - done);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0) {

@@ -8,6 +8,11 @@
  * 0, or -errno (-EFBIG above max), logged with the path. */
 int file_read_all(const char *path, size_t max, void **data, size_t *len);
 
+/* Opens a regular file of at most max bytes for reading: *fd (O_CLOEXEC) and
+ * its size. 0, or -errno (-EFBIG above max, -EINVAL not a regular file),
+ * logged with the path. */
+int file_open_regular(const char *path, size_t max, int *fd, size_t *size);
+
 /*
  * Drops this process's copies of the whole pages inside [addr, addr + len) of
  * a file mapping it only reads (a library's rodata, a bundled image): they

@@ -47,6 +47,10 @@ struct boot_spec {
 	/* Of a mappable image, the offsets [kernel_cow_start, kernel_cow_end)
 	 * are the part worth mapping; the rest is copied. Both 0: map it all. */
 	uint64_t kernel_cow_start, kernel_cow_end;
+	/* KERNEL_FORMAT_ELF with kernel_from_fd: kernel is NULL, the file is
+	 * kernel_fd (kernel_size bytes), and the loader reads the headers and
+	 * the loaded segments from it, not the rest (symbols, debug info). */
+	bool kernel_from_fd;
 	const void *initrd; /* may be NULL */
 	size_t initrd_size;
 	const char *cmdline;

@@ -164,6 +164,25 @@ int gmem_map_file(const struct gmem *m, uint64_t gpa, uint64_t len, int fd, uint
 	return 0;
 }
 
+int gmem_read_file(const struct gmem *m, uint64_t gpa, uint64_t len, int fd, uint64_t offset)
+{
+	uint8_t *dst = gmem_ptr(m, gpa, len);
+	uint64_t done = 0;
+
+	if (!dst || offset > (uint64_t)INT64_MAX - len)
+		return -EFAULT;
+	while (done < len) {
+		ssize_t n = pread(fd, dst + done, len - done, (off_t)(offset + done));
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -EIO;
+		done += (uint64_t)n;
+	}
+	return 0;
+}
+
 void gmem_destroy(struct gmem *m)
 {
 	if (m->base)

@@ -74,6 +74,14 @@ int gmem_write(const struct gmem *m, uint64_t gpa, const void *src, size_t len);
 int gmem_map_file(const struct gmem *m, uint64_t gpa, uint64_t len, int fd, uint64_t offset);
 
 /*
+ * Reads len bytes of fd at offset into guest RAM at gpa: from the page cache
+ * straight into guest memory, with no copy of the file in the process. The
+ * range must be inside one region. 0, -EFAULT (outside guest RAM) or -EIO (a
+ * read error or the file ended early: part of the range may be written).
+ */
+int gmem_read_file(const struct gmem *m, uint64_t gpa, uint64_t len, int fd, uint64_t offset);
+
+/*
  * Gives the host back the pages of [host, host + len), a page-aligned range
  * inside m's mapping: they read back as zero. MADV_DONTNEED for private RAM;
  * shared RAM needs MADV_REMOVE, which frees the memfd's pages too (DONTNEED

@@ -69,6 +69,24 @@ static int load(const struct gmem *m, const void *img, size_t size, enum kernel_
 	return r;
 }
 
+/* Loads the way krun_set_kernel's ELF files are: from the file, which the
+ * loader reads itself (boot_spec.kernel_from_fd). */
+static int load_fd(const struct gmem *m, const void *img, size_t size, struct x86_kernel *k)
+{
+	char path[] = "/tmp/test_x86_boot.XXXXXX";
+	int fd = mkstemp(path);
+	struct boot_spec b = { .kernel_size = size, .format = KERNEL_FORMAT_ELF,
+			       .kernel_fd = fd, .kernel_from_fd = true };
+	int r;
+
+	CHECK(fd >= 0);
+	unlink(path);
+	CHECK_EQ(write(fd, img, size), (ssize_t)size);
+	r = x86_load_kernel(m, &b, k);
+	close(fd);
+	return r;
+}
+
 TEST(x86_elf_segments_load_at_paddr_with_zeroed_bss)
 {
 	struct gmem m;
@@ -86,6 +104,39 @@ TEST(x86_elf_segments_load_at_paddr_with_zeroed_bss)
 	CHECK_EQ(k.entry, KLOAD + 0x10);
 	CHECK_EQ(k.end, KLOAD + 0x3000);
 	CHECK(!k.has_hdr);
+
+	/* The same from the file. */
+	memset(x86_test_at(&m, KLOAD, 0x3000), 0x55, 0x3000);
+	memset(&k, 0, sizeof(k));
+	CHECK_EQ(load_fd(&m, &f, sizeof(f), &k), 0);
+	CHECK(memcmp(p, f.bytes + ELF_CODE_OFF, 64) == 0);
+	CHECK(p[64] == 0 && p[0x2fff] == 0);
+	CHECK_EQ(k.entry, KLOAD + 0x10);
+	CHECK_EQ(k.end, KLOAD + 0x3000);
+	gmem_destroy(&m);
+}
+
+/* A file that shrank between its size being taken and the loader's read
+ * (another process truncating it) fails the load; nothing crashes. */
+TEST(x86_elf_from_a_file_shorter_than_its_size_fails_with_eio)
+{
+	char path[] = "/tmp/test_x86_boot.XXXXXX";
+	int fd = mkstemp(path);
+	struct elf_file f;
+	struct gmem m;
+	struct x86_kernel k;
+
+	CHECK(fd >= 0);
+	unlink(path);
+	x86_test_mem(&m, 128 * MiB);
+	elf_make(&f);
+	CHECK_EQ(write(fd, &f, ELF_CODE_OFF + 10), ELF_CODE_OFF + 10); /* the segment cut */
+	struct boot_spec b = { .kernel_size = sizeof(f), .format = KERNEL_FORMAT_ELF,
+			       .kernel_fd = fd, .kernel_from_fd = true };
+	CHECK_EQ(x86_load_kernel(&m, &b, &k), -EIO);
+	b.kernel_size = sizeof(Elf64_Ehdr) + 8; /* headers cut */
+	CHECK_EQ(x86_load_kernel(&m, &b, &k), -EINVAL);
+	close(fd);
 	gmem_destroy(&m);
 }
 
@@ -101,6 +152,7 @@ TEST(x86_elf_loader_rejects_hostile_files)
 		elf_make(&f);                                                  \
 		expr;                                                          \
 		CHECK_EQ(load(&m, &f, sizeof(f), KERNEL_FORMAT_ELF, &k), err); \
+		CHECK_EQ(load_fd(&m, &f, sizeof(f), &k), err);                 \
 	} while (0)
 	BAD(elf_ph(&f)->p_paddr = 200 * MiB, -ENOMEM);          /* outside RAM */
 	BAD(elf_ph(&f)->p_paddr = 128 * MiB - 0x1000, -ENOMEM); /* runs past the end */
@@ -124,6 +176,8 @@ TEST(x86_elf_loader_rejects_hostile_files)
 	elf_make(&f);
 	CHECK_EQ(load(&m, &f, sizeof(Elf64_Ehdr) - 1, KERNEL_FORMAT_ELF, &k), -EINVAL);
 	CHECK_EQ(load(&m, &f, sizeof(Elf64_Ehdr) + 8, KERNEL_FORMAT_ELF, &k), -EINVAL);
+	CHECK_EQ(load_fd(&m, &f, sizeof(Elf64_Ehdr) - 1, &k), -EINVAL);
+	CHECK_EQ(load_fd(&m, &f, sizeof(Elf64_Ehdr) + 8, &k), -EINVAL);
 	gmem_destroy(&m);
 }
 

@@ -8,6 +8,7 @@
 #include <elf.h>
 #include <errno.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "arch/x86_64/layout.h"
 #include "arch/x86_64/x86.h"
@@ -53,33 +54,81 @@ static int elf_check_header(const Elf64_Ehdr *eh, size_t size)
 	return 0;
 }
 
+/* Where an ELF kernel's bytes come from: the caller's buffer, or the file
+ * itself (boot_spec.kernel_from_fd), read piece by piece. */
+struct elf_src {
+	const uint8_t *buf; /* NULL: read from fd */
+	int fd;
+	uint64_t size;
+};
+
+/* Copies [off, off + len) of the image into dst; -EINVAL past its end. */
+static int elf_read(const struct elf_src *s, uint64_t off, void *dst, size_t len)
+{
+	ssize_t n;
+
+	if (off > s->size || len > s->size - off)
+		return -EINVAL;
+	if (s->buf) {
+		memcpy(dst, s->buf + off, len);
+		return 0;
+	}
+	do
+		n = pread(s->fd, dst, len, (off_t)off);
+	while (n < 0 && errno == EINTR);
+	return n == (ssize_t)len ? 0 : -EIO;
+}
+
+/* A segment: its file bytes at gpa, then zeros up to memsz. */
+static int elf_load_segment(const struct gmem *m, const struct elf_src *s, const Elf64_Phdr *ph)
+{
+	uint8_t *dst = gmem_ptr(m, ph->p_paddr, ph->p_memsz);
+
+	if (!dst)
+		return -ENOMEM;
+	if (s->buf)
+		return load_segment(m, ph->p_paddr, s->buf + ph->p_offset, ph->p_filesz,
+				    ph->p_memsz);
+	if (ph->p_filesz &&
+	    gmem_read_file(m, ph->p_paddr, ph->p_filesz, s->fd, ph->p_offset) < 0)
+		return -EIO;
+	memset(dst + ph->p_filesz, 0, ph->p_memsz - ph->p_filesz);
+	return 0;
+}
+
 /* vmlinux: PT_LOAD segments at p_paddr, entry at e_entry, which vmlinux.lds.S
  * makes physical (ENTRY(phys_startup_64)). */
-static int load_elf(const struct gmem *m, const uint8_t *f, size_t size, struct x86_kernel *k)
+static int load_elf(const struct gmem *m, const struct elf_src *s, struct x86_kernel *k)
 {
 	Elf64_Ehdr eh = { 0 };
 	bool entry_ok = false;
 	unsigned int nload = 0;
+	int r;
 
-	if (size >= sizeof(eh))
-		memcpy(&eh, f, sizeof(eh));
-	if (elf_check_header(&eh, size) < 0) {
+	if (elf_read(s, 0, &eh, sizeof(eh)) < 0 || elf_check_header(&eh, s->size) < 0) {
 		log_error("x86: kernel is not a valid x86_64 ELF executable");
 		return -EINVAL;
 	}
 	for (unsigned int i = 0; i < eh.e_phnum; i++) {
 		Elf64_Phdr ph;
 
-		memcpy(&ph, f + eh.e_phoff + (uint64_t)i * sizeof(ph), sizeof(ph));
+		if (elf_read(s, eh.e_phoff + (uint64_t)i * sizeof(ph), &ph, sizeof(ph)) < 0) {
+			log_error("x86: cannot read ELF program header %u", i);
+			return -EIO;
+		}
 		if (ph.p_type != PT_LOAD || ph.p_memsz == 0)
 			continue;
-		if (ph.p_filesz > ph.p_memsz || ph.p_offset > size ||
-		    ph.p_filesz > size - ph.p_offset || ph.p_paddr + ph.p_memsz < ph.p_paddr) {
+		if (ph.p_filesz > ph.p_memsz || ph.p_offset > s->size ||
+		    ph.p_filesz > s->size - ph.p_offset || ph.p_paddr + ph.p_memsz < ph.p_paddr) {
 			log_error("x86: ELF segment %u has bad offsets or sizes", i);
 			return -EINVAL;
 		}
-		if (!above_boot_area(ph.p_paddr) ||
-		    load_segment(m, ph.p_paddr, f + ph.p_offset, ph.p_filesz, ph.p_memsz) < 0) {
+		r = above_boot_area(ph.p_paddr) ? elf_load_segment(m, s, &ph) : -ENOMEM;
+		if (r == -EIO) {
+			log_error("x86: cannot read ELF segment %u from the kernel file", i);
+			return r;
+		}
+		if (r < 0) {
 			log_error("x86: ELF segment %u [0x%llx, +0x%llx) is outside guest RAM",
 				  i, (unsigned long long)ph.p_paddr,
 				  (unsigned long long)ph.p_memsz);
@@ -237,8 +286,10 @@ uint64_t arch_raw_kernel_addr(void)
 
 int x86_load_kernel(const struct gmem *m, const struct boot_spec *b, struct x86_kernel *k)
 {
+	bool from_fd = b->format == KERNEL_FORMAT_ELF && b->kernel_from_fd;
+
 	kernel_defaults(k);
-	if (!b->kernel || b->kernel_size == 0) {
+	if ((!b->kernel && !from_fd) || b->kernel_size == 0) {
 		log_error("x86: no kernel image");
 		return -EINVAL;
 	}
@@ -246,7 +297,9 @@ int x86_load_kernel(const struct gmem *m, const struct boot_spec *b, struct x86_
 	case KERNEL_FORMAT_RAW:
 		return load_raw(m, b, k);
 	case KERNEL_FORMAT_ELF:
-		return load_elf(m, b->kernel, b->kernel_size, k);
+		return load_elf(m, &(struct elf_src){ .buf = from_fd ? NULL : b->kernel,
+						      .fd = b->kernel_fd, .size = b->kernel_size },
+				k);
 	case KERNEL_FORMAT_BZIMAGE:
 		return load_bzimage(m, b->kernel, b->kernel_size, k);
 	case KERNEL_FORMAT_PE_GZ:
