@@ -10,7 +10,8 @@
 # its serial console and triple-fault reset. All are timed the same way: wall
 # clock around the whole process; every run's exit status is checked. Also the
 # VMM's private memory: RSS minus the guest RAM it touched (from /proc/PID/smaps),
-# and where our boot's time goes, from the VMM's phase marks (src/vmm/phase.h).
+# and where our boot's time goes, from the VMM's phase marks (src/vmm/phase.h),
+# beside the peer's, from its own kvm_vcpu_ioctl trace.
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
 B=$PWD/build RUNS=${RUNS:-10}
@@ -88,7 +89,7 @@ awk -v o="$o" -v e="$e" -v p="$p" 'BEGIN { if (o > 0 && e > 0)
 PHASE_RUNS=${PHASE_RUNS:-3}
 mkdir -p "$tmp/pinit/bin" "$tmp/pinit/proc"
 cp /bin/busybox "$tmp/pinit/bin/busybox"
-printf '#!/bin/busybox sh\n/bin/busybox mount -t proc proc /proc\necho "uptime $(/bin/busybox cat /proc/uptime)"\n/bin/busybox reboot -f\n' \
+printf '#!/bin/busybox sh\necho init\n/bin/busybox mount -t proc proc /proc\necho "uptime $(/bin/busybox cat /proc/uptime)"\n/bin/busybox reboot -f\n' \
 	>"$tmp/pinit/init"
 chmod +x "$tmp/pinit/init"
 (cd "$tmp/pinit" && find . | cpio -o -H newc --quiet) >"$tmp/pinit.cpio"
@@ -110,6 +111,7 @@ for i in $(seq "$PHASE_RUNS"); do
 	{ echo "$EPOCHREALTIME START"
 	  qemu-system-x86_64 -M microvm,acpi=off -accel kvm -cpu host -m 128 -smp 1 \
 		-nodefaults -no-reboot -nographic -serial stdio \
+		-msg timestamp=on -trace kvm_vcpu_ioctl -D "$tmp/qtrace.$i" \
 		-kernel "$B/kernel/vmlinux" -initrd "$tmp/pinit.cpio" \
 		-append "reboot=k panic=-1 no_timer_check tsc=reliable console=ttyS0 quiet reboot=t" \
 		2>&1 </dev/null | stamp
@@ -125,6 +127,31 @@ for w in ours peer; do
 	printf '  %-34s %8s / %8s / %8s\n' "$([ $w = ours ] && echo "libkrun-c, bundled kernel" || echo "QEMU microvm -accel kvm")" \
 		"$(cat "$tmp/m.$w.1")" "$(cat "$tmp/m.$w.2")" "$(cat "$tmp/m.$w.3")"
 done
+
+# The peer in the same steps as ours below, from its own trace: process start
+# to its first KVM_RUN (QEMU's kvm_vcpu_ioctl trace event, timestamped by
+# -msg timestamp=on), from there to its /init's first line (stamped on
+# arrival), and from that line to the process's exit (/init's work, then
+# QEMU's teardown). "-" where QEMU wrote no trace (a build without the log
+# trace backend).
+qphase() {
+	awk '/ START$/ { t0 = $1 } / END$/ { t1 = $1 } f == 1 && / init$/ && !ti { ti = $1 }
+		FNR == 1 { f++ } f == 2 && /kvm_vcpu_ioctl/ && /type 0xae80/ && !tr {
+			split($1, a, "@"); sub(/:.*/, "", a[2]); tr = a[2] }
+		END { if (!tr || !ti) print "- - -"
+		      else printf "%.1f %.1f %.1f\n", (tr - t0) * 1000, (ti - tr) * 1000, (t1 - ti) * 1000 }' \
+		"$1" "$2"
+}
+for i in $(seq "$PHASE_RUNS"); do
+	[ -s "$tmp/qtrace.$i" ] || : >"$tmp/qtrace.$i"
+	qphase "$tmp/phase.peer.$i" "$tmp/qtrace.$i"
+done >"$tmp/qphase"
+printf 'QEMU by its trace, median of %s (ms): process start to its first KVM_RUN / to /init'"'"'s first line / from there to exit:' "$PHASE_RUNS"
+for k in 1 2 3; do
+	v=$(cut -d' ' -f$k "$tmp/qphase" | grep -v -- -)
+	printf ' %s' "$([ -n "$v" ] && median <<<"$v" || echo -)"
+done
+echo
 
 # Ours in finer steps, from the VMM's own marks (src/vmm/phase.h, logged at
 # info level): krun_start_enter to the first KVM_RUN, the kernel to our init,
