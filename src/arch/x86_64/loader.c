@@ -87,10 +87,9 @@ static int elf_load_segment(const struct gmem *m, const struct elf_src *s, const
 	if (!dst)
 		return -ENOMEM;
 	if (s->buf)
-		return load_segment(m, ph->p_paddr, s->buf + ph->p_offset, ph->p_filesz,
-				    ph->p_memsz);
-	if (ph->p_filesz &&
-	    gmem_read_file(m, ph->p_paddr, ph->p_filesz, s->fd, ph->p_offset) < 0)
+		memcpy(dst, s->buf + ph->p_offset, ph->p_filesz);
+	else if (ph->p_filesz &&
+		 gmem_read_file(m, ph->p_paddr, ph->p_filesz, s->fd, ph->p_offset) < 0)
 		return -EIO;
 	memset(dst + ph->p_filesz, 0, ph->p_memsz - ph->p_filesz);
 	return 0;
